@@ -1,0 +1,46 @@
+# Switchyard: the two commands are `make run` and `make test`.
+BUILD_DIR ?= build
+BUILD_TYPE ?= Release
+JOBS ?= $(shell nproc)
+PORT ?= 4000
+MOCK_PORT ?= 4010
+CONFIG ?= config/example.yaml
+
+.PHONY: all deps build run test test-unit test-e2e test-asan bench clean e2e-deps
+
+all: build
+
+deps:
+	@./scripts/install-deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) >/dev/null
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+
+run: build
+	@PORT=$(PORT) MOCK_PORT=$(MOCK_PORT) CONFIG=$(CONFIG) BUILD_DIR=$(BUILD_DIR) ./scripts/run.sh
+
+e2e-deps:
+	@cd tests/e2e && (test -d node_modules/openai || timeout 600 npm ci --no-audit --no-fund)
+
+test: build e2e-deps
+	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L 'unit|integration'
+	@BUILD_DIR=$(abspath $(BUILD_DIR)) ./scripts/test-e2e.sh
+
+test-unit: build
+	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L unit
+
+test-e2e: build e2e-deps
+	@BUILD_DIR=$(abspath $(BUILD_DIR)) ./scripts/test-e2e.sh
+
+# Unit, integration and robustness tests under AddressSanitizer + UndefinedBehaviorSanitizer.
+test-asan: deps
+	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSY_SANITIZE=ON >/dev/null
+	@cmake --build build-asan -j $(JOBS)
+	@cd build-asan && ASAN_OPTIONS=detect_leaks=0 ctest --output-on-failure -j $(JOBS) -L 'unit|integration|fuzz'
+
+bench: build
+	@./bench/run-yardstick.sh
+
+clean:
+	rm -rf $(BUILD_DIR) build-asan

@@ -1,0 +1,123 @@
+#include "sy/admin/health.hpp"
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <ctime>
+
+namespace sy::admin {
+namespace {
+
+namespace json = boost::json;
+constexpr std::int64_t kModelCreated = 1677610602;  // LiteLLM's constant
+
+http::Response json_response(http::bhttp::status st, const json::value& v, unsigned version) {
+    http::Response res{st, version};
+    res.set(http::bhttp::field::content_type, "application/json");
+    res.body() = json::serialize(v);
+    return res;
+}
+
+std::string now_iso() {
+    auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+json::object model_entry(std::string_view id) {
+    return json::object{{"id", id}, {"object", "model"}, {"created", kModelCreated},
+                        {"owned_by", "openai"}};
+}
+
+}  // namespace
+
+http::Response liveliness(unsigned version) {
+    return json_response(http::bhttp::status::ok, json::value("I'm alive!"), version);
+}
+
+http::Response readiness(const Lifecycle& life, unsigned version) {
+    bool ready = life.phase() == Phase::kReady;
+    json::object o{
+        {"status", ready ? "healthy" : "unhealthy"},
+        {"db", "Not connected"},
+        {"cache", nullptr},
+        {"litellm_version", kVersion},
+        {"success_callbacks", json::array{}},
+        {"last_updated", now_iso()},
+    };
+    if (!ready) {
+        o["phase"] = life.phase() == Phase::kStarting ? "starting" : "draining";
+    }
+    return json_response(ready ? http::bhttp::status::ok : http::bhttp::status::service_unavailable,
+                         o, version);
+}
+
+http::Response health(const routing::ModelTable& table,
+                      std::string_view model_filter,
+                      bool details,
+                      unsigned version) {
+    json::array healthy;
+    json::array unhealthy;
+    for (const auto& d : table.deployments()) {
+        if (!model_filter.empty() && d->cfg->model_name != model_filter) {
+            continue;
+        }
+        auto snap = d->state->snapshot();
+        json::object e{
+            {"model", d->cfg->model},
+            {"model_name", d->cfg->model_name},
+            {"model_id", d->cfg->id},
+            {"observed", snap.successes + snap.failures > 0},
+            {"successes", snap.successes},
+            {"failures", snap.failures},
+        };
+        if (snap.last_latency_us > 0) {
+            e["last_latency_ms"] = static_cast<double>(snap.last_latency_us) / 1000.0;
+        }
+        if (details && d->target) {
+            e["api_base"] = d->target->url.display;
+        }
+        bool bad = snap.consecutive_failures > 0;
+        if (bad) {
+            if (details) {
+                e["error"] = snap.last_error;
+            }
+            e["last_status"] = snap.last_status;
+            unhealthy.push_back(std::move(e));
+        } else {
+            healthy.push_back(std::move(e));
+        }
+    }
+    json::object o;
+    std::size_t hc = healthy.size();
+    std::size_t uc = unhealthy.size();
+    o["healthy_endpoints"] = std::move(healthy);
+    o["unhealthy_endpoints"] = std::move(unhealthy);
+    o["healthy_count"] = hc;
+    o["unhealthy_count"] = uc;
+    return json_response(http::bhttp::status::ok, o, version);
+}
+
+http::Response list_models(const routing::ModelTable& table, unsigned version) {
+    json::array data;
+    for (const auto& n : table.public_group_names()) {
+        data.push_back(model_entry(n));
+    }
+    return json_response(http::bhttp::status::ok, json::object{{"object", "list"}, {"data", data}},
+                         version);
+}
+
+std::optional<http::Response> get_model(const routing::ModelTable& table,
+                                        std::string_view id,
+                                        unsigned version) {
+    for (const auto& n : table.public_group_names()) {
+        if (n == id) {
+            return json_response(http::bhttp::status::ok, model_entry(n), version);
+        }
+    }
+    return std::nullopt;
+}
+
+}  // namespace sy::admin

@@ -1,0 +1,254 @@
+#include "sy/app/http_router.hpp"
+
+#include "sy/admin/health.hpp"
+#include "sy/core/ids.hpp"
+#include "sy/observability/log.hpp"
+#include "sy/pipeline/auth.hpp"
+#include "sy/pipeline/error_render.hpp"
+
+namespace sy::app {
+namespace {
+
+using http::bhttp::verb;
+
+enum class RouteId {
+    kNone,
+    kRoot,
+    kLiveliness,
+    kReadiness,
+    kHealth,
+    kChat,
+    kCompletions,
+    kEmbeddings,
+    kModels,
+    kModelById,
+};
+
+struct RouteMatch {
+    RouteId id = RouteId::kNone;
+    verb method = verb::get;
+    std::string_view param;
+};
+
+RouteMatch match_route(std::string_view path) {
+    auto strip_v1 = [](std::string_view p) {
+        return p.rfind("/v1/", 0) == 0 ? p.substr(3) : p;
+    };
+    if (path == "/") {
+        return {RouteId::kRoot, verb::get, {}};
+    }
+    if (path == "/health/liveliness" || path == "/health/liveness") {
+        return {RouteId::kLiveliness, verb::get, {}};
+    }
+    if (path == "/health/readiness") {
+        return {RouteId::kReadiness, verb::get, {}};
+    }
+    if (path == "/health") {
+        return {RouteId::kHealth, verb::get, {}};
+    }
+    std::string_view p = strip_v1(path);
+    if (p == "/chat/completions") {
+        return {RouteId::kChat, verb::post, {}};
+    }
+    if (p == "/completions") {
+        return {RouteId::kCompletions, verb::post, {}};
+    }
+    if (p == "/embeddings") {
+        return {RouteId::kEmbeddings, verb::post, {}};
+    }
+    if (p == "/models") {
+        return {RouteId::kModels, verb::get, {}};
+    }
+    if (path.rfind("/v1/models/", 0) == 0 && path.size() > 11) {
+        return {RouteId::kModelById, verb::get, path.substr(11)};
+    }
+    return {};
+}
+
+std::string query_param(std::string_view query, std::string_view name) {
+    while (!query.empty()) {
+        auto amp = query.find('&');
+        std::string_view kv = query.substr(0, amp);
+        query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+        auto eq = kv.find('=');
+        if (kv.substr(0, eq) == name) {
+            return eq == std::string_view::npos ? std::string() : std::string(kv.substr(eq + 1));
+        }
+    }
+    return {};
+}
+
+}  // namespace
+
+HttpRouter::HttpRouter(const routing::ModelTable& table,
+                       const Lifecycle& life,
+                       std::vector<std::unique_ptr<http::UpstreamPool>>& pools)
+    : table_(table), life_(life), llm_(table, pools) {}
+
+http::Response HttpRouter::protocol_error(int status, std::string_view message) {
+    Errc code = status == 413 ? Errc::kBodyTooLarge : Errc::kBadRequest;
+    return pipeline::render_error(
+        Error::make(code, std::string(message)).with_status(status));
+}
+
+http::Task<void> HttpRouter::handle(http::Exchange& ex) {
+    pipeline::CallContext ctx;
+    const auto& req = ex.request();
+    if (auto it = req.find("x-litellm-call-id"); it != req.end() && valid_call_id(it->value())) {
+        ctx.call_id = std::string(it->value());
+    } else {
+        ctx.call_id = new_call_id();
+    }
+    ctx.method = std::string(req.method_string());
+    ctx.client_ip = ex.client_ip();
+    std::string_view target = req.target();
+    ctx.route = std::string(target.substr(0, target.find('?')));
+    co_await dispatch(ex, ctx);
+    if (ctx.llm_route) {
+        access_log(ctx);
+    }
+}
+
+http::Task<void> HttpRouter::dispatch(http::Exchange& ex, pipeline::CallContext& ctx) {
+    const auto& req = ex.request();
+    const unsigned version = req.version();
+    std::string_view target = req.target();
+    auto qpos = target.find('?');
+    std::string_view path = target.substr(0, qpos);
+    std::string_view query = qpos == std::string_view::npos ? "" : target.substr(qpos + 1);
+
+    if (req.method() == verb::options) {
+        http::Response res{http::bhttp::status::no_content, version};
+        res.set("access-control-allow-origin", "*");
+        res.set("access-control-allow-methods", "GET, POST, OPTIONS");
+        res.set("access-control-allow-headers", "*");
+        res.set("access-control-max-age", "600");
+        co_await ex.respond(std::move(res));
+        co_return;
+    }
+
+    RouteMatch m = match_route(path);
+    if (m.id == RouteId::kNone) {
+        ctx.status = 404;
+        co_await ex.respond(pipeline::render_error(
+            Error::make(Errc::kNotFound, "Not Found: " + std::string(path)), version));
+        co_return;
+    }
+    if (req.method() != m.method && !(m.method == verb::get && req.method() == verb::head)) {
+        ctx.status = 405;
+        http::Response res = pipeline::render_error(
+            Error::make(Errc::kMethodNotAllowed, "Method Not Allowed").with_status(405), version);
+        res.set(http::bhttp::field::allow, m.method == verb::get ? "GET" : "POST");
+        co_await ex.respond(std::move(res));
+        co_return;
+    }
+
+    // Public routes (no credential).
+    switch (m.id) {
+        case RouteId::kLiveliness:
+            co_await ex.respond(admin::liveliness(version));
+            co_return;
+        case RouteId::kReadiness:
+            co_await ex.respond(admin::readiness(life_, version));
+            co_return;
+        case RouteId::kRoot: {
+            http::Response res{http::bhttp::status::ok, version};
+            res.set(http::bhttp::field::content_type, "application/json");
+            res.body() = std::string("{\"status\":\"ok\",\"service\":\"switchyard\",\"version\":\"") +
+                         kVersion + "\"}";
+            co_await ex.respond(std::move(res));
+            co_return;
+        }
+        default:
+            break;
+    }
+
+    bool llm = m.id == RouteId::kChat || m.id == RouteId::kCompletions || m.id == RouteId::kEmbeddings;
+    ctx.llm_route = llm;
+
+    // authenticate: first stage of every non-public route.
+    auto principal = pipeline::authenticate(req, table_.settings());
+    if (!principal) {
+        if (llm) {
+            co_await pipeline::LlmHandler::reply_error(ex, ctx, principal.error());
+        } else {
+            ctx.status = principal.error().http_status();
+            co_await ex.respond(pipeline::render_error(principal.error(), version));
+        }
+        co_return;
+    }
+
+    switch (m.id) {
+        case RouteId::kChat:
+            co_await llm_.handle(ex, providers::Route::kChat, ctx);
+            co_return;
+        case RouteId::kCompletions:
+            co_await llm_.handle(ex, providers::Route::kCompletions, ctx);
+            co_return;
+        case RouteId::kEmbeddings:
+            co_await llm_.handle(ex, providers::Route::kEmbeddings, ctx);
+            co_return;
+        case RouteId::kModels:
+            co_await ex.respond(admin::list_models(table_, version));
+            co_return;
+        case RouteId::kModelById: {
+            auto res = admin::get_model(table_, m.param, version);
+            if (!res) {
+                co_await ex.respond(pipeline::render_error(
+                    Error::make(Errc::kNotFound, "Model not found: " + std::string(m.param)),
+                    version));
+                co_return;
+            }
+            co_await ex.respond(std::move(*res));
+            co_return;
+        }
+        case RouteId::kHealth: {
+            bool details = principal->is_master;
+            co_await ex.respond(
+                admin::health(table_, query_param(query, "model"), details, version));
+            co_return;
+        }
+        default:
+            break;
+    }
+    co_await ex.respond(pipeline::render_error(Error::make(Errc::kNotFound, "Not Found"), version));
+}
+
+void HttpRouter::access_log(const pipeline::CallContext& ctx) const {
+    if (!obs::enabled(obs::Level::kInfo)) {
+        return;
+    }
+    auto dur = std::chrono::duration<double, std::milli>(http::Clock::now() - ctx.start).count();
+    std::vector<obs::Field> f;
+    f.reserve(16);
+    f.push_back({"call_id", ctx.call_id});
+    f.push_back({"route", ctx.route});
+    f.push_back({"method", ctx.method});
+    f.push_back(obs::num("status", static_cast<long long>(ctx.status)));
+    f.push_back({"requested_model", ctx.requested_model});
+    f.push_back({"model_group", ctx.model_group});
+    f.push_back({"model_id", ctx.model_id});
+    f.push_back({"provider", ctx.provider});
+    f.push_back({"stream", ctx.stream ? "true" : "false", true});
+    f.push_back(obs::num("duration_ms", dur));
+    if (ctx.upstream_ms >= 0) {
+        f.push_back(obs::num("upstream_ms", ctx.upstream_ms));
+    }
+    if (ctx.ttft_ms >= 0) {
+        f.push_back(obs::num("ttft_ms", ctx.ttft_ms));
+    }
+    f.push_back(obs::num("attempts", static_cast<long long>(ctx.attempts)));
+    if (ctx.prompt_tokens >= 0) {
+        f.push_back(obs::num("prompt_tokens", static_cast<long long>(ctx.prompt_tokens)));
+    }
+    if (ctx.completion_tokens >= 0) {
+        f.push_back(obs::num("completion_tokens", static_cast<long long>(ctx.completion_tokens)));
+    }
+    f.push_back({"client_ip", ctx.client_ip});
+    if (!ctx.error_class.empty()) {
+        f.push_back({"error_class", ctx.error_class});
+    }
+    obs::info("request", f);
+}
+
+}  // namespace sy::app

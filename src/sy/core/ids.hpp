@@ -1,0 +1,24 @@
+#pragma once
+// Request ids and hashing helpers.
+//
+// Thread safety: new_call_id() uses a thread-local generator; sha256_hex is pure.
+
+#include <string>
+#include <string_view>
+
+namespace sy {
+
+// A random UUIDv4 string (lower-case, 36 chars).
+std::string new_call_id();
+
+// True when `id` is 1–128 chars of [A-Za-z0-9._:-] (client-supplied x-litellm-call-id).
+bool valid_call_id(std::string_view id);
+
+// Lower-case hex SHA-256 of `data`.
+std::string sha256_hex(std::string_view data);
+
+// Constant-time equality of two byte strings (compares SHA-256 digests, so the time does not
+// depend on where the inputs differ or on the secret's length).
+bool secure_equals(std::string_view a, std::string_view b);
+
+}  // namespace sy

@@ -1,0 +1,177 @@
+#include "sy/core/json_scan.hpp"
+
+#include <cstdio>
+
+namespace sy::json_scan {
+namespace {
+
+constexpr int kMaxDepth = 512;
+
+bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+void skip_ws(std::string_view t, std::size_t& i) {
+    while (i < t.size() && is_ws(t[i])) {
+        ++i;
+    }
+}
+
+// Skips a string starting at t[i] == '"'. On success i points past the closing quote.
+bool skip_string(std::string_view t, std::size_t& i) {
+    ++i;
+    while (i < t.size()) {
+        char c = t[i];
+        if (c == '\\') {
+            i += 2;
+            continue;
+        }
+        ++i;
+        if (c == '"') {
+            return true;
+        }
+    }
+    return false;
+}
+
+// Skips any JSON value starting at t[i]. Containers are skipped by bracket matching; scalars by
+// scanning to the next structural character. Validity of scalars is not checked (the caller only
+// needs value boundaries).
+bool skip_value(std::string_view t, std::size_t& i) {
+    skip_ws(t, i);
+    if (i >= t.size()) {
+        return false;
+    }
+    char c = t[i];
+    if (c == '"') {
+        return skip_string(t, i);
+    }
+    if (c == '{' || c == '[') {
+        int depth = 0;
+        while (i < t.size()) {
+            char d = t[i];
+            if (d == '"') {
+                if (!skip_string(t, i)) {
+                    return false;
+                }
+                continue;
+            }
+            if (d == '{' || d == '[') {
+                if (++depth > kMaxDepth) {
+                    return false;
+                }
+            } else if (d == '}' || d == ']') {
+                --depth;
+                if (depth == 0) {
+                    ++i;
+                    return true;
+                }
+            }
+            ++i;
+        }
+        return false;
+    }
+    std::size_t start = i;
+    while (i < t.size() && t[i] != ',' && t[i] != '}' && t[i] != ']' && !is_ws(t[i])) {
+        ++i;
+    }
+    return i > start;
+}
+
+}  // namespace
+
+std::optional<Span> find_top_level(std::string_view t, std::string_view key) {
+    std::size_t i = 0;
+    skip_ws(t, i);
+    if (i >= t.size() || t[i] != '{') {
+        return std::nullopt;
+    }
+    ++i;
+    while (true) {
+        skip_ws(t, i);
+        if (i >= t.size()) {
+            return std::nullopt;
+        }
+        if (t[i] == '}') {
+            return std::nullopt;
+        }
+        if (t[i] != '"') {
+            return std::nullopt;
+        }
+        std::size_t key_start = i + 1;
+        if (!skip_string(t, i)) {
+            return std::nullopt;
+        }
+        std::string_view k = t.substr(key_start, i - 1 - key_start);
+        skip_ws(t, i);
+        if (i >= t.size() || t[i] != ':') {
+            return std::nullopt;
+        }
+        ++i;
+        skip_ws(t, i);
+        std::size_t value_start = i;
+        if (!skip_value(t, i)) {
+            return std::nullopt;
+        }
+        if (k == key) {
+            return Span{value_start, i - value_start};
+        }
+        skip_ws(t, i);
+        if (i >= t.size()) {
+            return std::nullopt;
+        }
+        if (t[i] == ',') {
+            ++i;
+            continue;
+        }
+        return std::nullopt;
+    }
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+    out.push_back('"');
+    for (char c : s) {
+        auto u = static_cast<unsigned char>(c);
+        switch (c) {
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
+            default:
+                if (u < 0x20) {
+                    char buf[8];
+                    std::snprintf(buf, sizeof buf, "\\u%04x", u);
+                    out += buf;
+                } else {
+                    out.push_back(c);
+                }
+        }
+    }
+    out.push_back('"');
+}
+
+std::string replace_top_level_string(std::string_view text,
+                                     std::string_view key,
+                                     std::string_view value) {
+    auto span = find_top_level(text, key);
+    if (!span) {
+        return std::string(text);
+    }
+    std::string out;
+    out.reserve(text.size() + value.size() + 2);
+    out.append(text.substr(0, span->offset));
+    append_json_string(out, value);
+    out.append(text.substr(span->offset + span->length));
+    return out;
+}
+
+}  // namespace sy::json_scan

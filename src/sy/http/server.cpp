@@ -1,0 +1,396 @@
+#include "sy/http/server.hpp"
+
+#include <boost/asio/socket_base.hpp>
+#include <boost/beast/http/chunk_encode.hpp>
+#include <charconv>
+#include <chrono>
+#include <thread>
+
+namespace sy::http {
+
+struct SessionEntry {
+    beast::tcp_stream* stream = nullptr;
+    bool busy = false;
+};
+
+namespace {
+
+// RAII registration of a session in its worker's list (worker thread only).
+class SessionRegistration {
+public:
+    SessionRegistration(std::list<SessionEntry*>& list, SessionEntry* e) : list_(list) {
+        it_ = list_.insert(list_.end(), e);
+    }
+    ~SessionRegistration() { list_.erase(it_); }
+    SessionRegistration(const SessionRegistration&) = delete;
+    SessionRegistration& operator=(const SessionRegistration&) = delete;
+
+private:
+    std::list<SessionEntry*>& list_;
+    std::list<SessionEntry*>::iterator it_;
+};
+
+class ActiveCount {
+public:
+    explicit ActiveCount(std::atomic<std::size_t>& c) : c_(c) { c_.fetch_add(1); }
+    ~ActiveCount() { c_.fetch_sub(1); }
+    ActiveCount(const ActiveCount&) = delete;
+    ActiveCount& operator=(const ActiveCount&) = delete;
+
+private:
+    std::atomic<std::size_t>& c_;
+};
+
+void append_hex(std::string& out, std::size_t n) {
+    char buf[20];
+    auto [p, ec] = std::to_chars(buf, buf + sizeof buf, n, 16);
+    (void)ec;
+    out.append(buf, p);
+}
+
+}  // namespace
+
+// ---------------- Exchange ----------------
+
+Exchange::Exchange(beast::tcp_stream& stream,
+                   beast::flat_buffer& buffer,
+                   Request&& req,
+                   const ServerLimits& limits,
+                   Worker& worker)
+    : stream_(stream), buffer_(buffer), req_(std::move(req)), limits_(limits), worker_(worker) {
+    keep_alive_ = req_.keep_alive();
+    boost::system::error_code ec;
+    auto ep = stream_.socket().remote_endpoint(ec);
+    if (!ec) {
+        client_ip_ = ep.address().to_string();
+    }
+}
+
+Task<bool> Exchange::respond(Response res) {
+    responded_ = true;
+    if (client_gone_) {
+        co_return false;
+    }
+    if (worker_.draining()) {
+        keep_alive_ = false;
+    }
+    res.keep_alive(keep_alive_);
+    res.prepare_payload();
+    stream_.expires_after(limits_.write_timeout);
+    auto [ec, n] = co_await bhttp::async_write(stream_, res, kNoThrow);
+    bytes_sent_ += n;
+    if (ec) {
+        client_gone_ = true;
+        keep_alive_ = false;
+        co_return false;
+    }
+    co_return true;
+}
+
+void Exchange::begin_stream(bhttp::response<bhttp::empty_body> head) {
+    responded_ = true;
+    streaming_ = true;
+    if (worker_.draining()) {
+        keep_alive_ = false;
+    }
+    head.keep_alive(keep_alive_);
+    head.chunked(true);
+    out_.clear();
+    out_ += "HTTP/1.1 ";
+    out_ += std::to_string(head.result_int());
+    out_ += ' ';
+    out_ += std::string_view(head.reason().data(), head.reason().size());
+    if (head.reason().empty()) {
+        auto r = bhttp::obsolete_reason(head.result());
+        out_.append(r.data(), r.size());
+    }
+    out_ += "\r\n";
+    for (const auto& f : head) {
+        out_.append(f.name_string().data(), f.name_string().size());
+        out_ += ": ";
+        out_.append(f.value().data(), f.value().size());
+        out_ += "\r\n";
+    }
+    out_ += "\r\n";
+}
+
+Task<bool> Exchange::write_pending() {
+    if (client_gone_) {
+        co_return false;
+    }
+    stream_.expires_after(limits_.write_timeout);
+    auto [ec, n] = co_await net::async_write(stream_, net::buffer(out_), kNoThrow);
+    bytes_sent_ += n;
+    out_.clear();
+    if (ec) {
+        client_gone_ = true;
+        keep_alive_ = false;
+        co_return false;
+    }
+    co_return true;
+}
+
+Task<bool> Exchange::write_chunk(std::string_view data, bool last) {
+    if (!data.empty()) {
+        append_hex(out_, data.size());
+        out_ += "\r\n";
+        out_.append(data);
+        out_ += "\r\n";
+    }
+    if (last) {
+        out_ += "0\r\n\r\n";
+    }
+    co_return co_await write_pending();
+}
+
+Task<bool> Exchange::end_stream() { co_return co_await write_chunk({}, true); }
+
+Task<void> Exchange::watch_client() {
+    auto& sock = stream_.socket();
+    auto buf = buffer_.prepare(4096);
+    auto [ec, n] = co_await sock.async_read_some(buf, kNoThrow);
+    if (ec) {
+        co_return;  // disconnect (or cancellation, in which case the result is discarded)
+    }
+    buffer_.commit(n);
+    // The client sent more bytes (a pipelined request): keep them and wait until cancelled.
+    net::steady_timer forever(co_await net::this_coro::executor, Clock::time_point::max());
+    co_await forever.async_wait(kNoThrow);
+    // Reaching here means cancellation: the result of this branch is discarded by the caller.
+    // Returning would be read as a disconnect, so wait on a fresh timer is not needed: the
+    // operator|| only inspects the branch that completed first.
+}
+
+// ---------------- Worker ----------------
+
+Worker::Worker(int index, const ServerLimits& limits, RequestHandler& handler)
+    : index_(index), limits_(limits), handler_(handler) {}
+
+Worker::~Worker() { stop_and_join(); }
+
+Status Worker::open(const tcp::endpoint& ep) {
+    boost::system::error_code ec;
+    acceptor_.open(ep.protocol(), ec);
+    if (!ec) {
+        acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+    }
+    if (!ec) {
+        int one = 1;
+        if (::setsockopt(acceptor_.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) !=
+            0) {
+            return Error::make(Errc::kInternal, "setsockopt(SO_REUSEPORT) failed");
+        }
+        acceptor_.bind(ep, ec);
+    }
+    if (!ec) {
+        acceptor_.listen(net::socket_base::max_listen_connections, ec);
+    }
+    if (ec) {
+        return Error::make(Errc::kInternal,
+                           "cannot listen on " + ep.address().to_string() + ":" +
+                               std::to_string(ep.port()) + ": " + ec.message());
+    }
+    return ok_status();
+}
+
+std::uint16_t Worker::local_port() const {
+    boost::system::error_code ec;
+    auto ep = acceptor_.local_endpoint(ec);
+    return ec ? 0 : ep.port();
+}
+
+void Worker::start() {
+    net::co_spawn(io_, accept_loop(), net::detached);
+    thread_ = std::thread([this] {
+        for (;;) {
+            try {
+                io_.run();
+                break;
+            } catch (...) {
+                // An exception escaping a handler is a bug; keep the worker alive.
+            }
+        }
+    });
+}
+
+void Worker::begin_drain() {
+    draining_.store(true);
+    net::post(io_, [this] {
+        boost::system::error_code ec;
+        acceptor_.close(ec);
+        for (SessionEntry* s : sessions_) {
+            if (!s->busy) {
+                s->stream->socket().shutdown(tcp::socket::shutdown_both, ec);
+                s->stream->close();
+            }
+        }
+    });
+}
+
+void Worker::stop_and_join() {
+    io_.stop();
+    if (thread_.joinable()) {
+        thread_.join();
+    }
+}
+
+Task<void> Worker::accept_loop() {
+    for (;;) {
+        auto [ec, sock] = co_await acceptor_.async_accept(kNoThrow);
+        if (ec) {
+            if (ec == net::error::operation_aborted || !acceptor_.is_open()) {
+                co_return;
+            }
+            if (ec == net::error::no_descriptors || ec == net::error::no_buffer_space) {
+                // Out of file descriptors: back off briefly instead of spinning.
+                net::steady_timer t(io_, std::chrono::milliseconds(50));
+                co_await t.async_wait(kNoThrow);
+            }
+            continue;
+        }
+        if (draining_.load()) {
+            boost::system::error_code ignored;
+            sock.close(ignored);
+            continue;
+        }
+        boost::system::error_code opt_ec;
+        sock.set_option(tcp::no_delay(true), opt_ec);
+        net::co_spawn(io_, session(std::move(sock)), net::detached);
+    }
+}
+
+Task<void> Worker::session(tcp::socket sock) {
+    ActiveCount active(active_);
+    beast::tcp_stream stream(std::move(sock));
+    beast::flat_buffer buffer;
+    SessionEntry entry{&stream, false};
+    SessionRegistration reg(sessions_, &entry);
+
+    for (;;) {
+        entry.busy = false;
+        if (draining_.load(std::memory_order_relaxed) && buffer.size() == 0) {
+            break;
+        }
+        if (buffer.size() == 0) {
+            // Idle keep-alive wait for the first byte of the next request.
+            stream.expires_after(limits_.idle_timeout);
+            auto [ec, n] = co_await stream.async_read_some(buffer.prepare(8192), kNoThrow);
+            if (ec) {
+                break;
+            }
+            buffer.commit(n);
+        }
+        entry.busy = true;
+        bhttp::request_parser<bhttp::string_body> parser;
+        parser.header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
+        parser.body_limit(limits_.max_body_bytes);
+        stream.expires_after(limits_.read_timeout);
+        auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, kNoThrow);
+        if (ec) {
+            int status = 0;
+            std::string msg;
+            if (ec == bhttp::error::body_limit) {
+                status = 413;
+                msg = "Request body too large. The limit is " +
+                      std::to_string(limits_.max_body_bytes / (1024 * 1024)) +
+                      " MB (general_settings.max_request_size_mb).";
+            } else if (ec == bhttp::error::header_limit) {
+                status = 431;
+                msg = "Request header fields too large.";
+            } else if (ec.category() == make_error_code(bhttp::error::end_of_stream).category() &&
+                       ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
+                status = 400;
+                msg = "Malformed HTTP request: " + ec.message();
+            }
+            if (status != 0) {
+                Response res = handler_.protocol_error(status, msg);
+                res.keep_alive(false);
+                res.prepare_payload();
+                stream.expires_after(limits_.write_timeout);
+                co_await bhttp::async_write(stream, res, kNoThrow);
+            }
+            break;
+        }
+        Exchange ex(stream, buffer, parser.release(), limits_, *this);
+        co_await handler_.handle(ex);
+        if (!ex.responded()) {
+            Response res = handler_.protocol_error(500, "The request was not answered.");
+            co_await ex.respond(std::move(res));
+        }
+        if (!ex.keep_alive()) {
+            break;
+        }
+    }
+    boost::system::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream.close();
+}
+
+// ---------------- Server ----------------
+
+Server::Server(ServerOptions opts, RequestHandler& handler)
+    : opts_(std::move(opts)), handler_(handler) {}
+
+Server::~Server() { stop(); }
+
+Result<std::uint16_t> Server::listen() {
+    boost::system::error_code ec;
+    auto addr = net::ip::make_address(opts_.host, ec);
+    if (ec) {
+        return Error::make(Errc::kInternal, "invalid --host address: " + opts_.host);
+    }
+    int n = opts_.num_workers < 1 ? 1 : opts_.num_workers;
+    std::uint16_t port = opts_.port;
+    for (int i = 0; i < n; ++i) {
+        auto w = std::make_unique<Worker>(i, opts_.limits, handler_);
+        auto st = w->open(tcp::endpoint(addr, port));
+        if (!st) {
+            return std::move(st).error();
+        }
+        if (port == 0) {
+            port = w->local_port();
+        }
+        workers_.push_back(std::move(w));
+    }
+    return port;
+}
+
+void Server::start() {
+    for (auto& w : workers_) {
+        w->start();
+    }
+}
+
+void Server::begin_drain() {
+    for (auto& w : workers_) {
+        w->begin_drain();
+    }
+}
+
+bool Server::wait_idle(Duration max_wait) {
+    auto deadline = Clock::now() + max_wait;
+    while (active_connections() > 0) {
+        if (Clock::now() >= deadline) {
+            return false;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return true;
+}
+
+void Server::stop() {
+    for (auto& w : workers_) {
+        w->stop_and_join();
+    }
+    workers_.clear();
+}
+
+std::size_t Server::active_connections() const {
+    std::size_t n = 0;
+    for (const auto& w : workers_) {
+        n += w->active_connections();
+    }
+    return n;
+}
+
+}  // namespace sy::http

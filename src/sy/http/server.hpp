@@ -1,0 +1,181 @@
+#pragma once
+// HTTP/1.1 server: thread-per-core workers, each with its own io_context and SO_REUSEPORT
+// acceptor; one coroutine per connection owning its socket; keep-alive; bounded header and body
+// sizes; idle and read timeouts; graceful drain.
+//
+// Thread safety: Server's public methods are called from the owning (main) thread. Handlers run
+// on the worker thread that accepted the connection and never hop threads.
+
+#include <atomic>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
+#include "sy/core/error.hpp"
+#include "sy/http/asio.hpp"
+
+namespace sy::http {
+
+using Request = bhttp::request<bhttp::string_body>;
+using Response = bhttp::response<bhttp::string_body>;
+
+struct ServerLimits {
+    std::size_t max_header_bytes = 16 * 1024;
+    std::uint64_t max_body_bytes = 32ull * 1024 * 1024;
+    Duration idle_timeout = std::chrono::seconds(75);
+    Duration read_timeout = std::chrono::seconds(30);   // from first byte to full request
+    Duration write_timeout = std::chrono::seconds(60);  // per write to the client
+};
+
+class Worker;
+struct SessionEntry;
+
+// One request and its response on a client connection. Created by the session coroutine; the
+// handler receives it by reference and must answer through it (respond() or the stream calls).
+class Exchange {
+public:
+    Exchange(beast::tcp_stream& stream,
+             beast::flat_buffer& buffer,
+             Request&& req,
+             const ServerLimits& limits,
+             Worker& worker);
+
+    Request& request() { return req_; }
+    const Request& request() const { return req_; }
+    const std::string& client_ip() const { return client_ip_; }
+    Worker& worker() { return worker_; }
+
+    // Writes a complete response. Returns false when the client is gone.
+    Task<bool> respond(Response res);
+
+    // Chunked streaming. begin_stream() queues the head; write_chunk() sends it together with
+    // the data; end_stream() sends the terminating chunk. Each returns false once the client is
+    // gone, after which the stream must be abandoned.
+    void begin_stream(bhttp::response<bhttp::empty_body> head);
+    Task<bool> write_chunk(std::string_view data, bool last = false);
+    Task<bool> end_stream();
+
+    // Runs `op` while watching the client socket. Returns nullopt when the client disconnected
+    // first (op is then cancelled).
+    template <class T>
+    Task<std::optional<T>> race_disconnect(Task<T> op);
+
+    bool responded() const { return responded_; }
+    bool streaming() const { return streaming_; }
+    bool keep_alive() const { return keep_alive_; }
+    void set_keep_alive(bool v) { keep_alive_ = v; }
+    std::uint64_t bytes_sent() const { return bytes_sent_; }
+
+private:
+    Task<bool> write_pending();
+    Task<void> watch_client();
+
+    beast::tcp_stream& stream_;
+    beast::flat_buffer& buffer_;
+    Request req_;
+    const ServerLimits& limits_;
+    Worker& worker_;
+    std::string client_ip_;
+    std::string out_;
+    bool responded_ = false;
+    bool streaming_ = false;
+    bool keep_alive_ = true;
+    bool client_gone_ = false;
+    std::uint64_t bytes_sent_ = 0;
+};
+
+// Implemented by the pipeline: answers one request.
+class RequestHandler {
+public:
+    virtual ~RequestHandler() = default;
+    // Must answer through ex (respond or a complete stream).
+    virtual Task<void> handle(Exchange& ex) = 0;
+    // Renders protocol-level errors (malformed HTTP, body or header too large) in the API's
+    // error envelope.
+    virtual Response protocol_error(int status, std::string_view message) = 0;
+};
+
+struct ServerOptions {
+    std::string host = "0.0.0.0";
+    std::uint16_t port = 4000;
+    int num_workers = 1;
+    ServerLimits limits;
+};
+
+// One thread, one io_context, one acceptor. Sessions accepted here stay here.
+class Worker {
+public:
+    Worker(int index, const ServerLimits& limits, RequestHandler& handler);
+    ~Worker();
+    Worker(const Worker&) = delete;
+    Worker& operator=(const Worker&) = delete;
+
+    net::io_context& io() { return io_; }
+    int index() const { return index_; }
+    Status open(const tcp::endpoint& ep);  // bind with SO_REUSEPORT
+    std::uint16_t local_port() const;
+    void start();           // spawns the accept loop and the thread
+    void begin_drain();     // thread-safe: stop accepting, close idle connections
+    void stop_and_join();   // thread-safe
+    std::size_t active_connections() const { return active_.load(); }
+    bool draining() const { return draining_.load(std::memory_order_relaxed); }
+
+private:
+    friend class Exchange;
+    Task<void> accept_loop();
+    Task<void> session(tcp::socket sock);
+
+    int index_;
+    const ServerLimits& limits_;
+    RequestHandler& handler_;
+    net::io_context io_{1};
+    tcp::acceptor acceptor_{io_};
+    std::thread thread_;
+    std::atomic<std::size_t> active_{0};
+    std::atomic<bool> draining_{false};
+    std::list<SessionEntry*> sessions_;  // touched only on this worker's thread
+};
+
+class Server {
+public:
+    Server(ServerOptions opts, RequestHandler& handler);
+    ~Server();
+
+    // Binds every worker's acceptor. Returns the bound port (useful with port 0).
+    Result<std::uint16_t> listen();
+    void start();
+    void begin_drain();
+    // Waits until no connection is active or the deadline passes. True when idle.
+    bool wait_idle(Duration max_wait);
+    void stop();
+    std::size_t active_connections() const;
+    std::size_t worker_count() const { return workers_.size(); }
+    net::io_context& worker_io(std::size_t i) { return workers_[i]->io(); }
+
+private:
+    ServerOptions opts_;
+    RequestHandler& handler_;
+    std::vector<std::unique_ptr<Worker>> workers_;
+};
+
+// ---- template implementation ----
+
+template <class T>
+Task<std::optional<T>> Exchange::race_disconnect(Task<T> op) {
+    using namespace boost::asio::experimental::awaitable_operators;
+    auto r = co_await (std::move(op) || watch_client());
+    if (r.index() == 0) {
+        co_return std::optional<T>(std::move(std::get<0>(r)));
+    }
+    client_gone_ = true;
+    co_return std::nullopt;
+}
+
+}  // namespace sy::http

@@ -1,0 +1,437 @@
+#include "sy/http/upstream.hpp"
+
+#include <openssl/ssl.h>
+
+#include <algorithm>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/beast/ssl.hpp>
+#include <cctype>
+#include <cstdlib>
+
+namespace sy::http {
+
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+struct Connection {
+    Origin origin;
+    std::string key;
+    std::variant<std::monostate, PlainStream, TlsStream> stream;
+    beast::flat_buffer buffer;
+    Clock::time_point idle_since{};
+    bool reused = false;
+    std::optional<bhttp::response_parser<bhttp::buffer_body>> parser;
+
+    beast::tcp_stream& tcp() {
+        if (auto* p = std::get_if<PlainStream>(&stream)) {
+            return *p;
+        }
+        return beast::get_lowest_layer(std::get<TlsStream>(stream));
+    }
+    void close() {
+        boost::system::error_code ec;
+        tcp().socket().shutdown(tcp::socket::shutdown_both, ec);
+        tcp().close();
+    }
+};
+
+namespace {
+
+std::string lower(std::string_view s) {
+    std::string r(s);
+    for (auto& c : r) {
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return r;
+}
+
+template <class Fields>
+std::vector<Header> collect_headers(const Fields& fields) {
+    std::vector<Header> out;
+    for (const auto& f : fields) {
+        out.push_back({lower(std::string_view(f.name_string().data(), f.name_string().size())),
+                       std::string(f.value())});
+    }
+    return out;
+}
+
+Error transport_error(const boost::system::error_code& ec, std::string_view stage) {
+    if (ec == beast::error::timeout) {
+        return Error::make(Errc::kTimeout, "Request timed out (" + std::string(stage) + ")");
+    }
+    std::string msg = "Connection error (" + std::string(stage) + "): " + ec.message();
+    return Error::make(Errc::kUpstreamConnection, std::move(msg));
+}
+
+bhttp::request<bhttp::string_body> build_request(const UpstreamRequest& req) {
+    bhttp::request<bhttp::string_body> r{bhttp::verb::post, req.target, 11};
+    bool default_port = (req.origin.tls && req.origin.port == 443) ||
+                        (!req.origin.tls && req.origin.port == 80);
+    std::string host = req.origin.host.find(':') != std::string::npos
+                           ? "[" + req.origin.host + "]"
+                           : req.origin.host;
+    if (!default_port) {
+        host += ":" + std::to_string(req.origin.port);
+    }
+    r.set(bhttp::field::host, host);
+    if (!req.body.empty() || req.content_type.size()) {
+        r.set(bhttp::field::content_type, req.content_type);
+    }
+    for (const auto& h : req.headers) {
+        r.set(h.name, h.value);
+    }
+    r.keep_alive(true);
+    r.body() = req.body;
+    r.prepare_payload();
+    if (req.body.empty()) {
+        r.method(bhttp::verb::get);
+        r.erase(bhttp::field::content_type);
+        r.erase(bhttp::field::content_length);
+    }
+    return r;
+}
+
+template <class S>
+Task<boost::system::error_code> write_request(S& s, bhttp::request<bhttp::string_body>& r) {
+    auto [ec, n] = co_await bhttp::async_write(s, r, kNoThrow);
+    (void)n;
+    co_return ec;
+}
+
+template <class S>
+Task<boost::system::error_code> read_full(S& s,
+                                          beast::flat_buffer& b,
+                                          bhttp::response_parser<bhttp::string_body>& p) {
+    auto [ec, n] = co_await bhttp::async_read(s, b, p, kNoThrow);
+    (void)n;
+    co_return ec;
+}
+
+template <class S>
+Task<boost::system::error_code> read_head(S& s,
+                                          beast::flat_buffer& b,
+                                          bhttp::response_parser<bhttp::buffer_body>& p) {
+    auto [ec, n] = co_await bhttp::async_read_header(s, b, p, kNoThrow);
+    (void)n;
+    co_return ec;
+}
+
+template <class S>
+Task<boost::system::error_code> read_body_some(S& s,
+                                               beast::flat_buffer& b,
+                                               bhttp::response_parser<bhttp::buffer_body>& p) {
+    auto [ec, n] = co_await bhttp::async_read_some(s, b, p, kNoThrow);
+    (void)n;
+    co_return ec;
+}
+
+}  // namespace
+
+const std::string* UpstreamResponse::header(std::string_view lower_name) const {
+    for (const auto& h : headers) {
+        if (h.name == lower_name) {
+            return &h.value;
+        }
+    }
+    return nullptr;
+}
+
+std::unique_ptr<net::ssl::context> make_client_tls_context() {
+    auto ctx = std::make_unique<net::ssl::context>(net::ssl::context::tls_client);
+    ctx->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                     net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
+                     net::ssl::context::no_tlsv1_1);
+    boost::system::error_code ec;
+    ctx->set_default_verify_paths(ec);
+    if (const char* bundle = std::getenv("SSL_CERT_FILE"); bundle && *bundle) {
+        ctx->load_verify_file(bundle, ec);
+    }
+    const char* verify = std::getenv("SSL_VERIFY");
+    bool off = verify && (std::string_view(verify) == "false" || std::string_view(verify) == "False" ||
+                          std::string_view(verify) == "0");
+    ctx->set_verify_mode(off ? net::ssl::verify_none : net::ssl::verify_peer);
+    return ctx;
+}
+
+// ---------------- UpstreamPool ----------------
+
+UpstreamPool::UpstreamPool(net::io_context& io, net::ssl::context& tls, PoolLimits limits)
+    : io_(io), tls_(tls), limits_(limits), resolver_(io) {}
+
+UpstreamPool::~UpstreamPool() = default;
+
+std::size_t UpstreamPool::idle_connections() const {
+    std::size_t n = 0;
+    for (const auto& [k, v] : idle_) {
+        n += v.size();
+    }
+    return n;
+}
+
+ConnectionPtr UpstreamPool::take_idle(const Origin& o) {
+    auto it = idle_.find(o.key());
+    if (it == idle_.end()) {
+        return nullptr;
+    }
+    auto& vec = it->second;
+    auto now = Clock::now();
+    while (!vec.empty()) {
+        ConnectionPtr c = std::move(vec.back());
+        vec.pop_back();
+        if (now - c->idle_since < limits_.idle_ttl && c->tcp().socket().is_open()) {
+            c->reused = true;
+            return c;
+        }
+        c->close();
+    }
+    return nullptr;
+}
+
+void UpstreamPool::release(ConnectionPtr c) {
+    auto& vec = idle_[c->key];
+    if (vec.size() >= limits_.max_idle_per_origin) {
+        c->close();
+        return;
+    }
+    c->idle_since = Clock::now();
+    c->parser.reset();
+    vec.push_back(std::move(c));
+}
+
+Task<Result<ConnectionPtr>> UpstreamPool::connect(const Origin& o, Duration timeout) {
+    auto c = std::make_unique<Connection>();
+    c->origin = o;
+    c->key = o.key();
+    boost::system::error_code ec;
+    tcp::resolver::results_type endpoints;
+    auto addr = net::ip::make_address(o.host, ec);
+    if (!ec) {
+        endpoints = tcp::resolver::results_type::create(tcp::endpoint(addr, o.port), o.host,
+                                                        std::to_string(o.port));
+    } else {
+        auto [rec, res] = co_await resolver_.async_resolve(o.host, std::to_string(o.port), kNoThrow);
+        if (rec) {
+            co_return Error::make(Errc::kUpstreamConnection,
+                                  "Connection error: cannot resolve host " + o.host + ": " +
+                                      rec.message());
+        }
+        endpoints = std::move(res);
+    }
+    beast::tcp_stream tcp_s(io_);
+    tcp_s.expires_after(timeout);
+    auto [cec, ep] = co_await tcp_s.async_connect(endpoints, kNoThrow);
+    (void)ep;
+    if (cec) {
+        co_return transport_error(cec, "connect");
+    }
+    tcp_s.socket().set_option(tcp::no_delay(true), ec);
+    ++opened_;
+    if (!o.tls) {
+        c->stream.emplace<PlainStream>(std::move(tcp_s));
+        co_return c;
+    }
+    auto& tls = c->stream.emplace<TlsStream>(std::move(tcp_s), tls_);
+    if (!SSL_set_tlsext_host_name(tls.native_handle(), o.host.c_str())) {
+        co_return Error::make(Errc::kUpstreamConnection, "TLS error: cannot set SNI");
+    }
+    if (tls_.native_handle() && SSL_CTX_get_verify_mode(tls_.native_handle()) != SSL_VERIFY_NONE) {
+        tls.set_verify_callback(net::ssl::host_name_verification(o.host));
+    }
+    beast::get_lowest_layer(tls).expires_after(timeout);
+    auto [hec] = co_await tls.async_handshake(net::ssl::stream_base::client, kNoThrow);
+    if (hec) {
+        co_return Error::make(Errc::kUpstreamConnection,
+                              "TLS handshake with " + o.host + " failed: " + hec.message());
+    }
+    co_return c;
+}
+
+Task<Result<UpstreamResponse>> UpstreamPool::send(const UpstreamRequest& req, UpstreamTimeouts t) {
+    auto deadline = Clock::now() + t.first_byte;
+    auto r = build_request(req);
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        ConnectionPtr c = attempt == 0 ? take_idle(req.origin) : nullptr;
+        if (!c) {
+            auto cr = co_await connect(req.origin, std::min(t.connect, t.first_byte));
+            if (!cr) {
+                co_return std::move(cr).error();
+            }
+            c = std::move(cr).value();
+        }
+        bool reused = c->reused;
+        c->tcp().expires_at(deadline);
+        boost::system::error_code ec;
+        if (auto* p = std::get_if<PlainStream>(&c->stream)) {
+            ec = co_await write_request(*p, r);
+        } else {
+            ec = co_await write_request(std::get<TlsStream>(c->stream), r);
+        }
+        bhttp::response_parser<bhttp::string_body> parser;
+        parser.body_limit(limits_.max_response_bytes);
+        if (!ec) {
+            if (auto* p = std::get_if<PlainStream>(&c->stream)) {
+                ec = co_await read_full(*p, c->buffer, parser);
+            } else {
+                ec = co_await read_full(std::get<TlsStream>(c->stream), c->buffer, parser);
+            }
+        }
+        if (ec) {
+            c->close();
+            bool nothing_received = !parser.got_some();
+            if (reused && nothing_received && ec != beast::error::timeout) {
+                continue;  // stale keep-alive connection: retry once on a fresh one
+            }
+            if (ec == bhttp::error::body_limit) {
+                co_return Error::make(Errc::kUpstreamProtocol, "Upstream response too large");
+            }
+            co_return transport_error(ec, nothing_received ? "waiting for response" : "reading response");
+        }
+        auto msg = parser.release();
+        UpstreamResponse out;
+        out.status = msg.result_int();
+        out.headers = collect_headers(msg);
+        out.body = std::move(msg.body());
+        if (msg.keep_alive()) {
+            release(std::move(c));
+        } else {
+            c->close();
+        }
+        co_return out;
+    }
+    co_return Error::make(Errc::kUpstreamConnection, "Connection error: upstream closed the connection");
+}
+
+Task<Result<std::unique_ptr<UpstreamStream>>> UpstreamPool::open_stream(const UpstreamRequest& req,
+                                                                        UpstreamTimeouts t) {
+    auto deadline = Clock::now() + t.first_byte;
+    auto r = build_request(req);
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        ConnectionPtr c = attempt == 0 ? take_idle(req.origin) : nullptr;
+        if (!c) {
+            auto cr = co_await connect(req.origin, std::min(t.connect, t.first_byte));
+            if (!cr) {
+                co_return std::move(cr).error();
+            }
+            c = std::move(cr).value();
+        }
+        bool reused = c->reused;
+        c->tcp().expires_at(deadline);
+        boost::system::error_code ec;
+        if (auto* p = std::get_if<PlainStream>(&c->stream)) {
+            ec = co_await write_request(*p, r);
+        } else {
+            ec = co_await write_request(std::get<TlsStream>(c->stream), r);
+        }
+        if (ec) {
+            c->close();
+            if (reused && ec != beast::error::timeout) {
+                continue;
+            }
+            co_return transport_error(ec, "sending request");
+        }
+        auto s = std::make_unique<UpstreamStream>(*this, std::move(c), t);
+        s->set_first_deadline(deadline);
+        auto st = co_await s->read_head(deadline);
+        if (!st) {
+            if (reused && st.error().code == Errc::kUpstreamConnection) {
+                continue;
+            }
+            co_return std::move(st).error();
+        }
+        co_return s;
+    }
+    co_return Error::make(Errc::kUpstreamConnection, "Connection error: upstream closed the connection");
+}
+
+// ---------------- UpstreamStream ----------------
+
+UpstreamStream::UpstreamStream(UpstreamPool& pool, ConnectionPtr conn, UpstreamTimeouts t)
+    : pool_(pool), conn_(std::move(conn)), timeouts_(t) {
+    conn_->parser.emplace();
+    conn_->parser->body_limit(boost::none);
+}
+
+UpstreamStream::~UpstreamStream() {
+    if (!conn_) {
+        return;
+    }
+    if (done_ && conn_->parser && conn_->parser->keep_alive()) {
+        pool_.release(std::move(conn_));
+    } else {
+        conn_->close();
+    }
+}
+
+Task<Status> UpstreamStream::read_head(Clock::time_point deadline) {
+    conn_->tcp().expires_at(deadline);
+    boost::system::error_code ec;
+    if (auto* p = std::get_if<PlainStream>(&conn_->stream)) {
+        ec = co_await sy::http::read_head(*p, conn_->buffer, *conn_->parser);
+    } else {
+        ec = co_await sy::http::read_head(std::get<TlsStream>(conn_->stream), conn_->buffer,
+                                          *conn_->parser);
+    }
+    if (ec) {
+        co_return transport_error(ec, "waiting for response");
+    }
+    const auto& h = conn_->parser->get();
+    status_ = h.result_int();
+    headers_ = collect_headers(h.base());
+    done_ = conn_->parser->is_done();
+    co_return ok_status();
+}
+
+Task<Status> UpstreamStream::read_some(std::string& out) {
+    if (done_) {
+        co_return ok_status();
+    }
+    auto& parser = *conn_->parser;
+    if (!got_body_bytes_ && first_deadline_) {
+        conn_->tcp().expires_at(*first_deadline_);
+    } else {
+        conn_->tcp().expires_after(timeouts_.idle);
+    }
+    for (;;) {
+        parser.get().body().data = chunk_;
+        parser.get().body().size = sizeof chunk_;
+        boost::system::error_code ec;
+        if (auto* p = std::get_if<PlainStream>(&conn_->stream)) {
+            ec = co_await read_body_some(*p, conn_->buffer, parser);
+        } else {
+            ec = co_await read_body_some(std::get<TlsStream>(conn_->stream), conn_->buffer, parser);
+        }
+        std::size_t n = sizeof chunk_ - parser.get().body().size;
+        if (ec == bhttp::error::need_buffer) {
+            ec = {};
+        }
+        if (ec) {
+            conn_->close();
+            co_return transport_error(ec, got_body_bytes_ ? "reading stream" : "waiting for first chunk");
+        }
+        if (n > 0) {
+            got_body_bytes_ = true;
+            out.append(chunk_, n);
+        }
+        done_ = parser.is_done();
+        if (n > 0 || done_) {
+            co_return ok_status();
+        }
+    }
+}
+
+Task<Status> UpstreamStream::read_all(std::string& out, std::uint64_t limit) {
+    while (!done_) {
+        auto st = co_await read_some(out);
+        if (!st) {
+            co_return st;
+        }
+        if (out.size() > limit) {
+            conn_->close();
+            co_return Error::make(Errc::kUpstreamProtocol, "Upstream response too large");
+        }
+    }
+    co_return ok_status();
+}
+
+}  // namespace sy::http

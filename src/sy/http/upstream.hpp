@@ -1,0 +1,127 @@
+#pragma once
+// Upstream HTTP/1.1 client with per-worker keep-alive connection pools, TLS (certificate and host
+// name verification, SNI) and deadlines on every operation.
+//
+// Thread safety: an UpstreamPool belongs to one worker thread and is used only there. Streams and
+// connections never cross threads.
+
+#include <boost/asio/ssl/context.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "sy/core/error.hpp"
+#include "sy/http/asio.hpp"
+#include "sy/http/url.hpp"
+
+namespace sy::http {
+
+struct UpstreamTimeouts {
+    Duration connect = std::chrono::seconds(10);
+    Duration first_byte = std::chrono::seconds(600);  // non-stream: whole call; stream: first chunk
+    Duration idle = std::chrono::seconds(600);        // stream: longest gap between chunks
+};
+
+struct UpstreamRequest {
+    Origin origin;
+    std::string target;  // path + query
+    std::vector<Header> headers;
+    std::string body;
+    std::string content_type = "application/json";
+};
+
+struct UpstreamResponse {
+    int status = 0;
+    std::vector<Header> headers;  // names lower-cased
+    std::string body;
+    const std::string* header(std::string_view lower_name) const;
+};
+
+struct PoolLimits {
+    std::size_t max_idle_per_origin = 256;
+    Duration idle_ttl = std::chrono::seconds(60);
+    std::uint64_t max_response_bytes = 64ull * 1024 * 1024;
+};
+
+struct Connection;
+using ConnectionPtr = std::unique_ptr<Connection>;
+
+// Classification of transport failures, so the pipeline can map them (timeout vs connection).
+enum class TransportFailure { kNone, kConnect, kTimeout, kReset, kProtocol, kTls };
+
+class UpstreamStream;
+
+class UpstreamPool {
+public:
+    UpstreamPool(net::io_context& io, net::ssl::context& tls, PoolLimits limits);
+    ~UpstreamPool();
+    UpstreamPool(const UpstreamPool&) = delete;
+    UpstreamPool& operator=(const UpstreamPool&) = delete;
+
+    // Sends a request and reads the complete response. Transport failures are errors with
+    // code kTimeout or kUpstreamConnection/kUpstreamProtocol.
+    Task<Result<UpstreamResponse>> send(const UpstreamRequest& req, UpstreamTimeouts t);
+
+    // Sends a request and reads only the response head; the body is then read incrementally.
+    Task<Result<std::unique_ptr<UpstreamStream>>> open_stream(const UpstreamRequest& req,
+                                                              UpstreamTimeouts t);
+
+    std::size_t idle_connections() const;
+    std::uint64_t connections_opened() const { return opened_; }
+
+private:
+    friend class UpstreamStream;
+    Task<Result<ConnectionPtr>> connect(const Origin& o, Duration timeout);
+    ConnectionPtr take_idle(const Origin& o);
+    void release(ConnectionPtr c);
+
+    net::io_context& io_;
+    net::ssl::context& tls_;
+    PoolLimits limits_;
+    tcp::resolver resolver_;
+    std::unordered_map<std::string, std::vector<ConnectionPtr>> idle_;
+    std::uint64_t opened_ = 0;
+};
+
+// A response whose body is being read. Returns the connection to the pool when the body was read
+// to its end and the upstream allows keep-alive; otherwise closes it.
+class UpstreamStream {
+public:
+    UpstreamStream(UpstreamPool& pool, ConnectionPtr conn, UpstreamTimeouts t);
+    ~UpstreamStream();
+    UpstreamStream(const UpstreamStream&) = delete;
+    UpstreamStream& operator=(const UpstreamStream&) = delete;
+
+    Task<Status> read_head(Clock::time_point deadline);
+    int status() const { return status_; }
+    const std::vector<Header>& headers() const { return headers_; }
+
+    // Next bytes of the body, appended to `out`. Sets done() at the end of the body. The first
+    // call waits until `first_deadline`; later calls wait at most the idle timeout.
+    Task<Status> read_some(std::string& out);
+    // Reads the remaining body (bounded) into `out`.
+    Task<Status> read_all(std::string& out, std::uint64_t limit);
+    bool done() const { return done_; }
+    void set_first_deadline(Clock::time_point d) { first_deadline_ = d; }
+
+private:
+    UpstreamPool& pool_;
+    ConnectionPtr conn_;
+    UpstreamTimeouts timeouts_;
+    int status_ = 0;
+    std::vector<Header> headers_;
+    bool done_ = false;
+    bool got_body_bytes_ = false;
+    std::optional<Clock::time_point> first_deadline_;
+    char chunk_[16 * 1024];
+};
+
+// Builds the TLS client context: system trust store, peer verification on (SSL_VERIFY=false
+// disables it, SSL_CERT_FILE adds a bundle).
+std::unique_ptr<net::ssl::context> make_client_tls_context();
+
+}  // namespace sy::http

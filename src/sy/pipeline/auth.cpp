@@ -1,0 +1,98 @@
+#include "sy/pipeline/auth.hpp"
+
+#include "sy/core/ids.hpp"
+
+namespace sy::pipeline {
+namespace {
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+        s.remove_prefix(1);
+    }
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
+        s.remove_suffix(1);
+    }
+    return s;
+}
+
+bool starts_with_ci(std::string_view s, std::string_view prefix) {
+    if (s.size() < prefix.size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < prefix.size(); ++i) {
+        if (std::tolower(static_cast<unsigned char>(s[i])) !=
+            std::tolower(static_cast<unsigned char>(prefix[i]))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+Error auth_error(std::string msg) { return Error::make(Errc::kAuthInvalid, std::move(msg)); }
+
+}  // namespace
+
+Result<Principal> authenticate(const http::Request& req, const config::Settings& s) {
+    const auto& master = s.general.master_key;
+    if (!master || master->empty()) {
+        Principal p;
+        p.unauthenticated = true;
+        return p;
+    }
+    std::string_view key;
+    bool found = false;
+    auto header = [&](std::string_view name) -> std::optional<std::string_view> {
+        auto it = req.find(name);
+        if (it == req.end()) {
+            return std::nullopt;
+        }
+        return std::string_view(it->value().data(), it->value().size());
+    };
+    if (s.general.litellm_key_header_name) {
+        if (auto v = header(*s.general.litellm_key_header_name)) {
+            key = trim(*v);
+            if (starts_with_ci(key, "bearer ")) {
+                key = trim(key.substr(7));
+            }
+            found = true;
+        }
+    } else if (auto v = header("authorization")) {
+        std::string_view a = trim(*v);
+        if (starts_with_ci(a, "bearer ")) {
+            key = trim(a.substr(7));
+        } else if (starts_with_ci(a, "basic ")) {
+            key = trim(a.substr(6));
+        } else {
+            return auth_error(
+                "Authentication Error, Malformed API Key passed in. Ensure Key has `Bearer ` "
+                "prefix.");
+        }
+        found = true;
+    } else if (auto v2 = header("x-litellm-api-key")) {
+        key = trim(*v2);
+        if (starts_with_ci(key, "bearer ")) {
+            key = trim(key.substr(7));
+        }
+        found = true;
+    } else if (auto v3 = header("api-key")) {
+        key = trim(*v3);
+        found = true;
+    } else if (auto v4 = header("x-api-key")) {
+        key = trim(*v4);
+        found = true;
+    }
+    if (!found || key.empty()) {
+        return Error::make(Errc::kAuthMissing, "Authentication Error, No api key passed in.");
+    }
+    if (secure_equals(key, master->value)) {
+        Principal p;
+        p.is_master = true;
+        return p;
+    }
+    if (key.rfind("sk-", 0) != 0) {
+        return auth_error("Authentication Error, LiteLLM Virtual Key expected.");
+    }
+    return auth_error("Authentication Error, Invalid proxy server token passed.");
+}
+
+}  // namespace sy::pipeline

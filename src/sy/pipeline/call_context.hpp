@@ -1,0 +1,38 @@
+#pragma once
+// Per-request state shared by the stages of one call (RequestContext). Lives in the session
+// coroutine's frame; stages receive it by reference.
+//
+// Thread safety: used by one coroutine only.
+
+#include <cstdint>
+#include <string>
+
+#include "sy/http/asio.hpp"
+
+namespace sy::pipeline {
+
+struct CallContext {
+    std::string call_id;
+    http::Clock::time_point start = http::Clock::now();
+    std::string method;
+    std::string route;  // path as received
+    std::string client_ip;
+    bool llm_route = false;
+
+    std::string requested_model;
+    std::string model_group;
+    std::string model_id;
+    std::string provider;
+    std::string api_base;
+    bool stream = false;
+
+    int status = 0;
+    std::string error_class;  // empty on success
+    int attempts = 0;
+    double upstream_ms = -1;
+    double ttft_ms = -1;
+    std::int64_t prompt_tokens = -1;
+    std::int64_t completion_tokens = -1;
+};
+
+}  // namespace sy::pipeline

@@ -1,0 +1,365 @@
+#include "sy/pipeline/llm_handler.hpp"
+
+#include <boost/json.hpp>
+#include <charconv>
+#include <cstdio>
+
+#include "sy/core/json_scan.hpp"
+#include "sy/core/lifecycle.hpp"
+#include "sy/http/sse.hpp"
+#include "sy/pipeline/error_render.hpp"
+
+namespace sy::pipeline {
+namespace {
+
+namespace json = boost::json;
+using http::bhttp::field;
+
+double ms_since(http::Clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(http::Clock::now() - t0).count();
+}
+
+std::string fmt_ms(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3f", v);
+    return buf;
+}
+
+std::optional<double> header_seconds(const http::Request& r, std::string_view name) {
+    auto it = r.find(name);
+    if (it == r.end()) {
+        return std::nullopt;
+    }
+    std::string v(it->value());
+    char* end = nullptr;
+    double d = std::strtod(v.c_str(), &end);
+    if (end == v.c_str() || d <= 0 || !std::isfinite(d)) {
+        return std::nullopt;
+    }
+    return d;
+}
+
+// Reads prompt/completion tokens from a `usage` object in JSON text (top-level key).
+void capture_usage(std::string_view text, CallContext& ctx) {
+    auto span = json_scan::find_top_level(text, "usage");
+    if (!span) {
+        return;
+    }
+    boost::system::error_code ec;
+    auto v = json::parse(text.substr(span->offset, span->length), ec);
+    if (ec || !v.is_object()) {
+        return;
+    }
+    const auto& u = v.get_object();
+    if (auto* p = u.if_contains("prompt_tokens"); p && p->is_int64()) {
+        ctx.prompt_tokens = p->get_int64();
+    }
+    if (auto* c = u.if_contains("completion_tokens"); c && c->is_int64()) {
+        ctx.completion_tokens = c->get_int64();
+    }
+}
+
+Error stream_protocol_error(std::string_view label, std::string_view what) {
+    return Error::make(Errc::kUpstreamProtocol, "litellm.InternalServerError: " + std::string(label) +
+                                                    " - " + std::string(what));
+}
+
+bool is_failure_for_health(int status) { return status == 0 || status >= 500 || status == 429 ||
+                                                status == 401 || status == 403 || status == 404 ||
+                                                status == 408; }
+
+}  // namespace
+
+template <class Fields>
+void add_call_headers(Fields& h, const CallContext& ctx) {
+    h.set("x-litellm-call-id", ctx.call_id);
+    if (!ctx.model_id.empty()) {
+        h.set("x-litellm-model-id", ctx.model_id);
+    }
+    if (!ctx.model_group.empty()) {
+        h.set("x-litellm-model-group", ctx.model_group);
+    }
+    if (!ctx.api_base.empty()) {
+        h.set("x-litellm-model-api-base", ctx.api_base);
+    }
+    h.set("x-litellm-version", kVersion);
+    h.set("x-litellm-attempted-retries", ctx.attempts > 1 ? std::to_string(ctx.attempts - 1) : "0");
+    h.set("x-litellm-attempted-fallbacks", "0");
+}
+
+template void add_call_headers(http::Response&, const CallContext&);
+
+LlmHandler::LlmHandler(const routing::ModelTable& table,
+                       std::vector<std::unique_ptr<http::UpstreamPool>>& pools)
+    : table_(table), pools_(pools) {}
+
+http::UpstreamPool& LlmHandler::pool_for(http::Exchange& ex) {
+    return *pools_[static_cast<std::size_t>(ex.worker().index())];
+}
+
+http::Task<void> LlmHandler::reply_error(http::Exchange& ex, CallContext& ctx, const Error& e) {
+    http::Response res = render_error(e, ex.request().version());
+    add_call_headers(res, ctx);
+    ctx.status = e.http_status();
+    if (ctx.error_class.empty()) {
+        ctx.error_class = std::string(e.http_type());
+    }
+    co_await ex.respond(std::move(res));
+}
+
+http::Task<void> LlmHandler::handle(http::Exchange& ex, providers::Route route, CallContext& ctx) {
+    // parse: JSON, required fields and types, client-side credential rejection.
+    auto decoded = decode_request(route, ex.request().body());
+    if (!decoded) {
+        co_await reply_error(ex, ctx, decoded.error());
+        co_return;
+    }
+    LlmRequest& req = decoded.value();
+    ctx.requested_model = req.model;
+    ctx.stream = req.stream;
+
+    // route: requested name -> model group -> one deployment.
+    auto resolved = table_.resolve(req.model);
+    if (!resolved) {
+        std::string names;
+        for (const auto& n : table_.public_group_names()) {
+            names += names.empty() ? "" : ", ";
+            names += n;
+        }
+        Error e = Error::make(Errc::kUnknownModel,
+                              std::string(route_label(route)) +
+                                  ": Invalid model name passed in model=" + req.model +
+                                  ". Call `/v1/models` to view available models for your key. "
+                                  "Available model groups: [" + names + "]")
+                      .with_param("model");
+        co_await reply_error(ex, ctx, e);
+        co_return;
+    }
+    routing::DeploymentRuntime* d =
+        resolved->pinned ? resolved->pinned : table_.pick(*resolved->group);
+    ctx.model_group = resolved->group->name;
+    ctx.model_id = d->cfg->id;
+    ctx.provider = d->cfg->provider;
+    if (!d->target) {
+        co_await reply_error(
+            ex, ctx,
+            Error::make(Errc::kProviderNotSupported, "provider not supported: " + d->cfg->provider));
+        co_return;
+    }
+    ctx.api_base = d->target->url.display;
+
+    // Deadlines (router.md §7): request > header > deployment > router settings.
+    const auto& rs = table_.settings().router;
+    double timeout_s = req.timeout_s.value_or(
+        header_seconds(ex.request(), "x-litellm-timeout")
+            .value_or(d->cfg->timeout_s.value_or(rs.timeout_s)));
+    double stream_timeout_s = req.stream_timeout_s.value_or(
+        header_seconds(ex.request(), "x-litellm-stream-timeout")
+            .value_or(d->cfg->stream_timeout_s.value_or(rs.stream_timeout_s.value_or(timeout_s))));
+
+    Attempt a;
+    a.deployment = d;
+    a.timeout_s = req.stream ? stream_timeout_s : timeout_s;
+    a.timeouts.connect = http::seconds_to_duration(std::min(timeout_s, config::kDefaultConnectTimeoutCapS));
+    a.timeouts.first_byte = http::seconds_to_duration(req.stream ? stream_timeout_s : timeout_s);
+    a.timeouts.idle = http::seconds_to_duration(timeout_s);
+    a.err_ctx = {d->target->exception_label, ctx.model_group};
+
+    // dispatch
+    std::string body = build_upstream_body(req, routing::ModelTable::upstream_model(*d, *resolved),
+                                           d->defaults);
+    a.upstream = providers::build_request(*d->target, route, std::move(body));
+    ctx.attempts = 1;
+    if (req.stream) {
+        co_await dispatch_stream(ex, ctx, req, a);
+    } else {
+        co_await dispatch_unary(ex, ctx, req, a);
+    }
+}
+
+http::Task<void> LlmHandler::dispatch_unary(http::Exchange& ex,
+                                            CallContext& ctx,
+                                            LlmRequest& req,
+                                            Attempt& a) {
+    auto t0 = http::Clock::now();
+    auto r = co_await pool_for(ex).send(a.upstream, a.timeouts);
+    ctx.upstream_ms = ms_since(t0);
+    auto& state = *a.deployment->state;
+    if (!r) {
+        Error e = providers::map_transport_error(r.error(), a.err_ctx, a.timeout_s);
+        state.record_failure(0, e.message);
+        ctx.error_class = e.code == Errc::kTimeout ? "Timeout" : "APIConnectionError";
+        co_await reply_error(ex, ctx, e);
+        co_return;
+    }
+    http::UpstreamResponse& up = r.value();
+    if (up.status < 200 || up.status >= 300) {
+        Error e = providers::map_upstream_error(up.status, up.headers, up.body, a.err_ctx);
+        if (is_failure_for_health(up.status)) {
+            state.record_failure(up.status, e.message);
+        }
+        co_await reply_error(ex, ctx, e);
+        co_return;
+    }
+    state.record_success(static_cast<std::int64_t>(ctx.upstream_ms * 1000));
+    capture_usage(up.body, ctx);
+
+    http::Response res{http::bhttp::status::ok, ex.request().version()};
+    const std::string* ct = up.header("content-type");
+    res.set(field::content_type, ct ? *ct : std::string("application/json"));
+    for (const auto& h : up.headers) {
+        if (providers::forwardable_provider_header(h.name)) {
+            res.set("llm_provider-" + h.name, h.value);
+        }
+    }
+    add_call_headers(res, ctx);
+    res.set("x-litellm-response-duration-ms", fmt_ms(ctx.upstream_ms));
+    res.set("x-litellm-overhead-duration-ms", fmt_ms(std::max(0.0, ms_since(ctx.start) - ctx.upstream_ms)));
+    res.body() = json_scan::replace_top_level_string(up.body, "model", req.model);
+    ctx.status = 200;
+    co_await ex.respond(std::move(res));
+}
+
+http::Task<void> LlmHandler::dispatch_stream(http::Exchange& ex,
+                                             CallContext& ctx,
+                                             LlmRequest& req,
+                                             Attempt& a) {
+    auto t0 = http::Clock::now();
+    auto& state = *a.deployment->state;
+    auto opened = co_await ex.race_disconnect(pool_for(ex).open_stream(a.upstream, a.timeouts));
+    if (!opened) {
+        ctx.status = 499;
+        ctx.error_class = "client_disconnected";
+        co_return;
+    }
+    if (!*opened) {
+        Error e = providers::map_transport_error(opened->error(), a.err_ctx, a.timeout_s);
+        state.record_failure(0, e.message);
+        ctx.error_class = e.code == Errc::kTimeout ? "Timeout" : "APIConnectionError";
+        co_await reply_error(ex, ctx, e);
+        co_return;
+    }
+    std::unique_ptr<http::UpstreamStream> s = std::move(*opened).value();
+    if (s->status() < 200 || s->status() >= 300) {
+        std::string body;
+        auto st = co_await s->read_all(body, 1024 * 1024);
+        (void)st;
+        ctx.upstream_ms = ms_since(t0);
+        Error e = providers::map_upstream_error(s->status(), s->headers(), body, a.err_ctx);
+        if (is_failure_for_health(s->status())) {
+            state.record_failure(s->status(), e.message);
+        }
+        co_await reply_error(ex, ctx, e);
+        co_return;
+    }
+
+    http::SseSplitter splitter;
+    std::string raw;
+    std::string out;
+    bool started = false;
+    bool saw_done = false;
+
+    // Fails the stream: a normal error response before the first byte, a terminal SSE error
+    // event after it (never a clean [DONE], README D18).
+    auto fail = [&](const Error& e) -> http::Task<void> {
+        state.record_failure(e.http_status(), e.message);
+        ctx.upstream_ms = ms_since(t0);
+        ctx.error_class = std::string(e.http_type());
+        if (!started) {
+            co_await reply_error(ex, ctx, e);
+            co_return;
+        }
+        ex.set_keep_alive(false);
+        out += error_sse_event(e);
+        co_await ex.write_chunk(out, true);
+        ctx.status = 200;
+    };
+
+    for (;;) {
+        raw.clear();
+        auto r = co_await ex.race_disconnect(s->read_some(raw));
+        if (!r) {
+            ctx.status = 499;
+            ctx.error_class = "client_disconnected";
+            ctx.upstream_ms = ms_since(t0);
+            co_return;  // destroying `s` closes the upstream connection (cancels the request)
+        }
+        if (!*r) {
+            co_await fail(providers::map_transport_error(r->error(), a.err_ctx,
+                                                         started ? std::chrono::duration<double>(a.timeouts.idle).count()
+                                                                 : a.timeout_s));
+            co_return;
+        }
+        if (!splitter.feed(raw)) {
+            co_await fail(stream_protocol_error(a.err_ctx.exception_label, "stream event exceeds the size limit"));
+            co_return;
+        }
+        while (auto ev = splitter.next_event()) {
+            if (saw_done) {
+                continue;
+            }
+            std::string data = http::sse_data(*ev);
+            if (data.empty()) {
+                continue;  // comment or keep-alive
+            }
+            if (data == "[DONE]") {
+                saw_done = true;
+                out += "data: [DONE]\n\n";
+                continue;
+            }
+            boost::system::error_code ec;
+            json::value v = json::parse(data, ec);
+            if (ec || !v.is_object()) {
+                co_await fail(stream_protocol_error(a.err_ctx.exception_label, "malformed chunk in upstream stream"));
+                co_return;
+            }
+            if (v.get_object().contains("error")) {
+                co_await fail(providers::map_stream_error_event(data, a.err_ctx));
+                co_return;
+            }
+            if (v.get_object().contains("usage")) {
+                capture_usage(data, ctx);
+            }
+            out += "data: ";
+            out += json_scan::replace_top_level_string(data, "model", req.model);
+            out += "\n\n";
+        }
+        bool finished = s->done();
+        if (finished && !saw_done) {
+            co_await fail(stream_protocol_error(a.err_ctx.exception_label, "upstream stream ended without [DONE]"));
+            co_return;
+        }
+        if (!out.empty() || finished) {
+            if (!started) {
+                http::bhttp::response<http::bhttp::empty_body> head{http::bhttp::status::ok,
+                                                                    ex.request().version()};
+                head.set(field::content_type, "text/event-stream");
+                head.set(field::cache_control, "no-cache");
+                head.set("x-accel-buffering", "no");
+                for (const auto& h : s->headers()) {
+                    if (providers::forwardable_provider_header(h.name)) {
+                        head.set("llm_provider-" + h.name, h.value);
+                    }
+                }
+                add_call_headers(head, ctx);
+                ex.begin_stream(std::move(head));
+                started = true;
+                ctx.ttft_ms = ms_since(t0);
+                ctx.status = 200;
+            }
+            if (!co_await ex.write_chunk(out, finished)) {
+                ctx.status = 499;
+                ctx.error_class = "client_disconnected";
+                co_return;
+            }
+            out.clear();
+        }
+        if (finished) {
+            break;
+        }
+    }
+    ctx.upstream_ms = ms_since(t0);
+    state.record_success(static_cast<std::int64_t>(ctx.upstream_ms * 1000));
+}
+
+}  // namespace sy::pipeline

@@ -1,0 +1,323 @@
+#include "sy/providers/openai.hpp"
+
+#include <boost/json.hpp>
+#include <charconv>
+#include <cmath>
+
+#include "sy/observability/log.hpp"
+
+namespace sy::providers {
+namespace {
+
+namespace json = boost::json;
+
+std::string label_for(std::string_view provider) {
+    static const std::pair<std::string_view, std::string_view> kLabels[] = {
+        {"openai", "OpenAIException"},           {"azure", "AzureException"},
+        {"groq", "GroqException"},               {"mistral", "MistralException"},
+        {"deepseek", "DeepseekException"},       {"openrouter", "OpenrouterException"},
+        {"together_ai", "Together_aiException"}, {"fireworks_ai", "Fireworks_aiException"},
+        {"xai", "XaiException"},                 {"perplexity", "PerplexityException"},
+        {"hosted_vllm", "Hosted_vllmException"}, {"anthropic", "AnthropicException"},
+        {"gemini", "GeminiException"},
+    };
+    for (const auto& [p, l] : kLabels) {
+        if (p == provider) {
+            return std::string(l);
+        }
+    }
+    std::string s(provider);
+    if (!s.empty()) {
+        s[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(s[0])));
+    }
+    return s + "Exception";
+}
+
+bool contains_ci(std::string_view hay, std::string_view needle) {
+    if (needle.size() > hay.size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i + needle.size() <= hay.size(); ++i) {
+        bool eq = true;
+        for (std::size_t j = 0; j < needle.size(); ++j) {
+            if (std::tolower(static_cast<unsigned char>(hay[i + j])) !=
+                std::tolower(static_cast<unsigned char>(needle[j]))) {
+                eq = false;
+                break;
+            }
+        }
+        if (eq) {
+            return true;
+        }
+    }
+    return false;
+}
+
+struct UpstreamErrorBody {
+    std::string message;
+    std::string type;
+    std::string code;
+    std::optional<std::string> param;
+};
+
+std::string scalar_text(const json::value& v) {
+    if (v.is_string()) {
+        return std::string(v.get_string());
+    }
+    if (v.is_int64()) {
+        return std::to_string(v.get_int64());
+    }
+    if (v.is_null()) {
+        return {};
+    }
+    return json::serialize(v);
+}
+
+UpstreamErrorBody parse_error_body(std::string_view body) {
+    UpstreamErrorBody out;
+    boost::system::error_code ec;
+    json::value v = json::parse(body, ec);
+    if (ec || !v.is_object()) {
+        out.message = std::string(body.substr(0, 500));
+        return out;
+    }
+    const json::object& o = v.get_object();
+    const json::value* err = o.if_contains("error");
+    const json::object* eo = err && err->is_object() ? &err->get_object() : nullptr;
+    if (eo) {
+        if (auto* m = eo->if_contains("message")) {
+            out.message = scalar_text(*m);
+        }
+        if (auto* t = eo->if_contains("type")) {
+            out.type = scalar_text(*t);
+        }
+        if (auto* c = eo->if_contains("code")) {
+            out.code = scalar_text(*c);
+        }
+        if (auto* p = eo->if_contains("param"); p && p->is_string()) {
+            out.param = std::string(p->get_string());
+        }
+    } else if (err && err->is_string()) {
+        out.message = std::string(err->get_string());
+    } else if (auto* m = o.if_contains("message")) {
+        out.message = scalar_text(*m);
+    } else if (auto* d = o.if_contains("detail")) {
+        out.message = scalar_text(*d);
+    } else {
+        out.message = std::string(body.substr(0, 500));
+    }
+    return out;
+}
+
+std::string suffix(const ErrorContext& ctx) {
+    if (ctx.model_group.empty()) {
+        return {};
+    }
+    return ". Received Model Group=" + std::string(ctx.model_group) +
+           "\nAvailable Model Group Fallbacks=None";
+}
+
+}  // namespace
+
+std::string_view route_path(Route r) {
+    switch (r) {
+        case Route::kChat:
+            return "/chat/completions";
+        case Route::kCompletions:
+            return "/completions";
+        case Route::kEmbeddings:
+            return "/embeddings";
+    }
+    return "/chat/completions";
+}
+
+Result<Target> prepare_target(const config::Deployment& d) {
+    auto url = http::parse_url(d.api_base);
+    if (!url) {
+        return Error::make(Errc::kBadRequest,
+                           "model_list entry " + d.model_name + ": " + url.error().message);
+    }
+    Target t;
+    t.url = std::move(url).value();
+    if (d.api_key && !d.api_key->empty()) {
+        t.headers.push_back({"Authorization", "Bearer " + d.api_key->value});
+    }
+    if (d.organization) {
+        t.headers.push_back({"OpenAI-Organization", *d.organization});
+    }
+    for (const auto& [k, v] : d.extra_headers) {
+        t.headers.push_back({k, v});
+    }
+    t.exception_label = label_for(d.provider);
+    return t;
+}
+
+http::UpstreamRequest build_request(const Target& t, Route r, std::string body) {
+    http::UpstreamRequest req;
+    req.origin = t.url.origin;
+    req.target = t.url.base_path;
+    req.target += route_path(r);
+    if (!t.url.query.empty()) {
+        req.target += '?';
+        req.target += t.url.query;
+    }
+    req.headers = t.headers;
+    req.body = std::move(body);
+    return req;
+}
+
+Error map_upstream_error(int status,
+                         const std::vector<Header>& headers,
+                         std::string_view body,
+                         const ErrorContext& ctx) {
+    UpstreamErrorBody eb = parse_error_body(body);
+    std::string provider_msg = obs::scrub(eb.message);
+    if (provider_msg.size() > 2000) {
+        provider_msg.resize(2000);
+    }
+    std::string cls;
+    Errc code = Errc::kUpstreamStatus;
+    int out_status = status;
+    std::string type = eb.type;
+    if (status == 400 || status == 413) {
+        if (eb.code == "context_length_exceeded" || contains_ci(eb.message, "maximum context length") ||
+            contains_ci(eb.message, "context window") || contains_ci(eb.message, "context length") ||
+            contains_ci(eb.message, "prompt is too long")) {
+            cls = "ContextWindowExceededError";
+            code = Errc::kContextWindow;
+            out_status = 400;
+        } else if (eb.code == "content_policy_violation" || eb.code == "content_filter" ||
+                   contains_ci(eb.message, "content management policy")) {
+            cls = "ContentPolicyViolationError";
+            code = Errc::kContentPolicy;
+            out_status = 400;
+        } else {
+            cls = "BadRequestError";
+        }
+        if (type.empty()) {
+            type = "invalid_request_error";
+        }
+    } else if (status == 401) {
+        cls = "AuthenticationError";
+        if (type.empty()) {
+            type = "authentication_error";
+        }
+    } else if (status == 403) {
+        cls = "PermissionDeniedError";
+        if (type.empty()) {
+            type = "permission_error";
+        }
+    } else if (status == 404) {
+        cls = "NotFoundError";
+        if (type.empty()) {
+            type = "not_found_error";
+        }
+    } else if (status == 408) {
+        cls = "Timeout";
+        code = Errc::kTimeout;
+        type = "timeout_error";
+    } else if (status == 422) {
+        cls = "UnprocessableEntityError";
+        if (type.empty()) {
+            type = "unprocessable_entity_error";
+        }
+    } else if (status == 429) {
+        cls = "RateLimitError";
+        code = Errc::kRateLimited;
+        if (type.empty()) {
+            type = "rate_limit_error";
+        }
+    } else if (status == 502 || status == 503 || status == 504 || status == 529) {
+        cls = "ServiceUnavailableError";
+        out_status = 503;
+        type = "service_unavailable";
+    } else if (status >= 500) {
+        cls = "InternalServerError";
+        out_status = 500;
+        type = "api_error";
+    } else {
+        cls = "BadRequestError";
+        if (type.empty()) {
+            type = "invalid_request_error";
+        }
+    }
+    Error e = Error::make(code, "litellm." + cls + ": " + std::string(ctx.exception_label) + " - " +
+                                    provider_msg + suffix(ctx));
+    e.status = out_status;
+    e.type = std::move(type);
+    e.param = eb.param;
+    for (const auto& h : headers) {
+        if (h.name == "retry-after" || (status == 429 && h.name == "retry-after-ms")) {
+            e.headers.push_back({h.name, h.value});
+        }
+    }
+    return e;
+}
+
+Error map_transport_error(const Error& e, const ErrorContext& ctx, double timeout_s) {
+    if (e.code == Errc::kTimeout) {
+        Error out = Error::make(Errc::kTimeout, "litellm.Timeout: " + std::string(ctx.exception_label) +
+                                                    " - " + e.message + " after " +
+                                                    python_float(timeout_s) + " seconds" + suffix(ctx));
+        out.headers.push_back({"x-litellm-timeout", python_float(timeout_s)});
+        return out;
+    }
+    Error out = Error::make(e.code == Errc::kUpstreamProtocol ? Errc::kUpstreamProtocol
+                                                              : Errc::kUpstreamConnection,
+                            (e.code == Errc::kUpstreamProtocol ? "litellm.InternalServerError: "
+                                                               : "litellm.APIConnectionError: ") +
+                                std::string(ctx.exception_label) + " - " + e.message + suffix(ctx));
+    return out;
+}
+
+Error map_stream_error_event(std::string_view js, const ErrorContext& ctx) {
+    UpstreamErrorBody eb = parse_error_body(js);
+    int status = 500;
+    if (auto n = std::atoi(eb.code.c_str()); n >= 400 && n < 600) {
+        status = n;
+    } else if (eb.type == "rate_limit_error" || eb.code == "rate_limit_exceeded") {
+        status = 429;
+    } else if (eb.code == "context_length_exceeded" || eb.type == "invalid_request_error") {
+        status = 400;
+    }
+    return map_upstream_error(status, {}, js, ctx);
+}
+
+bool forwardable_provider_header(std::string_view n) {
+    static constexpr std::string_view kAllowed[] = {
+        "x-request-id",
+        "request-id",
+        "openai-processing-ms",
+        "openai-version",
+        "x-ratelimit-limit-requests",
+        "x-ratelimit-limit-tokens",
+        "x-ratelimit-remaining-requests",
+        "x-ratelimit-remaining-tokens",
+        "x-ratelimit-reset-requests",
+        "x-ratelimit-reset-tokens",
+        "retry-after",
+        "retry-after-ms",
+        "apim-request-id",
+        "x-ms-region",
+    };
+    for (auto a : kAllowed) {
+        if (a == n) {
+            return true;
+        }
+    }
+    return n.rfind("anthropic-ratelimit-", 0) == 0;
+}
+
+std::string python_float(double v) {
+    if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 1e16) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.1f", v);
+        return buf;
+    }
+    char buf[64];
+    auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    (void)ec;
+    return std::string(buf, p);
+}
+
+}  // namespace sy::providers

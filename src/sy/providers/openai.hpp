@@ -1,0 +1,58 @@
+#pragma once
+// OpenAI and OpenAI-compatible providers (openai/, groq/, hosted_vllm/, ...): upstream request
+// shape, credentials and upstream error mapping (providers.md §5, §7, §8).
+//
+// Thread safety: Target is immutable after prepare_target(); functions are pure.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sy/config/settings.hpp"
+#include "sy/core/error.hpp"
+#include "sy/http/upstream.hpp"
+#include "sy/http/url.hpp"
+
+namespace sy::providers {
+
+enum class Route { kChat, kCompletions, kEmbeddings };
+
+std::string_view route_path(Route r);  // "/chat/completions", ...
+
+// Everything needed to call one deployment, computed once at load.
+struct Target {
+    http::ParsedUrl url;
+    std::vector<Header> headers;  // Authorization, OpenAI-Organization, extra_headers
+    std::string exception_label;  // "OpenAIException", "GroqException", ...
+};
+
+Result<Target> prepare_target(const config::Deployment& d);
+
+http::UpstreamRequest build_request(const Target& t, Route r, std::string body);
+
+// Context for error messages (api.md §12.2).
+struct ErrorContext {
+    std::string_view exception_label;
+    std::string_view model_group;
+};
+
+// Maps an upstream error response to the client-facing error (providers.md §8).
+Error map_upstream_error(int status,
+                         const std::vector<Header>& headers,
+                         std::string_view body,
+                         const ErrorContext& ctx);
+
+// Maps a transport failure (timeout, connection) to the client-facing error. `timeout_s` is the
+// effective timeout of the attempt, reported in x-litellm-timeout.
+Error map_transport_error(const Error& e, const ErrorContext& ctx, double timeout_s);
+
+// Error carried inside an SSE event (`data: {"error": {...}}`) before any byte reached the client.
+Error map_stream_error_event(std::string_view json, const ErrorContext& ctx);
+
+// Provider response headers forwarded as `llm_provider-<name>` (README D25 allow-list).
+bool forwardable_provider_header(std::string_view lower_name);
+
+// Python's float repr for the values we emit (1.0, 600.0, 0.001, 2.5).
+std::string python_float(double v);
+
+}  // namespace sy::providers

@@ -1,0 +1,174 @@
+#include "sy/routing/model_table.hpp"
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <random>
+
+namespace sy::routing {
+
+void DeploymentState::record_success(std::int64_t latency_us) {
+    std::lock_guard lk(mu_);
+    ++s_.successes;
+    s_.consecutive_failures = 0;
+    s_.last_latency_us = latency_us;
+    s_.last_status = 200;
+}
+
+void DeploymentState::record_failure(int status, std::string error_text) {
+    std::lock_guard lk(mu_);
+    ++s_.failures;
+    ++s_.consecutive_failures;
+    s_.last_status = status;
+    if (error_text.size() > 500) {
+        error_text.resize(500);
+    }
+    s_.last_error = std::move(error_text);
+}
+
+DeploymentState::Snapshot DeploymentState::snapshot() const {
+    std::lock_guard lk(mu_);
+    return s_;
+}
+
+bool glob_match(std::string_view pattern, std::string_view text, std::string* capture) {
+    auto star = pattern.find('*');
+    if (star == std::string_view::npos) {
+        return pattern == text;
+    }
+    std::string_view pre = pattern.substr(0, star);
+    std::string_view post = pattern.substr(star + 1);
+    if (text.size() < pre.size() + post.size()) {
+        return false;
+    }
+    if (text.substr(0, pre.size()) != pre || text.substr(text.size() - post.size()) != post) {
+        return false;
+    }
+    if (capture) {
+        *capture = std::string(text.substr(pre.size(), text.size() - pre.size() - post.size()));
+    }
+    return true;
+}
+
+Result<std::unique_ptr<ModelTable>> ModelTable::build(config::SettingsConstSharedPtr settings) {
+    auto t = std::make_unique<ModelTable>();
+    t->settings_ = std::move(settings);
+    for (const auto& d : t->settings_->model_list) {
+        auto rt = std::make_unique<DeploymentRuntime>();
+        rt->cfg = &d;
+        if (d.provider_supported) {
+            auto target = providers::prepare_target(d);
+            if (!target) {
+                return std::move(target).error();
+            }
+            rt->target = std::move(target).value();
+        }
+        boost::system::error_code ec;
+        auto v = boost::json::parse(d.default_params_json, ec);
+        if (!ec && v.is_object()) {
+            rt->defaults = std::move(v.get_object());
+        }
+        ModelGroup* g = nullptr;
+        for (auto& existing : t->groups_) {
+            if (existing->name == d.model_name) {
+                g = existing.get();
+                break;
+            }
+        }
+        if (!g) {
+            t->groups_.push_back(std::make_unique<ModelGroup>());
+            g = t->groups_.back().get();
+            g->name = d.model_name;
+            g->wildcard = d.model_name.find('*') != std::string::npos;
+        }
+        g->members.push_back(rt.get());
+        t->deployments_.push_back(std::move(rt));
+    }
+    return t;
+}
+
+std::optional<Resolved> ModelTable::resolve(std::string_view requested) const {
+    // 1. deployment id
+    for (const auto& d : deployments_) {
+        if (d->cfg->id == requested) {
+            for (const auto& g : groups_) {
+                if (g->name == d->cfg->model_name) {
+                    return Resolved{g.get(), d.get(), {}};
+                }
+            }
+        }
+    }
+    // 2. aliases (litellm_settings.model_alias_map, then router_settings.model_group_alias)
+    std::string_view name = requested;
+    if (auto it = settings_->litellm.model_alias_map.find(std::string(name));
+        it != settings_->litellm.model_alias_map.end()) {
+        name = it->second;
+    } else if (auto it2 = settings_->router.model_group_alias.find(std::string(name));
+               it2 != settings_->router.model_group_alias.end()) {
+        name = it2->second;
+    }
+    // 3. exact group
+    for (const auto& g : groups_) {
+        if (!g->wildcard && g->name == name) {
+            return Resolved{g.get(), nullptr, {}};
+        }
+    }
+    // 4. wildcard groups, longest literal part first; '*' alone last
+    const ModelGroup* best = nullptr;
+    std::string best_capture;
+    std::size_t best_literal = 0;
+    for (const auto& g : groups_) {
+        std::string cap;
+        if (g->wildcard && glob_match(g->name, name, &cap)) {
+            std::size_t literal = g->name.size() - 1;
+            if (!best || literal > best_literal) {
+                best = g.get();
+                best_capture = std::move(cap);
+                best_literal = literal;
+            }
+        }
+    }
+    if (best) {
+        return Resolved{best, nullptr, std::move(best_capture)};
+    }
+    return std::nullopt;
+}
+
+DeploymentRuntime* ModelTable::pick(const ModelGroup& g) const {
+    if (g.members.empty()) {
+        return nullptr;
+    }
+    if (g.members.size() == 1) {
+        return g.members.front();
+    }
+    thread_local std::minstd_rand rng{std::random_device{}()};
+    std::uniform_int_distribution<std::size_t> dist(0, g.members.size() - 1);
+    return g.members[dist(rng)];
+}
+
+std::string ModelTable::upstream_model(const DeploymentRuntime& d, const Resolved& r) {
+    const std::string& m = d.cfg->upstream_model;
+    if (r.group && r.group->wildcard) {
+        auto star = m.find('*');
+        if (star != std::string::npos) {
+            return m.substr(0, star) + r.wildcard_capture + m.substr(star + 1);
+        }
+    }
+    return m;
+}
+
+std::vector<std::string> ModelTable::public_group_names() const {
+    std::vector<std::string> names;
+    for (const auto& g : groups_) {
+        if (!g->wildcard) {
+            names.push_back(g->name);
+        }
+    }
+    for (const auto& [alias, target] : settings_->router.model_group_alias) {
+        names.push_back(alias);
+    }
+    std::sort(names.begin(), names.end());
+    names.erase(std::unique(names.begin(), names.end()), names.end());
+    return names;
+}
+
+}  // namespace sy::routing

@@ -1,0 +1,68 @@
+#include "sy/core/json_scan.hpp"
+
+#include <gtest/gtest.h>
+
+#include "sy/core/ids.hpp"
+
+namespace sy {
+namespace {
+
+TEST(JsonScan, FindsTopLevelKeyNotNested) {
+    std::string t = R"({"a":{"model":"inner"},"model":"outer","b":[1,{"model":2}]})";
+    auto s = json_scan::find_top_level(t, "model");
+    ASSERT_TRUE(s);
+    EXPECT_EQ(t.substr(s->offset, s->length), "\"outer\"");
+}
+
+TEST(JsonScan, ReplacePreservesEveryOtherByte) {
+    std::string t = "{ \"id\" : \"x\",\n \"model\":  \"gpt-4o-2024\" , \"v\": 1.0E0 }";
+    EXPECT_EQ(json_scan::replace_top_level_string(t, "model", "gpt-4o"),
+              "{ \"id\" : \"x\",\n \"model\":  \"gpt-4o\" , \"v\": 1.0E0 }");
+}
+
+TEST(JsonScan, EscapesReplacement) {
+    EXPECT_EQ(json_scan::replace_top_level_string(R"({"model":"a"})", "model", "q\"\\\n"),
+              R"({"model":"q\"\\\n"})");
+}
+
+TEST(JsonScan, StringsWithBracesAndEscapedQuotes) {
+    std::string t = R"({"x":"}{\"model\":1","model":"m"})";
+    auto s = json_scan::find_top_level(t, "model");
+    ASSERT_TRUE(s);
+    EXPECT_EQ(t.substr(s->offset, s->length), "\"m\"");
+}
+
+TEST(JsonScan, AbsentOrMalformedReturnsNothingAndLeavesTextUnchanged) {
+    EXPECT_FALSE(json_scan::find_top_level(R"({"a":1})", "model"));
+    EXPECT_FALSE(json_scan::find_top_level("[1,2]", "model"));
+    EXPECT_FALSE(json_scan::find_top_level(R"({"a":"unterminated)", "model"));
+    EXPECT_FALSE(json_scan::find_top_level("", "model"));
+    EXPECT_EQ(json_scan::replace_top_level_string("not json", "model", "x"), "not json");
+}
+
+TEST(JsonScan, DeepNestingIsBounded) {
+    std::string t = "{\"a\":" + std::string(5000, '[') + std::string(5000, ']') + ",\"model\":1}";
+    EXPECT_FALSE(json_scan::find_top_level(t, "model"));
+}
+
+TEST(Ids, CallIdIsUuid4) {
+    auto id = new_call_id();
+    ASSERT_EQ(id.size(), 36u);
+    EXPECT_EQ(id[14], '4');
+    EXPECT_NE(id, new_call_id());
+    EXPECT_TRUE(valid_call_id(id));
+    EXPECT_FALSE(valid_call_id(""));
+    EXPECT_FALSE(valid_call_id("has space"));
+    EXPECT_FALSE(valid_call_id(std::string(129, 'a')));
+}
+
+TEST(Ids, Sha256AndSecureEquals) {
+    EXPECT_EQ(sha256_hex("abc"),
+              "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    EXPECT_TRUE(secure_equals("sk-1234", "sk-1234"));
+    EXPECT_FALSE(secure_equals("sk-1234", "sk-1235"));
+    EXPECT_FALSE(secure_equals("sk-1234", "sk-12345"));
+}
+
+}  // namespace
+}  // namespace sy

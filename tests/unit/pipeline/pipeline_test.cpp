@@ -1,0 +1,177 @@
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include "sy/pipeline/auth.hpp"
+#include "sy/pipeline/decode.hpp"
+#include "sy/pipeline/error_render.hpp"
+
+namespace sy::pipeline {
+namespace {
+
+using providers::Route;
+namespace json = boost::json;
+
+TEST(Decode, ValidChatRequestKeepsClientFieldsAndStripsGatewayFields) {
+    auto r = decode_request(Route::kChat, R"({"model":"gpt-4o","messages":[{"role":"user","content":"hi"}],
+        "stream":true,"stream_options":{"include_usage":true},"metadata":{"tags":["a"]},
+        "mock_response":"x","timeout":2.5,"temperature":0.2,"user":"u1"})");
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->model, "gpt-4o");
+    EXPECT_TRUE(r->stream);
+    EXPECT_TRUE(r->include_usage);
+    ASSERT_TRUE(r->timeout_s);
+    EXPECT_DOUBLE_EQ(*r->timeout_s, 2.5);
+    EXPECT_EQ(r->mock_response.value_or(""), "x");
+    EXPECT_FALSE(r->body.contains("metadata"));
+    EXPECT_FALSE(r->body.contains("mock_response"));
+    EXPECT_FALSE(r->body.contains("timeout"));
+    EXPECT_TRUE(r->body.contains("temperature"));
+    EXPECT_TRUE(r->body.contains("user"));
+}
+
+struct BadCase {
+    Route route;
+    const char* body;
+    const char* message_part;
+    const char* param;  // nullptr = no param
+};
+
+class DecodeErrors : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(DecodeErrors, Returns400WithClearMessage) {
+    const auto& c = GetParam();
+    auto r = decode_request(c.route, c.body);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().http_status(), 400);
+    EXPECT_EQ(r.error().http_type(), "invalid_request_error");
+    EXPECT_NE(r.error().message.find(c.message_part), std::string::npos) << r.error().message;
+    if (c.param) {
+        ASSERT_TRUE(r.error().param);
+        EXPECT_EQ(*r.error().param, c.param);
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    All,
+    DecodeErrors,
+    ::testing::Values(
+        BadCase{Route::kChat, "{not json", "Invalid JSON", nullptr},
+        BadCase{Route::kChat, "[1,2]", "JSON object", nullptr},
+        BadCase{Route::kChat, R"({"messages":[{"role":"user","content":"x"}]})", "model", "model"},
+        BadCase{Route::kChat, R"({"model":5,"messages":[]})", "model", "model"},
+        BadCase{Route::kChat, R"({"model":"m"})", "messages", "messages"},
+        BadCase{Route::kChat, R"({"model":"m","messages":[]})", "non-empty", "messages"},
+        BadCase{Route::kChat, R"({"model":"m","messages":[1]})", "object", "messages"},
+        BadCase{Route::kChat, R"({"model":"m","messages":[{"content":"x"}]})", "role", "messages"},
+        BadCase{Route::kChat, R"({"model":"m","messages":[{"role":"user"}],"temperature":"hot"})",
+                "must be a number", "temperature"},
+        BadCase{Route::kChat, R"({"model":"m","messages":[{"role":"user"}],"stream":"yes"})",
+                "boolean", "stream"},
+        BadCase{Route::kChat, R"({"model":"m","messages":[{"role":"user"}],"max_tokens":1.5})",
+                "integer", "max_tokens"},
+        BadCase{Route::kChat, R"({"model":"m","messages":[{"role":"user"}],"api_base":"http://x"})",
+                "Rejected client-side parameter: api_base", "api_base"},
+        BadCase{Route::kChat,
+                R"({"model":"m","messages":[{"role":"user"}],"extra_body":{"api_key":"k"}})",
+                "Rejected client-side parameter: api_key", "extra_body.api_key"},
+        BadCase{Route::kChat, R"({"model":"m","messages":[{"role":"user"}],"timeout":-1})",
+                "timeout", "timeout"},
+        BadCase{Route::kCompletions, R"({"model":"m"})", "prompt", "prompt"},
+        BadCase{Route::kEmbeddings, R"({"model":"m"})", "input", "input"},
+        BadCase{Route::kEmbeddings, R"({"model":"m","input":[]})", "empty", "input"},
+        BadCase{Route::kEmbeddings, R"({"model":"m","input":"x","stream":true})", "stream",
+                "stream"}));
+
+TEST(Decode, DeepNestingIsRejectedNotCrashing) {
+    std::string body = R"({"model":"m","messages":[{"role":"user","content":)" +
+                       std::string(10000, '[') + std::string(10000, ']') + "}]}";
+    auto r = decode_request(Route::kChat, body);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().http_status(), 400);
+}
+
+TEST(Decode, UpstreamBodyRewritesModelAndMergesDefaults) {
+    auto r = decode_request(Route::kChat,
+                            R"({"model":"group","messages":[{"role":"user"}],"temperature":0.5})");
+    ASSERT_TRUE(r);
+    json::object defaults{{"temperature", 0.1}, {"max_tokens", 64}};
+    auto v = json::parse(build_upstream_body(*r, "gpt-4o-2024", defaults)).as_object();
+    EXPECT_EQ(v["model"].as_string(), "gpt-4o-2024");
+    EXPECT_DOUBLE_EQ(v["temperature"].as_double(), 0.5);  // client wins
+    EXPECT_EQ(v["max_tokens"].as_int64(), 64);
+}
+
+TEST(ErrorRender, EnvelopeShape) {
+    Error e = Error::make(Errc::kRateLimited, "slow \"down\"").with_header("retry-after", "3");
+    auto res = render_error(e);
+    EXPECT_EQ(res.result_int(), 429);
+    EXPECT_EQ(res["retry-after"], "3");
+    auto v = json::parse(res.body()).as_object();
+    auto& err = v["error"].as_object();
+    EXPECT_EQ(err["message"].as_string(), "slow \"down\"");
+    EXPECT_EQ(err["type"].as_string(), "rate_limit_error");
+    EXPECT_TRUE(err["param"].is_null());
+    EXPECT_EQ(err["code"].as_string(), "429");
+    EXPECT_EQ(error_sse_event(e).rfind("data: {\"error\":", 0), 0u);
+}
+
+http::Request make_req(std::vector<std::pair<std::string, std::string>> headers) {
+    http::Request r{http::bhttp::verb::post, "/v1/chat/completions", 11};
+    for (auto& [k, v] : headers) {
+        r.set(k, v);
+    }
+    return r;
+}
+
+config::Settings settings_with_master(std::string key) {
+    config::Settings s;
+    if (!key.empty()) {
+        s.general.master_key = config::Secret{std::move(key), "inline"};
+    }
+    return s;
+}
+
+TEST(Auth, AcceptsMasterKeyFromEveryHeader) {
+    auto s = settings_with_master("sk-master-1234");
+    EXPECT_TRUE(authenticate(make_req({{"Authorization", "Bearer sk-master-1234"}}), s));
+    EXPECT_TRUE(authenticate(make_req({{"x-litellm-api-key", "sk-master-1234"}}), s));
+    EXPECT_TRUE(authenticate(make_req({{"x-litellm-api-key", "Bearer sk-master-1234"}}), s));
+    EXPECT_TRUE(authenticate(make_req({{"api-key", "sk-master-1234"}}), s));
+    EXPECT_TRUE(authenticate(make_req({{"Authorization", "bearer   sk-master-1234 "}}), s)->is_master);
+}
+
+TEST(Auth, RejectionsCarryLiteLLMMessages) {
+    auto s = settings_with_master("sk-master-1234");
+    auto none = authenticate(make_req({}), s);
+    ASSERT_FALSE(none);
+    EXPECT_EQ(none.error().http_status(), 401);
+    EXPECT_EQ(none.error().message, "Authentication Error, No api key passed in.");
+    auto malformed = authenticate(make_req({{"Authorization", "Token abc"}}), s);
+    ASSERT_FALSE(malformed);
+    EXPECT_NE(malformed.error().message.find("Malformed API Key"), std::string::npos);
+    auto wrong = authenticate(make_req({{"Authorization", "Bearer sk-other"}}), s);
+    ASSERT_FALSE(wrong);
+    EXPECT_EQ(wrong.error().message, "Authentication Error, Invalid proxy server token passed.");
+    auto not_sk = authenticate(make_req({{"Authorization", "Bearer abc"}}), s);
+    ASSERT_FALSE(not_sk);
+    EXPECT_EQ(not_sk.error().message, "Authentication Error, LiteLLM Virtual Key expected.");
+    EXPECT_EQ(not_sk.error().http_type(), "auth_error");
+}
+
+TEST(Auth, NoMasterKeyMeansUnauthenticatedPrincipal) {
+    auto s = settings_with_master("");
+    auto p = authenticate(make_req({}), s);
+    ASSERT_TRUE(p);
+    EXPECT_TRUE(p->unauthenticated);
+    EXPECT_FALSE(p->is_master);
+}
+
+TEST(Auth, CustomKeyHeaderName) {
+    auto s = settings_with_master("sk-master-1234");
+    s.general.litellm_key_header_name = "x-my-key";
+    EXPECT_TRUE(authenticate(make_req({{"x-my-key", "Bearer sk-master-1234"}}), s));
+    EXPECT_FALSE(authenticate(make_req({{"Authorization", "Bearer sk-master-1234"}}), s));
+}
+
+}  // namespace
+}  // namespace sy::pipeline
