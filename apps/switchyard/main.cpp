@@ -81,15 +81,8 @@ int main(int argc, char** argv) {
         return 0;
     }
 
-    auto level = sy::obs::parse_level(env_or("LITELLM_LOG", "INFO"), sy::obs::Level::kInfo);
-    if (detailed_debug) {
-        level = sy::obs::Level::kDebug;
-    } else if (debug) {
-        level = sy::obs::Level::kInfo;
-    }
-    sy::obs::init_logging(level, true);
-
-    // Signals are handled by sigwait on this thread; workers inherit the blocked mask.
+    // Signals are handled by sigwait on this thread; every thread (workers, the
+    // logger's) inherits the blocked mask, so it must be set before any thread starts.
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
@@ -97,6 +90,14 @@ int main(int argc, char** argv) {
     sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     std::signal(SIGPIPE, SIG_IGN);
+
+    auto level = sy::obs::parse_level(env_or("LITELLM_LOG", "INFO"), sy::obs::Level::kInfo);
+    if (detailed_debug) {
+        level = sy::obs::Level::kDebug;
+    } else if (debug) {
+        level = sy::obs::Level::kInfo;
+    }
+    sy::obs::init_logging(level, true);
 
     auto loaded = config_path.empty() ? sy::config::load_defaults(lo)
                                       : sy::config::load_file(config_path, lo);

@@ -1,5 +1,6 @@
 #include "directives.hpp"
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <cctype>
@@ -75,6 +76,15 @@ std::optional<std::string> as_text(const json::value& v) {
     return std::nullopt;
 }
 
+// RFC 9110 token: what a header name may contain.
+bool is_token(std::string_view s) {
+    constexpr std::string_view kExtra = "!#$%&'*+-.^_`|~";
+    return !s.empty() && std::all_of(s.begin(), s.end(), [&](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
+               kExtra.find(c) != std::string_view::npos;
+    });
+}
+
 std::string bad(std::string_view name, std::string_view want) {
     return "mock directive '" + std::string(name) + "' must be " + std::string(want);
 }
@@ -142,7 +152,8 @@ std::optional<std::string> parse_headers(const json::value& v, Directives& out) 
     }
     for (const auto& kv : obj->get_object()) {
         auto t = as_text(kv.value());
-        if (!t || kv.key().empty()) {
+        if (!t || !is_token(kv.key()) || t->find_first_of("\r\n", 0) != std::string::npos ||
+            t->find('\0') != std::string::npos) {
             return bad("headers", "a JSON object of header names to string values");
         }
         out.headers.emplace_back(std::string(kv.key()), std::move(*t));
@@ -155,6 +166,9 @@ std::optional<std::string> apply(std::string_view name, const json::value& v, Di
         std::int64_t s = 0;
         if (auto err = int_in(name, v, 200, 599, s)) {
             return err;
+        }
+        if (s == 204 || s == 205 || s == 304) {  // these may not carry the body we send
+            return bad(name, "a status that allows a body (not 204, 205 or 304)");
         }
         d.status = static_cast<int>(s);
         return std::nullopt;
@@ -282,7 +296,8 @@ std::string normalize_directive_name(std::string_view name) {
     std::string out;
     out.reserve(name.size());
     for (char c : name) {
-        out.push_back(c == '-' ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+        out.push_back(c == '-' ? '_'
+                               : static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
     }
     return out;
 }

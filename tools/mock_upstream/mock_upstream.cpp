@@ -146,8 +146,7 @@ Route classify(std::string_view path) {
         path.remove_suffix(1);
     }
     auto ends_with_segment = [&](std::string_view suffix) {
-        return path.size() > suffix.size() &&
-               path.substr(path.size() - suffix.size()) == suffix &&
+        return path.size() > suffix.size() && path.substr(path.size() - suffix.size()) == suffix &&
                path[path.size() - suffix.size() - 1] == '/';
     };
     constexpr std::array<std::pair<std::string_view, Endpoint>, 4> kSuffixes = {{
@@ -216,7 +215,9 @@ struct Conn {
     unsigned version = 11;
     bool keep_alive = true;
 
-    [[nodiscard]] Next after_response() const { return keep_alive ? Next::kKeepAlive : Next::kClose; }
+    [[nodiscard]] Next after_response() const {
+        return keep_alive ? Next::kKeepAlive : Next::kClose;
+    }
 };
 
 class ActiveRequest {
@@ -633,8 +634,8 @@ net::awaitable<Next> handle_api(Conn& c,
             const Reply reply = plan_reply(seq, text, model, d, *obj);
             if (flag_in(*obj, "stream")) {
                 const bool usage = include_usage(*obj);
-                std::vector<std::string> payloads = text ? text_stream_payloads(reply, usage)
-                                                         : chat_stream_payloads(reply, usage);
+                std::vector<std::string> payloads =
+                    text ? text_stream_payloads(reply, usage) : chat_stream_payloads(reply, usage);
                 co_return co_await send_stream(c, d, status, request_id, payloads);
             }
             res = json_response(c,
@@ -650,22 +651,22 @@ net::awaitable<Next> handle_api(Conn& c,
             if (!get) {
                 break;
             }
-            res = json_response(c,
-                                status,
-                                route.endpoint == Endpoint::kModels ? models_json()
-                                                                    : model_json(route.model_id),
-                                request_id,
-                                &d);
+            res = json_response(
+                c,
+                status,
+                route.endpoint == Endpoint::kModels ? models_json() : model_json(route.model_id),
+                request_id,
+                &d);
             co_return co_await send_api(c, res, d);
         case Endpoint::kUnknown:
             break;
     }
-    res = json_response(
-        c,
-        404,
-        error_json("Invalid URL (" + method + " " + std::string(path) + ")", "invalid_request_error"),
-        request_id,
-        &d);
+    res = json_response(c,
+                        404,
+                        error_json("Invalid URL (" + method + " " + std::string(path) + ")",
+                                   "invalid_request_error"),
+                        request_id,
+                        &d);
     co_return co_await send_api(c, res, d);
 }
 
@@ -720,10 +721,9 @@ net::awaitable<Next> handle_control(Conn& c,
             for (auto& s : scripts) {
                 st.push_script(std::move(s));
             }
-            res = reply(200,
-                        json::object{{"ok", true},
-                                     {"queued", queued},
-                                     {"pending", st.pending_scripts()}});
+            res = reply(
+                200,
+                json::object{{"ok", true}, {"queued", queued}, {"pending", st.pending_scripts()}});
         }
     } else if (path == "/__mock/script" && method == http::verb::get) {
         res = reply(200, json::object{{"scripts", st.scripts_json()}});
@@ -767,14 +767,14 @@ net::awaitable<Next> handle_control(Conn& c,
     } else if (path == "/__mock/health") {
         res = reply(200, json::object{{"ok", true}});
     } else {
-        res = json_response(c,
-                            404,
-                            error_json("unknown control endpoint " +
-                                           std::string(sv(req.method_string())) + " " +
-                                           std::string(path),
-                                       "mock_control_error"),
-                            request_id,
-                            nullptr);
+        res = json_response(
+            c,
+            404,
+            error_json("unknown control endpoint " + std::string(sv(req.method_string())) + " " +
+                           std::string(path),
+                       "mock_control_error"),
+            request_id,
+            nullptr);
     }
     co_return co_await write_response(c, res) ? c.after_response() : Next::kDrop;
 }
@@ -880,9 +880,8 @@ net::awaitable<void> run_listener(State* state, tcp::acceptor* acceptor) {
         state->on_accept();
         // Sessions belong to the io_context: stop() stops and destroys it, which destroys every
         // session frame, so no separate task tracking is needed here.
-        net::co_spawn(acceptor->get_executor(),
-                      run_session(state, std::move(socket)),
-                      log_session_exception);
+        net::co_spawn(
+            acceptor->get_executor(), run_session(state, std::move(socket)), log_session_exception);
     }
 }
 

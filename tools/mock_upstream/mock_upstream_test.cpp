@@ -213,11 +213,11 @@ TEST_F(MockUpstreamTest, RateLimitCarriesRetryAfter) {
 
 TEST_F(MockUpstreamTest, HeaderBeatsBodyForContextLengthError) {
     Client client(port_);
-    auto res = client.call(
-        http::verb::post,
-        "/v1/chat/completions",
-        R"({"model":"gpt-4o","messages":[],"mock":{"status":503,"error":"context_length_exceeded"}})",
-        {{"x-mock-status", "400"}});
+    auto res = client.call(http::verb::post,
+                           "/v1/chat/completions",
+                           R"({"model":"gpt-4o","messages":[],)"
+                           R"("mock":{"status":503,"error":"context_length_exceeded"}})",
+                           {{"x-mock-status", "400"}});
     ASSERT_EQ(res.result_int(), 400);
     const json::value e = json::parse(res.body()).at("error");
     EXPECT_EQ(e.at("code"), "context_length_exceeded");
@@ -230,10 +230,9 @@ TEST_F(MockUpstreamTest, HeaderBeatsBodyForContextLengthError) {
 TEST_F(MockUpstreamTest, ScriptQueueIsConsumedInOrderAndByTag) {
     Client client(port_);
     // Through the control endpoint, as an out-of-process test would.
-    auto queued = client.call(
-        http::verb::post,
-        "/__mock/script",
-        R"({"tag":"d1","times":2,"directives":{"status":503}})");
+    auto queued = client.call(http::verb::post,
+                              "/__mock/script",
+                              R"({"tag":"d1","times":2,"directives":{"status":503}})");
     ASSERT_EQ(queued.result_int(), 200);
     mock_.push_script({.tag = "d1", .times = 1, .directives = {{"status", 500}}});
 
@@ -297,12 +296,12 @@ TEST_F(MockUpstreamTest, EmbeddingsAreDeterministic) {
     EXPECT_EQ(a.at("data"), b.at("data"));
     EXPECT_NE(a.at("data").at(0).at("embedding"), a.at("data").at(1).at("embedding"));
 
-    const json::value b64 = json::parse(
-        client
-            .call(http::verb::post,
-                  "/v1/embeddings",
-                  R"({"model":"emb","input":"x","encoding_format":"base64"})")
-            .body());
+    const json::value b64 =
+        json::parse(client
+                        .call(http::verb::post,
+                              "/v1/embeddings",
+                              R"({"model":"emb","input":"x","encoding_format":"base64"})")
+                        .body());
     EXPECT_EQ(b64.at("data").at(0).at("embedding").as_string().size(), 44U);  // 32 bytes
 }
 
@@ -318,8 +317,9 @@ TEST_F(MockUpstreamTest, ToolCallStreamFragmentsArguments) {
     const auto events = sse_events(res.body());
     ASSERT_GE(events.size(), 4U);
     const json::value first = json::parse(events[0]);
-    EXPECT_EQ(first.at("choices").at(0).at("delta").at("tool_calls").at(0).at("function").at("name"),
-              "lookup");
+    EXPECT_EQ(
+        first.at("choices").at(0).at("delta").at("tool_calls").at(0).at("function").at("name"),
+        "lookup");
     std::string args;
     std::string finish;
     for (std::size_t i = 1; i + 1 < events.size(); ++i) {
@@ -393,8 +393,7 @@ TEST(MockUpstreamLifecycle, StopsWithRequestsSuspendedEverywhere) {
         clients.back()->write(http::verb::post, "/v1/chat/completions", body);
     }
     ASSERT_TRUE(mock.wait_for(
-        [&](const Stats& s) { return s.active == bodies.size() && s.total == bodies.size(); },
-        5s));
+        [&](const Stats& s) { return s.active == bodies.size() && s.total == bodies.size(); }, 5s));
     mock.stop();
     EXPECT_EQ(mock.stats().cancelled, 0U);
     EXPECT_EQ(mock.stats().open_connections, 0U);
@@ -427,7 +426,23 @@ TEST(MockDirectives, ParsesStringsAndRejectsBadValues) {
     EXPECT_EQ(d.status, 429);
     Directives bad;
     EXPECT_TRUE(parse_directives(json::object{{"status", "abc"}}, bad).has_value());
+    EXPECT_TRUE(parse_directives(json::object{{"status", 204}}, bad).has_value());
     EXPECT_TRUE(parse_directives(json::object{{"delay_ms", -1}}, bad).has_value());
+    EXPECT_TRUE(
+        parse_directives(json::object{{"headers", R"({"x-a":"1\r\nx-b: 2"})"}}, bad).has_value());
+}
+
+TEST_F(MockUpstreamTest, ExtraHeadersAndConnectionClose) {
+    Client client(port_);
+    auto res = client.call(http::verb::get,
+                           "/v1/models",
+                           {},
+                           {{"x-mock-headers", R"({"x-extra":"yes","openai-organization":"org"})"},
+                            {"x-mock-close", "1"}});
+    ASSERT_EQ(res.result_int(), 200);
+    EXPECT_EQ(str(res["x-extra"]), "yes");
+    EXPECT_EQ(str(res["openai-organization"]), "org");
+    EXPECT_FALSE(res.keep_alive());
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "responses.hpp"
 
+#include <algorithm>
 #include <array>
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
@@ -12,20 +13,11 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::array<std::string_view, 14> kWords = {"Hello!",
-                                                     "This",
-                                                     "is",
-                                                     "the",
-                                                     "mock",
-                                                     "upstream.",
-                                                     "Lorem",
-                                                     "ipsum",
-                                                     "dolor",
-                                                     "sit",
-                                                     "amet,",
-                                                     "consectetur",
-                                                     "adipiscing",
-                                                     "elit."};
+// clang-format off
+constexpr std::array<std::string_view, 14> kWords = {
+    "Hello!", "This", "is", "the", "mock", "upstream.", "Lorem", "ipsum", "dolor", "sit", "amet,",
+    "consectetur", "adipiscing", "elit."};
+// clang-format on
 
 bool is_space(char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r'; }
 
@@ -353,7 +345,8 @@ Reply plan_reply(std::uint64_t seq,
         r.tool_call = true;
         r.tool_name = d.tool_name.empty() ? first_tool_name(request) : d.tool_name;
         r.tool_call_id = "call_mock_" + std::to_string(seq);
-        const std::string args = d.tool_arguments.value_or(tool_arguments_for(request, r.tool_name));
+        const std::string args =
+            d.tool_arguments.value_or(tool_arguments_for(request, r.tool_name));
         r.pieces = split_even(args, d.chunks.value_or(4));
         r.finish_reason = "tool_calls";
     } else if (d.content) {
@@ -368,8 +361,7 @@ Reply plan_reply(std::uint64_t seq,
     }
     r.prompt_tokens = d.prompt_tokens.value_or(
         text ? text_prompt_tokens(request.if_contains("prompt")) : chat_prompt_tokens(request));
-    r.completion_tokens =
-        d.completion_tokens.value_or(static_cast<std::int64_t>(r.pieces.size()));
+    r.completion_tokens = d.completion_tokens.value_or(static_cast<std::int64_t>(r.pieces.size()));
     return r;
 }
 
@@ -425,8 +417,8 @@ std::vector<std::string> chat_stream_payloads(const Reply& r, bool include_usage
         first["content"] = "";
     }
     first["refusal"] = nullptr;
-    out.push_back(json::serialize(
-        chat_chunk(r, delta_choice(std::move(first), nullptr), include_usage)));
+    out.push_back(
+        json::serialize(chat_chunk(r, delta_choice(std::move(first), nullptr), include_usage)));
 
     for (const auto& piece : r.pieces) {
         json::object delta;
@@ -438,8 +430,8 @@ std::vector<std::string> chat_stream_payloads(const Reply& r, bool include_usage
         } else {
             delta["content"] = piece;
         }
-        out.push_back(json::serialize(
-            chat_chunk(r, delta_choice(std::move(delta), nullptr), include_usage)));
+        out.push_back(
+            json::serialize(chat_chunk(r, delta_choice(std::move(delta), nullptr), include_usage)));
     }
 
     out.push_back(json::serialize(
@@ -502,9 +494,10 @@ std::string base64_encode(std::string_view bytes) {
     out.reserve((bytes.size() + 2) / 3 * 4);
     std::size_t i = 0;
     for (; i + 2 < bytes.size(); i += 3) {
-        const std::uint32_t n = (static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i])) << 16) |
-                                (static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8) |
-                                static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 2]));
+        const std::uint32_t n =
+            (static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i])) << 16) |
+            (static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8) |
+            static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 2]));
         out.push_back(kAlphabet[(n >> 18) & 63]);
         out.push_back(kAlphabet[(n >> 12) & 63]);
         out.push_back(kAlphabet[(n >> 6) & 63]);
@@ -565,8 +558,8 @@ std::string embeddings_json(const json::object& request,
     json::object o;
     o["object"] = "list";
     o["data"] = std::move(data);
-    o["model"] = d.response_model.value_or(model.empty() ? "text-embedding-3-small"
-                                                         : std::string(model));
+    o["model"] =
+        d.response_model.value_or(model.empty() ? "text-embedding-3-small" : std::string(model));
     o["usage"] = json::object{{"prompt_tokens", prompt}, {"total_tokens", prompt}};
     return json::serialize(o);
 }
@@ -612,16 +605,18 @@ ErrorInfo fault_error(const Directives& d, std::string_view model, std::int64_t 
     const std::string m = model.empty() ? std::string("mock-model") : std::string(model);
 
     if (code == "context_length_exceeded") {
-        e.message = "This model's maximum context length is 8192 tokens. However, your messages "
-                    "resulted in " +
-                    std::to_string(std::max<std::int64_t>(prompt_tokens, 8193)) +
-                    " tokens. Please reduce the length of the messages.";
+        e.message =
+            "This model's maximum context length is 8192 tokens. However, your messages "
+            "resulted in " +
+            std::to_string(std::max<std::int64_t>(prompt_tokens, 8193)) +
+            " tokens. Please reduce the length of the messages.";
         e.type = "invalid_request_error";
         e.param = "messages";
         e.code = "context_length_exceeded";
     } else if (code == "content_policy_violation" || code == "content_filter") {
-        e.message = "Your request was rejected as a result of our safety system. Your prompt may "
-                    "contain text that is not allowed by our safety system.";
+        e.message =
+            "Your request was rejected as a result of our safety system. Your prompt may "
+            "contain text that is not allowed by our safety system.";
         e.type = "invalid_request_error";
         e.code = code;
     } else if (code == "insufficient_quota") {
@@ -636,8 +631,9 @@ ErrorInfo fault_error(const Directives& d, std::string_view model, std::int64_t 
         e.type = "requests";
         e.code = "rate_limit_exceeded";
     } else if (code == "invalid_api_key" || (code.empty() && e.status == 401)) {
-        e.message = "Incorrect API key provided: sk-mock***. You can find your API key at "
-                    "https://platform.openai.com/account/api-keys.";
+        e.message =
+            "Incorrect API key provided: sk-mock***. You can find your API key at "
+            "https://platform.openai.com/account/api-keys.";
         e.type = "invalid_request_error";
         e.code = "invalid_api_key";
     } else if (code == "model_not_found" || (code.empty() && e.status == 404)) {
@@ -647,8 +643,9 @@ ErrorInfo fault_error(const Directives& d, std::string_view model, std::int64_t 
     } else if (e.status >= 500) {
         switch (e.status) {
             case 500:
-                e.message = "The server had an error while processing your request. Sorry about "
-                            "that!";
+                e.message =
+                    "The server had an error while processing your request. Sorry about "
+                    "that!";
                 break;
             case 502:
                 e.message = "Bad gateway.";

@@ -75,8 +75,8 @@ std::string index_path(std::string_view parent, std::size_t i) {
 }
 
 std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' ||
-                          s.front() == '\r')) {
+    while (!s.empty() &&
+           (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' || s.front() == '\r')) {
         s.remove_prefix(1);
     }
     while (!s.empty() &&
@@ -197,9 +197,13 @@ public:
         add(strict_ ? Diagnostic::Level::kError : Diagnostic::Level::kWarning, m, path, msg);
     }
     // A LATER key: one warning per distinct `once_key` (e.g. per key name across deployments).
-    void later(const Mark& m, const std::string& path, const std::string& once_key) {
+    // `what` names the feature in the message (default: the path).
+    void later(const Mark& m,
+               const std::string& path,
+               const std::string& once_key,
+               const std::string& what = {}) {
         if (warned_.insert(once_key.empty() ? path : once_key).second) {
-            warn(m, path, path + " not supported, ignored");
+            warn(m, path, (what.empty() ? path : what) + " not supported, ignored");
         }
     }
 
@@ -581,7 +585,8 @@ std::optional<bool> bool_word(std::string_view s) {
 }
 
 bool is_digits(std::string_view s) {
-    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+    return !s.empty() &&
+           std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 std::string_view strip_sign(std::string_view s, bool& negative) {
@@ -1374,6 +1379,7 @@ constexpr KeySpec kParamKeys[] = {
 };
 
 // OpenAI request parameters: never "did you mean"-checked when used as deployment defaults.
+// clang-format off
 constexpr std::string_view kOpenAiParams[] = {
     "temperature", "top_p", "n", "stream", "stream_options", "stop", "max_tokens",
     "max_completion_tokens", "presence_penalty", "frequency_penalty", "logit_bias", "user",
@@ -1382,6 +1388,7 @@ constexpr std::string_view kOpenAiParams[] = {
     "prediction", "service_tier", "store", "metadata", "web_search_options", "top_k", "thinking",
     "dimensions", "encoding_format", "extra_body", "verbosity", "safety_identifier",
 };
+// clang-format on
 
 constexpr KeySpec kCacheParamKeys[] = {
     {"type", K::kString, S::kTyped},
@@ -1480,10 +1487,12 @@ std::vector<std::string_view> spec_names(std::span<const KeySpec> specs) {
     return out;
 }
 
-void unknown_key(Context& ctx, const Entry& e, const std::string& path, std::span<const KeySpec> s) {
-    ctx.unknown(e.key_mark,
-                path,
-                "unknown key " + path + did_you_mean(suggest(e.key, spec_names(s))));
+void unknown_key(Context& ctx,
+                 const Entry& e,
+                 const std::string& path,
+                 std::span<const KeySpec> s) {
+    ctx.unknown(
+        e.key_mark, path, "unknown key " + path + did_you_mean(suggest(e.key, spec_names(s))));
 }
 
 // A kOther value, type-checked, as JSON. nullopt when absent or invalid (invalid is reported).
@@ -1870,7 +1879,14 @@ struct NameRef {
     std::string name;
     Mark mark;
     std::string path;
+    std::string env_ref;  // the name came from os.environ/<env_ref>: never echo it
 };
+
+// How a referenced name appears in a message: never the value of an environment variable.
+std::string shown(const NameRef& ref) {
+    return ref.env_ref.empty() ? echo(ref.name)
+                               : "(the value of " + std::string(kEnvPrefix) + ref.env_ref + ")";
+}
 
 struct FallbackList {
     std::vector<FallbackRule> rules;
@@ -1914,11 +1930,11 @@ std::optional<FallbackList> read_fallbacks(Context& ctx, const Node& n, const st
             }
             FallbackRule rule;
             rule.group = e.key;
-            out.refs.push_back(NameRef{e.key, e.key_mark, rp});
+            out.refs.push_back(NameRef{e.key, e.key_mark, rp, {}});
             const Node& t = e.value;
             if (t.is_scalar()) {
                 rule.targets.push_back(t.value);
-                out.refs.push_back(NameRef{t.value, t.mark, rp});
+                out.refs.push_back(NameRef{t.value, t.mark, rp, t.env_ref});
             } else if (t.is_seq()) {
                 for (std::size_t i = 0; i < t.items.size(); ++i) {
                     const Node& item = t.items[i];
@@ -1928,7 +1944,8 @@ std::optional<FallbackList> read_fallbacks(Context& ctx, const Node& n, const st
                         continue;
                     }
                     rule.targets.push_back(item.value);
-                    out.refs.push_back(NameRef{item.value, item.mark, index_path(rp, i)});
+                    out.refs.push_back(
+                        NameRef{item.value, item.mark, index_path(rp, i), item.env_ref});
                 }
             } else if (!t.is_null()) {
                 type_error(ctx, t, rp, "a list of model group names");
@@ -1967,7 +1984,7 @@ std::optional<NameList> read_name_list(Context& ctx, const Node& n, const std::s
     NameList out;
     if (n.is_scalar()) {
         out.names.push_back(n.value);
-        out.refs.push_back(NameRef{n.value, n.mark, path});
+        out.refs.push_back(NameRef{n.value, n.mark, path, n.env_ref});
         return out;
     }
     if (!n.is_seq()) {
@@ -1981,13 +1998,16 @@ std::optional<NameList> read_name_list(Context& ctx, const Node& n, const std::s
             return std::nullopt;
         }
         out.names.push_back(item.value);
-        out.refs.push_back(NameRef{item.value, item.mark, index_path(path, i)});
+        out.refs.push_back(NameRef{item.value, item.mark, index_path(path, i), item.env_ref});
     }
     return out;
 }
 
 // Keys both settings sections share (num_retries, fallbacks, ...). True when handled.
-bool read_layer_key(Context& ctx, const Entry& e, const std::string& p, std::string_view timeout_key,
+bool read_layer_key(Context& ctx,
+                    const Entry& e,
+                    const std::string& p,
+                    std::string_view timeout_key,
                     Layer& layer) {
     const Node& v = e.value;
     if (e.key == "num_retries") {
@@ -2038,14 +2058,14 @@ std::string decode_cache_params(Context& ctx, const Node& n, const std::string& 
                 std::end(kCacheTypes)) {
             ctx.warn(t->mark,
                      join_path(path, "type"),
-                     "cache type " + t->value + " not supported, ignored (cache off)");
+                     "cache type " + describe(*t) + " not supported, ignored (cache off)");
         }
     }
     return json;
 }
 
-void decode_litellm(Context& ctx, const Node& n, LitellmSettings& out, Layer& layer,
-                    AliasRefs& aliases) {
+void decode_litellm(
+    Context& ctx, const Node& n, LitellmSettings& out, Layer& layer, AliasRefs& aliases) {
     const std::string path = "litellm_settings";
     JsonObject other;
     walk_section(ctx, n, path, kLitellmKeys, &other, [&](const Entry& e, const std::string& p) {
@@ -2076,7 +2096,15 @@ void decode_litellm(Context& ctx, const Node& n, LitellmSettings& out, Layer& la
             if (auto cbs = read_strings(ctx, v, p)) {
                 for (const std::string& cb : *cbs) {
                     if (cb != "prometheus" && cb != "otel") {
-                        ctx.later(v.mark, p, "litellm_settings.callbacks." + cb);
+                        const bool literal =
+                            v.env_ref.empty() &&
+                            std::none_of(v.items.begin(), v.items.end(), [](const Node& i) {
+                                return !i.env_ref.empty();
+                            });
+                        ctx.later(v.mark,
+                                  p,
+                                  "litellm_settings.callbacks." + cb,
+                                  literal ? "callback " + cb : "a callback from the environment");
                     }
                 }
                 out.callbacks = std::move(*cbs);
@@ -2085,8 +2113,8 @@ void decode_litellm(Context& ctx, const Node& n, LitellmSettings& out, Layer& la
             if (auto m = read_string_map(ctx, v, p)) {
                 for (const Entry& ae : v.entries) {
                     if (ae.value.is_scalar()) {
-                        aliases.targets.push_back(
-                            NameRef{ae.value.value, ae.value.mark, join_path(p, ae.key)});
+                        aliases.targets.push_back(NameRef{
+                            ae.value.value, ae.value.mark, join_path(p, ae.key), ae.value.env_ref});
                     }
                 }
                 out.model_alias_map = std::move(*m);
@@ -2126,8 +2154,12 @@ struct RouterExtras {
     const Node* default_litellm_params = nullptr;
 };
 
-void decode_router(Context& ctx, const Node& n, RouterSettings& out, Layer& layer,
-                   RouterExtras& extras, AliasRefs& aliases) {
+void decode_router(Context& ctx,
+                   const Node& n,
+                   RouterSettings& out,
+                   Layer& layer,
+                   RouterExtras& extras,
+                   AliasRefs& aliases) {
     const std::string path = "router_settings";
     JsonObject other;
     walk_section(ctx, n, path, kRouterKeys, &other, [&](const Entry& e, const std::string& p) {
@@ -2182,7 +2214,7 @@ void decode_router(Context& ctx, const Node& n, RouterSettings& out, Layer& laye
                 const Node& t = ae.value;
                 if (t.is_scalar()) {
                     out.model_group_alias[ae.key] = t.value;
-                    aliases.targets.push_back(NameRef{t.value, t.mark, ap});
+                    aliases.targets.push_back(NameRef{t.value, t.mark, ap, t.env_ref});
                 } else if (t.is_map()) {
                     const Node* model = t.find("model");
                     for (const Entry& me : t.entries) {
@@ -2190,9 +2222,9 @@ void decode_router(Context& ctx, const Node& n, RouterSettings& out, Layer& laye
                             ctx.unknown(me.key_mark,
                                         join_path(ap, me.key),
                                         "unknown key " + join_path(ap, me.key) +
-                                            did_you_mean(suggest(
-                                                me.key, std::array<std::string_view, 2>{
-                                                            "model", "hidden"})));
+                                            did_you_mean(suggest(me.key,
+                                                                 std::array<std::string_view, 2>{
+                                                                     "model", "hidden"})));
                         }
                     }
                     if (model == nullptr || !model->is_scalar()) {
@@ -2201,7 +2233,7 @@ void decode_router(Context& ctx, const Node& n, RouterSettings& out, Layer& laye
                     }
                     out.model_group_alias[ae.key] = model->value;
                     aliases.targets.push_back(
-                        NameRef{model->value, model->mark, join_path(ap, "model")});
+                        NameRef{model->value, model->mark, join_path(ap, "model"), model->env_ref});
                     if (const Node* hidden = t.find("hidden")) {
                         if (read_bool(ctx, *hidden, join_path(ap, "hidden")).value_or(false)) {
                             out.hidden_model_group_aliases.push_back(ae.key);
@@ -2320,7 +2352,8 @@ void decode_general(Context& ctx, const Node& n, GeneralSettings& out, GeneralEx
                 }
             }
         } else if (k == "idle_timeout") {
-            out.idle_timeout_s = read_number(ctx, v, p, Bound::kPositive).value_or(out.idle_timeout_s);
+            out.idle_timeout_s =
+                read_number(ctx, v, p, Bound::kPositive).value_or(out.idle_timeout_s);
         } else if (k == "header_read_timeout") {
             out.header_read_timeout_s =
                 read_number(ctx, v, p, Bound::kPositive).value_or(out.header_read_timeout_s);
@@ -2355,6 +2388,7 @@ struct DeploymentBuild {
     Mark model_mark;  // litellm_params.model
     const ProviderInfo* provider = nullptr;
     const Node* info = nullptr;  // model_info as written (the tree outlives the build)
+    bool model_name_from_env = false;
 };
 
 // Resolves api_key / api_base / api_version from litellm_params, then the provider's env vars,
@@ -2384,9 +2418,9 @@ void resolve_credentials(Context& ctx,
             }
             ctx.warn(b.model_mark,
                      lp_path,
-                     "deployment " + d.model_name + " has no API key for provider " +
-                         std::string(p->slug) + " (set litellm_params.api_key" +
-                         (envs.empty() ? "" : " or " + envs) +
+                     "deployment " + (b.model_name_from_env ? d.mark.path : d.model_name) +
+                         " has no API key for provider " + std::string(p->slug) +
+                         " (set litellm_params.api_key" + (envs.empty() ? "" : " or " + envs) +
                          "); its calls will fail with 401");
         }
     }
@@ -2495,6 +2529,7 @@ std::optional<DeploymentBuild> decode_deployment(Context& ctx,
         ok = false;
     } else {
         d.model_name = *s;
+        b.model_name_from_env = !model_name->env_ref.empty();
     }
     const std::string lp_path = join_path(path, "litellm_params");
     if (params == nullptr || params->is_null()) {
@@ -2529,6 +2564,7 @@ std::optional<DeploymentBuild> decode_deployment(Context& ctx,
     const Node* base_url = nullptr;
     const Node* api_version = nullptr;
     std::optional<std::string> custom_provider;
+    bool custom_provider_env = false;
     JsonObject defaults;
     for (const Entry& e : merged.entries) {
         const std::string p = join_path(lp_path, e.key);
@@ -2579,6 +2615,7 @@ std::optional<DeploymentBuild> decode_deployment(Context& ctx,
             }
         } else if (k == "custom_llm_provider") {
             custom_provider = read_string(ctx, v, p);
+            custom_provider_env = !v.env_ref.empty();
         } else if (k == "rpm") {
             d.rpm = read_int(ctx, v, p);
         } else if (k == "tpm") {
@@ -2650,7 +2687,16 @@ std::optional<DeploymentBuild> decode_deployment(Context& ctx,
     b.model_mark = model->mark;
     auto resolved = resolve_model(d.model, custom_provider.value_or(""));
     if (!resolved) {
-        ctx.error(model->mark, model_path, resolved.error().message);
+        // The resolver's message quotes its input: say where it came from instead when that
+        // was an environment variable.
+        if (!model->env_ref.empty() || custom_provider_env) {
+            ctx.error(model->mark,
+                      model_path,
+                      "cannot resolve the provider of the model (model or custom_llm_provider "
+                      "comes from the environment): LLM Provider NOT provided");
+        } else {
+            ctx.error(model->mark, model_path, resolved.error().message);
+        }
         return std::nullopt;
     }
     d.provider = resolved->provider;
@@ -2677,11 +2723,13 @@ std::optional<DeploymentBuild> decode_deployment(Context& ctx,
                 if (auto m = read_string(ctx, *mode, join_path(mi_path, "mode"))) {
                     if (std::find(std::begin(kModelModes), std::end(kModelModes), *m) ==
                         std::end(kModelModes)) {
-                        ctx.warn(mode->mark,
-                                 join_path(mi_path, "mode"),
-                                 "unknown mode " + describe(*mode) + " (expected chat, "
-                                 "completion, embedding, image_generation, audio_transcription, "
-                                 "audio_speech or rerank); health probes treat it as chat");
+                        ctx.warn(
+                            mode->mark,
+                            join_path(mi_path, "mode"),
+                            "unknown mode " + describe(*mode) +
+                                " (expected chat, "
+                                "completion, embedding, image_generation, audio_transcription, "
+                                "audio_speech or rerank); health probes treat it as chat");
                     }
                     d.mode = *m;
                 }
@@ -2699,7 +2747,6 @@ std::optional<DeploymentBuild> decode_deployment(Context& ctx,
     }
     return b;
 }
-
 
 // ---------------------------------------------------------------------------------------------
 // Whole-document decoding and cross-checks.
@@ -2736,8 +2783,11 @@ std::optional<double> env_number(Context& ctx, std::string_view name, Bound b) {
     }
     auto d = parse_double(*v);
     if (!d || (b == Bound::kNonNegative && *d < 0) || (b == Bound::kPositive && *d <= 0)) {
-        ctx.warn(Mark{}, "", "environment variable " + std::string(name) + " is not a valid "
-                 "number; ignored");
+        ctx.warn(Mark{},
+                 "",
+                 "environment variable " + std::string(name) +
+                     " is not a valid "
+                     "number; ignored");
         return std::nullopt;
     }
     return d;
@@ -2749,8 +2799,11 @@ std::optional<int> env_int(Context& ctx, std::string_view name) {
         return std::nullopt;
     }
     if (std::floor(*d) != *d || *d > std::numeric_limits<int>::max()) {
-        ctx.warn(Mark{}, "", "environment variable " + std::string(name) + " is not a valid "
-                 "integer; ignored");
+        ctx.warn(Mark{},
+                 "",
+                 "environment variable " + std::string(name) +
+                     " is not a valid "
+                     "integer; ignored");
         return std::nullopt;
     }
     return static_cast<int>(*d);
@@ -2782,6 +2835,7 @@ std::string model_info_json(const Node* info, const std::string& id) {
 void assign_unique_ids(Context& ctx, std::vector<DeploymentBuild>& builds) {
     std::set<std::string> used;
     std::map<std::string, std::size_t> first_index;
+    std::map<std::string, std::size_t> next_suffix;
     for (std::size_t i = 0; i < builds.size(); ++i) {
         Deployment& d = builds[i].d;
         if (used.insert(d.id).second) {
@@ -2789,19 +2843,18 @@ void assign_unique_ids(Context& ctx, std::vector<DeploymentBuild>& builds) {
             continue;
         }
         const std::string base = d.id;
+        std::size_t& n = next_suffix[base];
         std::string candidate;
-        for (std::size_t n = 1;; ++n) {
-            candidate = base + "-" + std::to_string(n);
-            if (used.insert(candidate).second) {
-                break;
-            }
-        }
+        do {
+            candidate = base + "-" + std::to_string(++n);
+        } while (!used.insert(candidate).second);
         const DeploymentBuild& first = builds[first_index[base]];
         ctx.warn(builds[i].mark,
                  d.mark.path,
-                 "deployment id " + base + " is also used by " + first.d.mark.path +
+                 "deployment id is also used by " + first.d.mark.path +
                      " (same model_name and litellm_params, or the same model_info.id); this "
-                     "deployment gets id " + candidate);
+                     "deployment's id gets the suffix " +
+                     candidate.substr(base.size()));
         d.id = candidate;
     }
 }
@@ -2896,7 +2949,8 @@ std::shared_ptr<Settings> decode_document(Context& ctx, Node& root, const std::s
         r.max_fallbacks = *v;
     }
     std::vector<NameRef> group_refs;
-    auto pick = [&](std::optional<FallbackList>& a, std::optional<FallbackList>& b,
+    auto pick = [&](std::optional<FallbackList>& a,
+                    std::optional<FallbackList>& b,
                     std::vector<FallbackRule>& out) {
         std::optional<FallbackList>& chosen = a ? a : b;
         if (chosen) {
@@ -2924,18 +2978,12 @@ std::shared_ptr<Settings> decode_document(Context& ctx, Node& root, const std::s
             g.master_key = Secret{*v, "os.environ/LITELLM_MASTER_KEY"};
         }
     }
-    if (!g.master_key && !gx.master_key_written) {
-        ctx.warn(Mark{},
-                 "",
-                 "no master key configured (general_settings.master_key or "
-                 "LITELLM_MASTER_KEY): authentication is off, management routes answer 403, and "
-                 "the gateway listens on 127.0.0.1 only unless "
-                 "general_settings.allow_unauthenticated is true");
-    }
     if (!g.database_url) {
         if (auto v = ctx.env("DATABASE_URL"); v && !v->empty()) {
             if (!starts_with(*v, "postgresql://") && !starts_with(*v, "postgres://")) {
-                ctx.error(Mark{}, "", "environment variable DATABASE_URL must be a "
+                ctx.error(Mark{},
+                          "",
+                          "environment variable DATABASE_URL must be a "
                           "postgresql:// URL");
             } else {
                 g.database_url = Secret{*v, "os.environ/DATABASE_URL"};
@@ -2960,8 +3008,8 @@ std::shared_ptr<Settings> decode_document(Context& ctx, Node& root, const std::s
             type_error(ctx, *model_list, "model_list", "a list of deployments");
         } else {
             for (std::size_t i = 0; i < model_list->items.size(); ++i) {
-                if (auto b = decode_deployment(ctx, model_list->items[i], i,
-                                               rx.default_litellm_params)) {
+                if (auto b = decode_deployment(
+                        ctx, model_list->items[i], i, rx.default_litellm_params)) {
                     builds.push_back(std::move(*b));
                 }
             }
@@ -2974,9 +3022,8 @@ std::shared_ptr<Settings> decode_document(Context& ctx, Node& root, const std::s
         if (b.d.provider_supported) {
             continue;
         }
-        auto it = std::find_if(later.begin(), later.end(), [&](const auto& l) {
-            return l.first == b.d.provider;
-        });
+        auto it = std::find_if(
+            later.begin(), later.end(), [&](const auto& l) { return l.first == b.d.provider; });
         if (it == later.end()) {
             later.emplace_back(b.d.provider, std::vector<const DeploymentBuild*>{&b});
         } else {
@@ -3022,8 +3069,8 @@ std::shared_ptr<Settings> decode_document(Context& ctx, Node& root, const std::s
         if (exists(ref.name, known)) {
             continue;
         }
-        std::string msg = "unknown model group " + echo(ref.name) + " in fallbacks" +
-                          did_you_mean(suggest(ref.name, known));
+        std::string msg = "unknown model group " + shown(ref) + " in fallbacks" +
+                          (ref.env_ref.empty() ? did_you_mean(suggest(ref.name, known)) : "");
         if (g.store_model_in_db) {
             ctx.warn(ref.mark, ref.path, msg + " (it may be added through /model/new)");
         } else {
@@ -3034,8 +3081,8 @@ std::shared_ptr<Settings> decode_document(Context& ctx, Node& root, const std::s
         if (!exists(ref.name, groups)) {
             ctx.warn(ref.mark,
                      ref.path,
-                     "alias target " + echo(ref.name) + " is not a model group" +
-                         did_you_mean(suggest(ref.name, groups)));
+                     "alias target " + shown(ref) + " is not a model group" +
+                         (ref.env_ref.empty() ? did_you_mean(suggest(ref.name, groups)) : ""));
         }
     }
 

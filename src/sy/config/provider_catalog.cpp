@@ -11,14 +11,8 @@ ProviderInfo later(std::string_view slug,
                    std::string_view default_base = {},
                    std::vector<std::string_view> key_envs = {},
                    std::vector<std::string_view> base_envs = {}) {
-    return ProviderInfo{slug,
-                        false,
-                        false,
-                        default_base,
-                        std::move(key_envs),
-                        std::move(base_envs),
-                        false,
-                        false};
+    return ProviderInfo{
+        slug, false, false, default_base, std::move(key_envs), std::move(base_envs), false, false};
 }
 
 // OpenAI-compatible provider with a fixed default base (providers.md §5).
@@ -34,7 +28,8 @@ ProviderInfo compatible(std::string_view slug,
 ProviderInfo self_hosted(std::string_view slug,
                          std::vector<std::string_view> key_envs,
                          std::vector<std::string_view> base_envs) {
-    return ProviderInfo{slug, true, true, {}, std::move(key_envs), std::move(base_envs), true, false};
+    return ProviderInfo{
+        slug, true, true, {}, std::move(key_envs), std::move(base_envs), true, false};
 }
 
 std::vector<ProviderInfo> build_table() {
@@ -55,8 +50,8 @@ std::vector<ProviderInfo> build_table() {
                              {"ANTHROPIC_API_BASE", "ANTHROPIC_BASE_URL"},
                              false,
                              true});
-    t.push_back(ProviderInfo{
-        "azure", false, false, {}, {"AZURE_API_KEY"}, {"AZURE_API_BASE"}, true, true});
+    t.push_back(
+        ProviderInfo{"azure", false, false, {}, {"AZURE_API_KEY"}, {"AZURE_API_BASE"}, true, true});
     t.push_back(ProviderInfo{"gemini",
                              false,
                              false,
@@ -66,8 +61,8 @@ std::vector<ProviderInfo> build_table() {
                              false,
                              true});
 
-    t.push_back(compatible(
-        "groq", "https://api.groq.com/openai/v1", {"GROQ_API_KEY"}, {"GROQ_API_BASE"}));
+    t.push_back(
+        compatible("groq", "https://api.groq.com/openai/v1", {"GROQ_API_KEY"}, {"GROQ_API_BASE"}));
     t.push_back(compatible(
         "mistral", "https://api.mistral.ai/v1", {"MISTRAL_API_KEY"}, {"MISTRAL_API_BASE"}));
     t.push_back(compatible(
@@ -85,19 +80,18 @@ std::vector<ProviderInfo> build_table() {
                            {"FIREWORKS_API_KEY", "FIREWORKS_AI_API_KEY"},
                            {"FIREWORKS_AI_API_BASE"}));
     t.push_back(compatible("xai", "https://api.x.ai/v1", {"XAI_API_KEY"}, {"XAI_API_BASE"}));
-    t.push_back(compatible("perplexity", "https://api.perplexity.ai", {"PERPLEXITYAI_API_KEY"}, {}));
-    t.push_back(compatible(
-        "deepinfra", "https://api.deepinfra.com/v1/openai", {"DEEPINFRA_API_KEY"}, {}));
+    t.push_back(
+        compatible("perplexity", "https://api.perplexity.ai", {"PERPLEXITYAI_API_KEY"}, {}));
+    t.push_back(
+        compatible("deepinfra", "https://api.deepinfra.com/v1/openai", {"DEEPINFRA_API_KEY"}, {}));
     t.push_back(compatible(
         "cerebras", "https://api.cerebras.ai/v1", {"CEREBRAS_API_KEY"}, {"CEREBRAS_API_BASE"}));
     t.push_back(compatible("nvidia_nim",
                            "https://integrate.api.nvidia.com/v1",
                            {"NVIDIA_NIM_API_KEY"},
                            {"NVIDIA_NIM_API_BASE"}));
-    t.push_back(compatible("sambanova",
-                           "https://api.sambanova.ai/v1",
-                           {"SAMBANOVA_API_KEY"},
-                           {"SAMBANOVA_API_BASE"}));
+    t.push_back(compatible(
+        "sambanova", "https://api.sambanova.ai/v1", {"SAMBANOVA_API_KEY"}, {"SAMBANOVA_API_BASE"}));
     t.push_back(self_hosted("hosted_vllm", {"HOSTED_VLLM_API_KEY"}, {"HOSTED_VLLM_API_BASE"}));
     t.push_back(self_hosted("lm_studio", {"LM_STUDIO_API_KEY"}, {"LM_STUDIO_API_BASE"}));
     t.push_back(self_hosted("llamafile", {"LLAMAFILE_API_KEY"}, {"LLAMAFILE_API_BASE"}));
@@ -171,9 +165,17 @@ bool starts_with(std::string_view s, std::string_view p) {
 }
 
 std::string_view bare_name_provider(std::string_view model) {
-    static constexpr std::array<std::string_view, 11> kOpenAiPrefixes = {
-        "gpt-", "chatgpt-", "o1", "o3", "o4", "gpt-5", "text-embedding-", "ft:gpt-", "dall-e-",
-        "whisper-", "tts-"};
+    static constexpr std::array<std::string_view, 11> kOpenAiPrefixes = {"gpt-",
+                                                                         "chatgpt-",
+                                                                         "o1",
+                                                                         "o3",
+                                                                         "o4",
+                                                                         "gpt-5",
+                                                                         "text-embedding-",
+                                                                         "ft:gpt-",
+                                                                         "dall-e-",
+                                                                         "whisper-",
+                                                                         "tts-"};
     for (std::string_view p : kOpenAiPrefixes) {
         if (starts_with(model, p)) {
             return "openai";
@@ -238,9 +240,9 @@ Result<ResolvedModel> resolve_model(std::string_view model, std::string_view cus
         if (const ProviderInfo* p = find_provider(model.substr(0, slash)); p != nullptr) {
             std::string_view rest = model.substr(slash + 1);
             if (rest.empty()) {
-                return Error::make(Errc::kBadRequest,
-                                   "model name missing after provider prefix: " +
-                                       std::string(model))
+                return Error::make(
+                           Errc::kBadRequest,
+                           "model name missing after provider prefix: " + std::string(model))
                     .with_param("model");
             }
             return ResolvedModel{std::string(p->slug), std::string(rest)};

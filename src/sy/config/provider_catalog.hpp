@@ -15,14 +15,14 @@ namespace sy::config {
 
 // One provider slug as it may appear as a `litellm_params.model` prefix.
 struct ProviderInfo {
-    std::string_view slug;                   // "openai", "anthropic", "hosted_vllm", ...
-    bool supported;                          // calls are implemented (false: loads with a warning)
-    bool openai_compatible;                  // speaks the OpenAI wire format (Bearer auth)
-    std::string_view default_base;           // empty: none (api_base required or provider LATER)
-    std::vector<std::string_view> key_envs;  // api_key fallbacks, first set wins
-    std::vector<std::string_view> base_envs; // api_base fallbacks, first set wins
-    bool needs_api_base;                     // no default base: api_base (or its env) required
-    bool needs_api_key = true;               // false: servers that run without a key (vLLM, ...)
+    std::string_view slug;                    // "openai", "anthropic", "hosted_vllm", ...
+    bool supported;                           // calls are implemented (false: loads with a warning)
+    bool openai_compatible;                   // speaks the OpenAI wire format (Bearer auth)
+    std::string_view default_base;            // empty: none (api_base required or provider LATER)
+    std::vector<std::string_view> key_envs;   // api_key fallbacks, first set wins
+    std::vector<std::string_view> base_envs;  // api_base fallbacks, first set wins
+    bool needs_api_base;                      // no default base: api_base (or its env) required
+    bool needs_api_key = true;                // false: servers that run without a key (vLLM, ...)
 };
 
 // Azure `api_version` fallbacks (providers.md §3): litellm_params.api_version, then this env var,

@@ -175,3 +175,48 @@ std::string replace_top_level_string(std::string_view text,
 }
 
 }  // namespace sy::json_scan
+
+#include <boost/json/basic_parser_impl.hpp>
+
+namespace sy::json_scan {
+namespace {
+
+// A handler that accepts everything: basic_parser then only checks syntax.
+struct NullHandler {
+    static constexpr std::size_t max_object_size = std::size_t(-1);
+    static constexpr std::size_t max_array_size = std::size_t(-1);
+    static constexpr std::size_t max_key_size = std::size_t(-1);
+    static constexpr std::size_t max_string_size = std::size_t(-1);
+    using ec_t = boost::system::error_code;
+    bool on_document_begin(ec_t&) { return true; }
+    bool on_document_end(ec_t&) { return true; }
+    bool on_object_begin(ec_t&) { return true; }
+    bool on_object_end(std::size_t, ec_t&) { return true; }
+    bool on_array_begin(ec_t&) { return true; }
+    bool on_array_end(std::size_t, ec_t&) { return true; }
+    bool on_key_part(std::string_view, std::size_t, ec_t&) { return true; }
+    bool on_key(std::string_view, std::size_t, ec_t&) { return true; }
+    bool on_string_part(std::string_view, std::size_t, ec_t&) { return true; }
+    bool on_string(std::string_view, std::size_t, ec_t&) { return true; }
+    bool on_number_part(std::string_view, ec_t&) { return true; }
+    bool on_int64(std::int64_t, std::string_view, ec_t&) { return true; }
+    bool on_uint64(std::uint64_t, std::string_view, ec_t&) { return true; }
+    bool on_double(double, std::string_view, ec_t&) { return true; }
+    bool on_bool(bool, ec_t&) { return true; }
+    bool on_null(ec_t&) { return true; }
+    bool on_comment_part(std::string_view, ec_t&) { return true; }
+    bool on_comment(std::string_view, ec_t&) { return true; }
+};
+
+}  // namespace
+
+bool is_valid(std::string_view text) {
+    boost::json::parse_options opts;
+    opts.max_depth = 64;
+    boost::json::basic_parser<NullHandler> p(opts);
+    boost::system::error_code ec;
+    std::size_t n = p.write_some(false, text.data(), text.size(), ec);
+    return !ec && n == text.size() && p.done();
+}
+
+}  // namespace sy::json_scan

@@ -33,3 +33,11 @@ std::string replace_top_level_string(std::string_view text,
 void append_json_string(std::string& out, std::string_view s);
 
 }  // namespace sy::json_scan
+
+namespace sy::json_scan {
+
+// True when `text` is exactly one syntactically valid JSON value (no DOM is built, nothing is
+// allocated). Nesting is bounded at 64 levels.
+bool is_valid(std::string_view text);
+
+}  // namespace sy::json_scan

@@ -2,6 +2,7 @@
 
 #include <boost/asio/socket_base.hpp>
 #include <boost/beast/http/chunk_encode.hpp>
+#include <array>
 #include <charconv>
 #include <chrono>
 #include <thread>
@@ -48,6 +49,25 @@ void append_hex(std::string& out, std::size_t n) {
     out.append(buf, p);
 }
 
+// After an early error response (413, 431) the client may still be sending its body. Closing at
+// once would reset the connection and the client could lose the response; read and discard for
+// a bounded time first (nginx's lingering close).
+Task<void> lingering_close(beast::tcp_stream& stream) {
+    boost::system::error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    constexpr std::size_t kMaxDiscard = 128 * 1024 * 1024;
+    std::size_t discarded = 0;
+    std::array<char, 16 * 1024> sink{};
+    stream.expires_after(std::chrono::seconds(2));
+    while (discarded < kMaxDiscard) {
+        auto [rec, n] = co_await stream.async_read_some(net::buffer(sink), kNoThrow);
+        if (rec) {
+            break;
+        }
+        discarded += n;
+    }
+}
+
 }  // namespace
 
 // ---------------- Exchange ----------------
@@ -56,15 +76,44 @@ Exchange::Exchange(beast::tcp_stream& stream,
                    beast::flat_buffer& buffer,
                    Request&& req,
                    const ServerLimits& limits,
-                   Worker& worker)
-    : stream_(stream), buffer_(buffer), req_(std::move(req)), limits_(limits), worker_(worker) {
+                   Worker& worker,
+                   const std::string& client_ip)
+    : stream_(stream),
+      buffer_(buffer),
+      req_(std::move(req)),
+      limits_(limits),
+      worker_(worker),
+      client_ip_(client_ip) {
     keep_alive_ = req_.keep_alive();
-    boost::system::error_code ec;
-    auto ep = stream_.socket().remote_endpoint(ec);
-    if (!ec) {
-        client_ip_ = ep.address().to_string();
+}
+
+namespace {
+
+// Serialises a response head by hand: one contiguous buffer, no serializer state machine.
+template <class Fields>
+void append_head(std::string& out, int status, std::string_view reason, const Fields& fields) {
+    out += "HTTP/1.1 ";
+    out += std::to_string(status);
+    out += ' ';
+    out.append(reason.data(), reason.size());
+    out += "\r\n";
+    for (const auto& f : fields) {
+        out.append(f.name_string().data(), f.name_string().size());
+        out += ": ";
+        out.append(f.value().data(), f.value().size());
+        out += "\r\n";
     }
 }
+
+std::string_view reason_of(unsigned status, std::string_view given) {
+    if (!given.empty()) {
+        return given;
+    }
+    auto r = bhttp::obsolete_reason(static_cast<bhttp::status>(status));
+    return {r.data(), r.size()};
+}
+
+}  // namespace
 
 Task<bool> Exchange::respond(Response res) {
     responded_ = true;
@@ -74,11 +123,54 @@ Task<bool> Exchange::respond(Response res) {
     if (worker_.draining()) {
         keep_alive_ = false;
     }
-    res.keep_alive(keep_alive_);
-    res.prepare_payload();
+    res.erase(bhttp::field::content_length);
+    res.erase(bhttp::field::connection);
+    res.erase(bhttp::field::transfer_encoding);
+    out_.clear();
+    append_head(out_, res.result_int(), reason_of(res.result_int(), res.reason()), res.base());
+    out_ += "Content-Length: ";
+    out_ += std::to_string(res.body().size());
+    out_ += keep_alive_ ? "\r\n\r\n" : "\r\nConnection: close\r\n\r\n";
+    bool head_only = req_.method() == bhttp::verb::head;
+    std::array<net::const_buffer, 2> bufs{net::buffer(out_),
+                                          head_only ? net::const_buffer{} : net::buffer(res.body())};
     stream_.expires_after(limits_.write_timeout);
-    auto [ec, n] = co_await bhttp::async_write(stream_, res, kNoThrow);
+    auto [ec, n] = co_await net::async_write(stream_, bufs, kNoThrow);
     bytes_sent_ += n;
+    out_.clear();
+    if (ec) {
+        client_gone_ = true;
+        keep_alive_ = false;
+        co_return false;
+    }
+    co_return true;
+}
+
+Task<bool> Exchange::respond_raw(int status, std::string_view header_lines, std::string_view body) {
+    responded_ = true;
+    if (client_gone_) {
+        co_return false;
+    }
+    if (worker_.draining()) {
+        keep_alive_ = false;
+    }
+    out_.clear();
+    out_ += "HTTP/1.1 ";
+    out_ += std::to_string(status);
+    out_ += ' ';
+    out_ += reason_of(static_cast<unsigned>(status), {});
+    out_ += "\r\n";
+    out_ += header_lines;
+    out_ += "Content-Length: ";
+    out_ += std::to_string(body.size());
+    out_ += keep_alive_ ? "\r\n\r\n" : "\r\nConnection: close\r\n\r\n";
+    bool head_only = req_.method() == bhttp::verb::head;
+    std::array<net::const_buffer, 2> bufs{net::buffer(out_),
+                                          head_only ? net::const_buffer{} : net::buffer(body)};
+    stream_.expires_after(limits_.write_timeout);
+    auto [ec, n] = co_await net::async_write(stream_, bufs, kNoThrow);
+    bytes_sent_ += n;
+    out_.clear();
     if (ec) {
         client_gone_ = true;
         keep_alive_ = false;
@@ -93,25 +185,26 @@ void Exchange::begin_stream(bhttp::response<bhttp::empty_body> head) {
     if (worker_.draining()) {
         keep_alive_ = false;
     }
-    head.keep_alive(keep_alive_);
-    head.chunked(true);
+    head.erase(bhttp::field::content_length);
+    head.erase(bhttp::field::connection);
+    head.erase(bhttp::field::transfer_encoding);
     out_.clear();
-    out_ += "HTTP/1.1 ";
-    out_ += std::to_string(head.result_int());
-    out_ += ' ';
-    out_ += std::string_view(head.reason().data(), head.reason().size());
-    if (head.reason().empty()) {
-        auto r = bhttp::obsolete_reason(head.result());
-        out_.append(r.data(), r.size());
+    append_head(out_, head.result_int(), reason_of(head.result_int(), head.reason()), head.base());
+    out_ += keep_alive_ ? "Transfer-Encoding: chunked\r\n\r\n"
+                        : "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+}
+
+void Exchange::begin_stream_raw(std::string_view header_lines) {
+    responded_ = true;
+    streaming_ = true;
+    if (worker_.draining()) {
+        keep_alive_ = false;
     }
-    out_ += "\r\n";
-    for (const auto& f : head) {
-        out_.append(f.name_string().data(), f.name_string().size());
-        out_ += ": ";
-        out_.append(f.value().data(), f.value().size());
-        out_ += "\r\n";
-    }
-    out_ += "\r\n";
+    out_.clear();
+    out_ += "HTTP/1.1 200 OK\r\n";
+    out_ += header_lines;
+    out_ += keep_alive_ ? "Transfer-Encoding: chunked\r\n\r\n"
+                        : "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
 }
 
 Task<bool> Exchange::write_pending() {
@@ -264,6 +357,14 @@ Task<void> Worker::session(tcp::socket sock) {
     beast::tcp_stream stream(std::move(sock));
     beast::flat_buffer buffer;
     SessionEntry entry{&stream, false};
+    std::string client_ip;
+    {
+        boost::system::error_code ec;
+        auto ep = stream.socket().remote_endpoint(ec);
+        if (!ec) {
+            client_ip = ep.address().to_string();
+        }
+    }
     SessionRegistration reg(sessions_, &entry);
 
     for (;;) {
@@ -308,10 +409,11 @@ Task<void> Worker::session(tcp::socket sock) {
                 res.prepare_payload();
                 stream.expires_after(limits_.write_timeout);
                 co_await bhttp::async_write(stream, res, kNoThrow);
+                co_await lingering_close(stream);
             }
             break;
         }
-        Exchange ex(stream, buffer, parser.release(), limits_, *this);
+        Exchange ex(stream, buffer, parser.release(), limits_, *this, client_ip);
         co_await handler_.handle(ex);
         if (!ex.responded()) {
             Response res = handler_.protocol_error(500, "The request was not answered.");

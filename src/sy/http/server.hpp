@@ -45,7 +45,8 @@ public:
              beast::flat_buffer& buffer,
              Request&& req,
              const ServerLimits& limits,
-             Worker& worker);
+             Worker& worker,
+             const std::string& client_ip);
 
     Request& request() { return req_; }
     const Request& request() const { return req_; }
@@ -54,11 +55,16 @@ public:
 
     // Writes a complete response. Returns false when the client is gone.
     Task<bool> respond(Response res);
+    // Writes a complete response whose extra header lines ("Name: value\r\n"...) were built by
+    // the caller; avoids a fields container on hot paths.
+    Task<bool> respond_raw(int status, std::string_view header_lines, std::string_view body);
 
     // Chunked streaming. begin_stream() queues the head; write_chunk() sends it together with
     // the data; end_stream() sends the terminating chunk. Each returns false once the client is
     // gone, after which the stream must be abandoned.
     void begin_stream(bhttp::response<bhttp::empty_body> head);
+    // 200 + caller-built header lines ("Name: value\r\n"...), chunked.
+    void begin_stream_raw(std::string_view header_lines);
     Task<bool> write_chunk(std::string_view data, bool last = false);
     Task<bool> end_stream();
 
@@ -82,7 +88,7 @@ private:
     Request req_;
     const ServerLimits& limits_;
     Worker& worker_;
-    std::string client_ip_;
+    const std::string& client_ip_;
     std::string out_;
     bool responded_ = false;
     bool streaming_ = false;

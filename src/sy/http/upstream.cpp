@@ -3,6 +3,7 @@
 #include <openssl/ssl.h>
 
 #include <algorithm>
+#include <array>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/beast/ssl.hpp>
@@ -64,37 +65,49 @@ Error transport_error(const boost::system::error_code& ec, std::string_view stag
     return Error::make(Errc::kUpstreamConnection, std::move(msg));
 }
 
-bhttp::request<bhttp::string_body> build_request(const UpstreamRequest& req) {
-    bhttp::request<bhttp::string_body> r{bhttp::verb::post, req.target, 11};
+// The request head, serialised by hand into one buffer (the body is written from the request
+// itself, without a copy).
+std::string build_head(const UpstreamRequest& req) {
     bool default_port = (req.origin.tls && req.origin.port == 443) ||
                         (!req.origin.tls && req.origin.port == 80);
-    std::string host = req.origin.host.find(':') != std::string::npos
-                           ? "[" + req.origin.host + "]"
-                           : req.origin.host;
+    std::string out;
+    out.reserve(256 + req.target.size());
+    out += req.body.empty() ? "GET " : "POST ";
+    out += req.target;
+    out += " HTTP/1.1\r\nHost: ";
+    if (req.origin.host.find(':') != std::string::npos) {
+        out += '[';
+        out += req.origin.host;
+        out += ']';
+    } else {
+        out += req.origin.host;
+    }
     if (!default_port) {
-        host += ":" + std::to_string(req.origin.port);
+        out += ':';
+        out += std::to_string(req.origin.port);
     }
-    r.set(bhttp::field::host, host);
-    if (!req.body.empty() || req.content_type.size()) {
-        r.set(bhttp::field::content_type, req.content_type);
-    }
+    out += "\r\n";
     for (const auto& h : req.headers) {
-        r.set(h.name, h.value);
+        out += h.name;
+        out += ": ";
+        out += h.value;
+        out += "\r\n";
     }
-    r.keep_alive(true);
-    r.body() = req.body;
-    r.prepare_payload();
-    if (req.body.empty()) {
-        r.method(bhttp::verb::get);
-        r.erase(bhttp::field::content_type);
-        r.erase(bhttp::field::content_length);
+    if (!req.body.empty()) {
+        out += "Content-Type: ";
+        out += req.content_type;
+        out += "\r\nContent-Length: ";
+        out += std::to_string(req.body.size());
+        out += "\r\n";
     }
-    return r;
+    out += "\r\n";
+    return out;
 }
 
 template <class S>
-Task<boost::system::error_code> write_request(S& s, bhttp::request<bhttp::string_body>& r) {
-    auto [ec, n] = co_await bhttp::async_write(s, r, kNoThrow);
+Task<boost::system::error_code> write_request(S& s, const std::string& head, const std::string& body) {
+    std::array<net::const_buffer, 2> bufs{net::buffer(head), net::buffer(body)};
+    auto [ec, n] = co_await net::async_write(s, bufs, kNoThrow);
     (void)n;
     co_return ec;
 }
@@ -128,14 +141,17 @@ Task<boost::system::error_code> read_body_some(S& s,
 
 }  // namespace
 
-const std::string* UpstreamResponse::header(std::string_view lower_name) const {
-    for (const auto& h : headers) {
-        if (h.name == lower_name) {
-            return &h.value;
-        }
+std::optional<std::string_view> UpstreamResponse::header(std::string_view name) const {
+    auto it = msg.find(name);
+    if (it == msg.end()) {
+        return std::nullopt;
     }
-    return nullptr;
+    return std::string_view(it->value().data(), it->value().size());
 }
+
+std::vector<Header> UpstreamResponse::headers() const { return lowercase_headers(msg.base()); }
+
+std::vector<Header> lowercase_headers(const bhttp::fields& f) { return collect_headers(f); }
 
 std::unique_ptr<net::ssl::context> make_client_tls_context() {
     auto ctx = std::make_unique<net::ssl::context>(net::ssl::context::tls_client);
@@ -249,7 +265,7 @@ Task<Result<ConnectionPtr>> UpstreamPool::connect(const Origin& o, Duration time
 
 Task<Result<UpstreamResponse>> UpstreamPool::send(const UpstreamRequest& req, UpstreamTimeouts t) {
     auto deadline = Clock::now() + t.first_byte;
-    auto r = build_request(req);
+    const std::string head = build_head(req);
     for (int attempt = 0; attempt < 2; ++attempt) {
         ConnectionPtr c = attempt == 0 ? take_idle(req.origin) : nullptr;
         if (!c) {
@@ -263,9 +279,9 @@ Task<Result<UpstreamResponse>> UpstreamPool::send(const UpstreamRequest& req, Up
         c->tcp().expires_at(deadline);
         boost::system::error_code ec;
         if (auto* p = std::get_if<PlainStream>(&c->stream)) {
-            ec = co_await write_request(*p, r);
+            ec = co_await write_request(*p, head, req.body);
         } else {
-            ec = co_await write_request(std::get<TlsStream>(c->stream), r);
+            ec = co_await write_request(std::get<TlsStream>(c->stream), head, req.body);
         }
         bhttp::response_parser<bhttp::string_body> parser;
         parser.body_limit(limits_.max_response_bytes);
@@ -287,12 +303,10 @@ Task<Result<UpstreamResponse>> UpstreamPool::send(const UpstreamRequest& req, Up
             }
             co_return transport_error(ec, nothing_received ? "waiting for response" : "reading response");
         }
-        auto msg = parser.release();
         UpstreamResponse out;
-        out.status = msg.result_int();
-        out.headers = collect_headers(msg);
-        out.body = std::move(msg.body());
-        if (msg.keep_alive()) {
+        out.msg = parser.release();
+        out.status = out.msg.result_int();
+        if (out.msg.keep_alive()) {
             release(std::move(c));
         } else {
             c->close();
@@ -305,7 +319,7 @@ Task<Result<UpstreamResponse>> UpstreamPool::send(const UpstreamRequest& req, Up
 Task<Result<std::unique_ptr<UpstreamStream>>> UpstreamPool::open_stream(const UpstreamRequest& req,
                                                                         UpstreamTimeouts t) {
     auto deadline = Clock::now() + t.first_byte;
-    auto r = build_request(req);
+    const std::string head = build_head(req);
     for (int attempt = 0; attempt < 2; ++attempt) {
         ConnectionPtr c = attempt == 0 ? take_idle(req.origin) : nullptr;
         if (!c) {
@@ -319,9 +333,9 @@ Task<Result<std::unique_ptr<UpstreamStream>>> UpstreamPool::open_stream(const Up
         c->tcp().expires_at(deadline);
         boost::system::error_code ec;
         if (auto* p = std::get_if<PlainStream>(&c->stream)) {
-            ec = co_await write_request(*p, r);
+            ec = co_await write_request(*p, head, req.body);
         } else {
-            ec = co_await write_request(std::get<TlsStream>(c->stream), r);
+            ec = co_await write_request(std::get<TlsStream>(c->stream), head, req.body);
         }
         if (ec) {
             c->close();
@@ -377,10 +391,11 @@ Task<Status> UpstreamStream::read_head(Clock::time_point deadline) {
     }
     const auto& h = conn_->parser->get();
     status_ = h.result_int();
-    headers_ = collect_headers(h.base());
     done_ = conn_->parser->is_done();
     co_return ok_status();
 }
+
+const bhttp::fields& UpstreamStream::head() const { return conn_->parser->get().base(); }
 
 Task<Status> UpstreamStream::read_some(std::string& out) {
     if (done_) {

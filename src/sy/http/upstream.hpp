@@ -36,10 +36,16 @@ struct UpstreamRequest {
 
 struct UpstreamResponse {
     int status = 0;
-    std::vector<Header> headers;  // names lower-cased
-    std::string body;
-    const std::string* header(std::string_view lower_name) const;
+    bhttp::response<bhttp::string_body> msg;  // head and body as received
+    const std::string& body() const { return msg.body(); }
+    // Case-insensitive lookup; nullopt when absent.
+    std::optional<std::string_view> header(std::string_view name) const;
+    // Copy of the headers with lower-cased names (error paths).
+    std::vector<Header> headers() const;
 };
+
+// Lower-cased copy of every field of a message head.
+std::vector<Header> lowercase_headers(const bhttp::fields& f);
 
 struct PoolLimits {
     std::size_t max_idle_per_origin = 256;
@@ -98,7 +104,7 @@ public:
 
     Task<Status> read_head(Clock::time_point deadline);
     int status() const { return status_; }
-    const std::vector<Header>& headers() const { return headers_; }
+    const bhttp::fields& head() const;
 
     // Next bytes of the body, appended to `out`. Sets done() at the end of the body. The first
     // call waits until `first_deadline`; later calls wait at most the idle timeout.
@@ -113,7 +119,6 @@ private:
     ConnectionPtr conn_;
     UpstreamTimeouts timeouts_;
     int status_ = 0;
-    std::vector<Header> headers_;
     bool done_ = false;
     bool got_body_bytes_ = false;
     std::optional<Clock::time_point> first_deadline_;

@@ -1,13 +1,16 @@
 #include "sy/observability/log.hpp"
 
-#include <spdlog/async.h>
-#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cctype>
 #include <chrono>
+#include <condition_variable>
 #include <ctime>
+#include <mutex>
+#include <thread>
 
 #include "sy/core/json_scan.hpp"
 
@@ -15,6 +18,92 @@ namespace sy::obs {
 namespace {
 
 std::atomic<int> g_min_level{static_cast<int>(Level::kInfo)};
+
+// A sink that appends formatted lines to a buffer and lets a background thread write it to
+// stdout every kFlushInterval (or sooner when the buffer is large). Request threads never make
+// a syscall or wake another thread to log, which keeps logging off the request's CPU path.
+class BatchingStdoutSink final : public spdlog::sinks::base_sink<std::mutex> {
+public:
+    static constexpr auto kFlushInterval = std::chrono::milliseconds(20);
+    static constexpr std::size_t kWakeBytes = 256 * 1024;
+    static constexpr std::size_t kMaxBytes = 64 * 1024 * 1024;  // beyond: wait for the writer
+
+    BatchingStdoutSink() : writer_([this] { run(); }) {}
+    ~BatchingStdoutSink() override { stop(); }
+
+    void stop() {
+        {
+            std::lock_guard lk(state_mu_);
+            if (stopping_) {
+                return;
+            }
+            stopping_ = true;
+        }
+        cv_.notify_one();
+        if (writer_.joinable()) {
+            writer_.join();
+        }
+        write_out();
+    }
+
+protected:
+    void sink_it_(const spdlog::details::log_msg& msg) override {
+        std::size_t size = 0;
+        {
+            std::lock_guard lk(state_mu_);
+            buf_.append(msg.payload.data(), msg.payload.size());
+            buf_.push_back('\n');
+            size = buf_.size();
+        }
+        if (size >= kWakeBytes) {
+            cv_.notify_one();
+        }
+        if (size >= kMaxBytes) {
+            write_out();
+        }
+    }
+    void flush_() override { write_out(); }
+
+private:
+    void run() {
+        std::unique_lock lk(state_mu_);
+        while (!stopping_) {
+            cv_.wait_for(lk, kFlushInterval);
+            lk.unlock();
+            write_out();
+            lk.lock();
+        }
+    }
+    void write_out() {
+        std::lock_guard out_lk(out_mu_);
+        {
+            std::lock_guard lk(state_mu_);
+            out_.swap(buf_);
+        }
+        std::size_t off = 0;
+        while (off < out_.size()) {
+            ssize_t n = ::write(STDOUT_FILENO, out_.data() + off, out_.size() - off);
+            if (n <= 0) {
+                if (n < 0 && errno == EINTR) {
+                    continue;
+                }
+                break;  // stdout closed: drop rather than block the gateway
+            }
+            off += static_cast<std::size_t>(n);
+        }
+        out_.clear();
+    }
+
+    std::mutex state_mu_;
+    std::mutex out_mu_;
+    std::condition_variable cv_;
+    std::string buf_;
+    std::string out_;
+    bool stopping_ = false;
+    std::thread writer_;
+};
+
+std::shared_ptr<BatchingStdoutSink> g_sink;
 std::shared_ptr<spdlog::logger> g_logger;
 
 const char* level_name(Level l) {
@@ -56,25 +145,23 @@ void init_logging(Level min_level, bool async) {
     if (g_logger) {
         return;
     }
-    auto sink = std::make_shared<spdlog::sinks::stdout_sink_mt>();
-    if (async) {
-        spdlog::init_thread_pool(16384, 1);
-        g_logger = std::make_shared<spdlog::async_logger>(
-            "switchyard", sink, spdlog::thread_pool(), spdlog::async_overflow_policy::block);
-    } else {
-        g_logger = std::make_shared<spdlog::logger>("switchyard", sink);
-    }
+    g_sink = std::make_shared<BatchingStdoutSink>();
+    g_logger = std::make_shared<spdlog::logger>("switchyard", g_sink);
     g_logger->set_pattern("%v");
     g_logger->set_level(spdlog::level::trace);
-    g_logger->flush_on(spdlog::level::trace);
+    // Errors and warnings are written at once; INFO lines (the access log) are batched.
+    g_logger->flush_on(async ? spdlog::level::warn : spdlog::level::trace);
 }
 
 void shutdown_logging() {
     if (g_logger) {
         g_logger->flush();
     }
-    spdlog::shutdown();
+    if (g_sink) {
+        g_sink->stop();
+    }
     g_logger.reset();
+    g_sink.reset();
 }
 
 bool enabled(Level level) { return static_cast<int>(level) >= g_min_level.load(); }

@@ -3,7 +3,8 @@
 // Secrets never reach it: callers pass no key material, and scrub() masks anything that looks
 // like a key or bearer token as a last line of defence (observability.md §3.3).
 //
-// Thread safety: all functions are thread-safe (spdlog async logger underneath).
+// Thread safety: all functions are thread-safe. Lines go through spdlog into a batching sink: a
+// background thread writes them to stdout every 20 ms, so request threads never block on I/O.
 
 #include <string>
 #include <string_view>
@@ -24,7 +25,8 @@ struct Field {
 inline Field num(std::string key, double v);
 inline Field num(std::string key, long long v);
 
-void init_logging(Level min_level, bool async);
+// `batch`: INFO/DEBUG lines are written by the background thread (warnings and errors at once).
+void init_logging(Level min_level, bool batch);
 void shutdown_logging();
 bool enabled(Level level);
 void log(Level level, std::string_view message, const std::vector<Field>& fields = {});

@@ -21,8 +21,49 @@ double ms_since(http::Clock::time_point t0) {
 
 std::string fmt_ms(double v) {
     char buf[32];
-    std::snprintf(buf, sizeof buf, "%.3f", v);
-    return buf;
+    auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, 3);
+    return ec == std::errc{} ? std::string(buf, p) : std::string("0");
+}
+
+void add_line(std::string& out, std::string_view name, std::string_view value) {
+    out.append(name);
+    out += ": ";
+    out.append(value);
+    out += "\r\n";
+}
+
+// x-litellm-* headers as raw header lines (hot path twin of add_call_headers).
+void append_call_headers(std::string& out, const CallContext& ctx) {
+    add_line(out, "x-litellm-call-id", ctx.call_id);
+    if (!ctx.model_id.empty()) {
+        add_line(out, "x-litellm-model-id", ctx.model_id);
+    }
+    if (!ctx.model_group.empty()) {
+        add_line(out, "x-litellm-model-group", ctx.model_group);
+    }
+    if (!ctx.api_base.empty()) {
+        add_line(out, "x-litellm-model-api-base", ctx.api_base);
+    }
+    add_line(out, "x-litellm-version", kVersion);
+    add_line(out, "x-litellm-attempted-retries",
+             ctx.attempts > 1 ? std::to_string(ctx.attempts - 1) : "0");
+    add_line(out, "x-litellm-attempted-fallbacks", "0");
+}
+
+// llm_provider-<name> lines for allow-listed upstream headers (README D25).
+void append_provider_headers(std::string& out, const http::bhttp::fields& f) {
+    for (const auto& h : f) {
+        std::string_view name(h.name_string().data(), h.name_string().size());
+        if (providers::forwardable_provider_header(name)) {
+            out += "llm_provider-";
+            for (char c : name) {
+                out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+            }
+            out += ": ";
+            out.append(h.value().data(), h.value().size());
+            out += "\r\n";
+        }
+    }
 }
 
 std::optional<double> header_seconds(const http::Request& r, std::string_view name) {
@@ -194,7 +235,7 @@ http::Task<void> LlmHandler::dispatch_unary(http::Exchange& ex,
     }
     http::UpstreamResponse& up = r.value();
     if (up.status < 200 || up.status >= 300) {
-        Error e = providers::map_upstream_error(up.status, up.headers, up.body, a.err_ctx);
+        Error e = providers::map_upstream_error(up.status, up.headers(), up.body(), a.err_ctx);
         if (is_failure_for_health(up.status)) {
             state.record_failure(up.status, e.message);
         }
@@ -202,22 +243,20 @@ http::Task<void> LlmHandler::dispatch_unary(http::Exchange& ex,
         co_return;
     }
     state.record_success(static_cast<std::int64_t>(ctx.upstream_ms * 1000));
-    capture_usage(up.body, ctx);
+    capture_usage(up.body(), ctx);
 
-    http::Response res{http::bhttp::status::ok, ex.request().version()};
-    const std::string* ct = up.header("content-type");
-    res.set(field::content_type, ct ? *ct : std::string("application/json"));
-    for (const auto& h : up.headers) {
-        if (providers::forwardable_provider_header(h.name)) {
-            res.set("llm_provider-" + h.name, h.value);
-        }
-    }
-    add_call_headers(res, ctx);
-    res.set("x-litellm-response-duration-ms", fmt_ms(ctx.upstream_ms));
-    res.set("x-litellm-overhead-duration-ms", fmt_ms(std::max(0.0, ms_since(ctx.start) - ctx.upstream_ms)));
-    res.body() = json_scan::replace_top_level_string(up.body, "model", req.model);
+    std::string head;
+    head.reserve(1024);
+    auto ct = up.header("content-type");
+    add_line(head, "Content-Type", ct ? *ct : std::string_view("application/json"));
+    append_provider_headers(head, up.msg.base());
+    append_call_headers(head, ctx);
+    add_line(head, "x-litellm-response-duration-ms", fmt_ms(ctx.upstream_ms));
+    add_line(head, "x-litellm-overhead-duration-ms",
+             fmt_ms(std::max(0.0, ms_since(ctx.start) - ctx.upstream_ms)));
+    std::string body = json_scan::replace_top_level_string(up.body(), "model", req.model);
     ctx.status = 200;
-    co_await ex.respond(std::move(res));
+    co_await ex.respond_raw(200, head, body);
 }
 
 http::Task<void> LlmHandler::dispatch_stream(http::Exchange& ex,
@@ -245,7 +284,8 @@ http::Task<void> LlmHandler::dispatch_stream(http::Exchange& ex,
         auto st = co_await s->read_all(body, 1024 * 1024);
         (void)st;
         ctx.upstream_ms = ms_since(t0);
-        Error e = providers::map_upstream_error(s->status(), s->headers(), body, a.err_ctx);
+        Error e = providers::map_upstream_error(s->status(), http::lowercase_headers(s->head()), body,
+                                                a.err_ctx);
         if (is_failure_for_health(s->status())) {
             state.record_failure(s->status(), e.message);
         }
@@ -307,19 +347,16 @@ http::Task<void> LlmHandler::dispatch_stream(http::Exchange& ex,
                 out += "data: [DONE]\n\n";
                 continue;
             }
-            boost::system::error_code ec;
-            json::value v = json::parse(data, ec);
-            if (ec || !v.is_object()) {
-                co_await fail(stream_protocol_error(a.err_ctx.exception_label, "malformed chunk in upstream stream"));
+            if (!json_scan::is_valid(data) || data.front() != '{') {
+                co_await fail(stream_protocol_error(a.err_ctx.exception_label,
+                                                    "malformed chunk in upstream stream"));
                 co_return;
             }
-            if (v.get_object().contains("error")) {
+            if (json_scan::find_top_level(data, "error")) {
                 co_await fail(providers::map_stream_error_event(data, a.err_ctx));
                 co_return;
             }
-            if (v.get_object().contains("usage")) {
-                capture_usage(data, ctx);
-            }
+            capture_usage(data, ctx);
             out += "data: ";
             out += json_scan::replace_top_level_string(data, "model", req.model);
             out += "\n\n";
@@ -331,18 +368,13 @@ http::Task<void> LlmHandler::dispatch_stream(http::Exchange& ex,
         }
         if (!out.empty() || finished) {
             if (!started) {
-                http::bhttp::response<http::bhttp::empty_body> head{http::bhttp::status::ok,
-                                                                    ex.request().version()};
-                head.set(field::content_type, "text/event-stream");
-                head.set(field::cache_control, "no-cache");
-                head.set("x-accel-buffering", "no");
-                for (const auto& h : s->headers()) {
-                    if (providers::forwardable_provider_header(h.name)) {
-                        head.set("llm_provider-" + h.name, h.value);
-                    }
-                }
-                add_call_headers(head, ctx);
-                ex.begin_stream(std::move(head));
+                std::string head;
+                head.reserve(1024);
+                head += "Content-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
+                        "x-accel-buffering: no\r\n";
+                append_provider_headers(head, s->head());
+                append_call_headers(head, ctx);
+                ex.begin_stream_raw(head);
                 started = true;
                 ctx.ttft_ms = ms_since(t0);
                 ctx.status = 200;

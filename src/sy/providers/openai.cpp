@@ -283,7 +283,15 @@ Error map_stream_error_event(std::string_view js, const ErrorContext& ctx) {
     return map_upstream_error(status, {}, js, ctx);
 }
 
-bool forwardable_provider_header(std::string_view n) {
+bool forwardable_provider_header(std::string_view name) {
+    char lower[64];
+    if (name.size() > sizeof lower) {
+        return false;
+    }
+    for (std::size_t i = 0; i < name.size(); ++i) {
+        lower[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(name[i])));
+    }
+    std::string_view n(lower, name.size());
     static constexpr std::string_view kAllowed[] = {
         "x-request-id",
         "request-id",

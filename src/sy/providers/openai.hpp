@@ -50,7 +50,8 @@ Error map_transport_error(const Error& e, const ErrorContext& ctx, double timeou
 Error map_stream_error_event(std::string_view json, const ErrorContext& ctx);
 
 // Provider response headers forwarded as `llm_provider-<name>` (README D25 allow-list).
-bool forwardable_provider_header(std::string_view lower_name);
+// Case-insensitive.
+bool forwardable_provider_header(std::string_view name);
 
 // Python's float repr for the values we emit (1.0, 600.0, 0.001, 2.5).
 std::string python_float(double v);

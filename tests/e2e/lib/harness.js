@@ -9,8 +9,8 @@ import readline from 'node:readline';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
 export const BUILD_DIR = process.env.BUILD_DIR || path.join(ROOT, 'build');
-export const GATEWAY_BIN = path.join(BUILD_DIR, 'apps/switchyard/switchyard');
-export const MOCK_BIN = path.join(BUILD_DIR, 'tools/mock_upstream/mock_upstream');
+export const GATEWAY_BIN = process.env.GATEWAY_BIN || path.join(BUILD_DIR, 'apps/switchyard/switchyard');
+export const MOCK_BIN = process.env.MOCK_BIN || path.join(BUILD_DIR, 'tools/mock_upstream/mock_upstream');
 const START_TIMEOUT_MS = 15000;
 
 function waitForLine(child, predicate, what) {

@@ -18,7 +18,7 @@ export function chatBody(model, extra = {}) {
 export async function post(url, body, { key = MASTER_KEY, headers = {}, signal } = {}) {
   const h = { 'content-type': 'application/json', ...headers };
   if (key) h.authorization = `Bearer ${key}`;
-  const r = await fetch(url, {
+  const r = await fetchOrExplain(url, {
     method: 'POST', headers: h, body: typeof body === 'string' ? body : JSON.stringify(body), signal,
   });
   return readResponse(r);
@@ -27,7 +27,20 @@ export async function post(url, body, { key = MASTER_KEY, headers = {}, signal }
 export async function get(url, { key = MASTER_KEY, headers = {} } = {}) {
   const h = { ...headers };
   if (key) h.authorization = `Bearer ${key}`;
-  return readResponse(await fetch(url, { headers: h }));
+  return readResponse(await fetchOrExplain(url, { headers: h }));
+}
+
+// fetch() whose "fetch failed" error names the underlying cause (reset, refused, closed...).
+export async function fetchOrExplain(url, init) {
+  try {
+    return await fetch(url, init);
+  } catch (e) {
+    if (e.name === 'AbortError' || !e.cause) throw e;
+    const c = e.cause;
+    const err = new Error(`${init?.method || 'GET'} ${url}: ${e.message}: ${c.code || ''} ${c.message || c}`);
+    err.cause = c;
+    throw err;
+  }
 }
 
 export async function readResponse(r) {
@@ -58,7 +71,7 @@ export async function streamRaw(url, body, { key = MASTER_KEY, headers = {}, sig
   const h = { 'content-type': 'application/json', ...headers };
   if (key) h.authorization = `Bearer ${key}`;
   const t0 = performance.now();
-  const r = await fetch(url, { method: 'POST', headers: h, body: JSON.stringify(body), signal });
+  const r = await fetchOrExplain(url, { method: 'POST', headers: h, body: JSON.stringify(body), signal });
   const out = { status: r.status, headers: r.headers, raw: '', events: [], t0, headersAt: performance.now() - t0 };
   const decoder = new TextDecoder();
   let buf = '';
@@ -113,5 +126,85 @@ export function tryConnect(port, host = '127.0.0.1', timeoutMs = 1000) {
     const t = setTimeout(() => { s.destroy(); resolve('timeout'); }, timeoutMs);
     s.once('connect', () => { clearTimeout(t); s.destroy(); resolve('connected'); });
     s.once('error', (e) => { clearTimeout(t); resolve(e.code || String(e)); });
+  });
+}
+
+// Sends HTTP/1.1 requests one after the other on ONE keep-alive TCP connection, each only after
+// the previous response was read completely. Returns [{status, headers, body}] for the responses
+// received; if the server closes the connection instead of answering, the entry is
+// {closed: true, error} and the remaining requests are not sent.
+// requests: [{method, path, headers, body}]
+export function sameConnection(port, requests, { timeoutMs = 10000 } = {}) {
+  return new Promise((resolve) => {
+    const sock = net.connect({ port, host: '127.0.0.1' });
+    const results = [];
+    let buf = Buffer.alloc(0);
+    let idx = -1;
+    let finished = false;
+    const timer = setTimeout(() => finish({ closed: true, error: 'timeout' }), timeoutMs);
+    function finish(last) {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      if (last) results.push(last);
+      sock.destroy();
+      resolve(results);
+    }
+    function sendNext() {
+      idx += 1;
+      if (idx >= requests.length) { finish(); return; }
+      const r = requests[idx];
+      const body = r.body === undefined ? '' : (typeof r.body === 'string' ? r.body : JSON.stringify(r.body));
+      const head = [`${r.method || 'GET'} ${r.path} HTTP/1.1`, `host: 127.0.0.1:${port}`,
+        `content-length: ${Buffer.byteLength(body)}`,
+        ...Object.entries(r.headers || {}).map(([k, v]) => `${k}: ${v}`), '', ''].join('\r\n');
+      sock.write(head + body);
+    }
+    // Returns a parsed response if buf holds a complete one (and consumes it), else null.
+    function tryParse() {
+      const he = buf.indexOf('\r\n\r\n');
+      if (he < 0) return null;
+      const lines = buf.subarray(0, he).toString('latin1').split('\r\n');
+      const status = Number(lines[0].split(' ')[1]);
+      const headers = {};
+      for (const l of lines.slice(1)) {
+        const c = l.indexOf(':');
+        headers[l.slice(0, c).trim().toLowerCase()] = l.slice(c + 1).trim();
+      }
+      let pos = he + 4;
+      let body;
+      if (/chunked/i.test(headers['transfer-encoding'] || '')) {
+        const parts = [];
+        for (;;) {
+          const le = buf.indexOf('\r\n', pos);
+          if (le < 0) return null;
+          const size = parseInt(buf.subarray(pos, le).toString('latin1'), 16);
+          if (buf.length < le + 2 + size + 2) return null;
+          parts.push(buf.subarray(le + 2, le + 2 + size));
+          pos = le + 2 + size + 2;
+          if (size === 0) break;
+        }
+        body = Buffer.concat(parts).toString('utf8');
+      } else {
+        const n = Number(headers['content-length'] || 0);
+        if (buf.length < pos + n) return null;
+        body = buf.subarray(pos, pos + n).toString('utf8');
+        pos += n;
+      }
+      buf = buf.subarray(pos);
+      return { status, headers, body };
+    }
+    sock.on('connect', sendNext);
+    sock.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      const res = tryParse();
+      if (res) {
+        results.push(res);
+        if (/close/i.test(res.headers.connection || '')) { finish(); return; }
+        sendNext();
+      }
+    });
+    sock.on('end', () => finish({ closed: true, error: 'connection closed by the server' }));
+    sock.on('error', (e) => finish({ closed: true, error: e.code || e.message }));
   });
 }

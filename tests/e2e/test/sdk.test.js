@@ -47,7 +47,8 @@ for (const [label, base] of BASES) {
     assert.equal(response.status, 200);
     assert.equal(data.object, 'chat.completion');
     assert.equal(data.model, 'gpt-4o', 'response model is the name the client sent');
-    assert.match(data.id, /^chatcmpl-/);
+    assert.match(data.id, /^chatcmpl-mock-\d+$/, 'the provider id is passed through');
+    assert.equal(data.system_fingerprint, 'fp_mock', 'other fields passed through unchanged');
     assert.equal(data.choices.length, 1);
     assert.equal(data.choices[0].message.role, 'assistant');
     assert.equal(data.choices[0].message.content, MOCK_DEFAULT_CONTENT);
@@ -104,6 +105,7 @@ for (const [label, base] of BASES) {
       assert.equal(c.model, 'gpt-4o', 'every chunk carries the client model name');
       assert.equal(c.object, 'chat.completion.chunk');
       assert.equal(c.id, chunks[0].id, 'same id on every chunk');
+      assert.match(c.id, /^chatcmpl-mock-\d+$/, 'the provider id is passed through');
       assert.equal(c.created, chunks[0].created, 'same created on every chunk');
     }
     const text = chunks.flatMap((c) => c.choices.map((ch) => ch.delta?.content ?? '')).join('');

@@ -4,7 +4,7 @@ import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { Mock, Gateway, MASTER_KEY } from '../lib/harness.js';
-import { client, chatBody, streamRaw, parseData, assertEnvelope, waitStat } from '../lib/util.js';
+import { client, chatBody, streamRaw, parseData, assertEnvelope, waitStat, sameConnection } from '../lib/util.js';
 
 let mock;
 let gw;
@@ -146,6 +146,30 @@ test('upstream stall mid-stream with deployment timeout: 1 → error event withi
   // The gateway gave up on the upstream request.
   const st = await waitStat(mock, 'cancelled', 1, 3000);
   assert.ok(st.cancelled >= 1, `upstream stalled request cancelled: ${JSON.stringify(st)}`);
+});
+
+test('keep-alive: a connection whose response ended cleanly is not closed under the client', async () => {
+  // A response that ends with a complete chunked body tells the client the connection can be
+  // reused; closing it right afterwards makes the client's next request on it fail (pooled
+  // clients such as undici/fetch and the openai SDK see "other side closed").
+  const auth = { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' };
+  const cases = [
+    ['normal stream', {}],
+    ['upstream 500 before the first byte', { status: 500 }],
+    ['no_done', { no_done: true }],
+    ['cut_after 2', { cut_after: 2 }],
+    ['malformed_after 2', { malformed_after: 2 }],
+  ];
+  for (const [what, directives] of cases) {
+    const res = await sameConnection(gw.port, [
+      { method: 'POST', path: '/v1/chat/completions', headers: auth, body: streamBody('gpt-4o', directives) },
+      { method: 'GET', path: '/health/liveliness' },
+    ]);
+    assert.ok(res[0] && !res[0].closed, `${what}: first response complete: ${JSON.stringify(res[0])}`);
+    if (/close/i.test(res[0].headers.connection || '')) continue;  // announced: fine
+    assert.ok(res[1] && res[1].status === 200,
+      `${what}: next request on the same connection failed: ${JSON.stringify(res[1])}`);
+  }
 });
 
 test('client disconnect mid-stream cancels the upstream request', async () => {

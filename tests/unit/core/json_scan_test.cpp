@@ -66,3 +66,18 @@ TEST(Ids, Sha256AndSecureEquals) {
 
 }  // namespace
 }  // namespace sy
+
+namespace sy {
+namespace {
+
+TEST(JsonValidate, AcceptsValidRejectsMalformed) {
+    EXPECT_TRUE(json_scan::is_valid(R"({"a":[1,2,{"b":null}],"c":"x\"y"})"));
+    EXPECT_TRUE(json_scan::is_valid("3"));
+    EXPECT_FALSE(json_scan::is_valid("{not json"));
+    EXPECT_FALSE(json_scan::is_valid(R"({"a":1} trailing)"));
+    EXPECT_FALSE(json_scan::is_valid(""));
+    EXPECT_FALSE(json_scan::is_valid(std::string(100, '[') + std::string(100, ']')));
+}
+
+}  // namespace
+}  // namespace sy
