@@ -123,15 +123,16 @@ http::Task<void> HttpRouter::dispatch(http::Exchange& ex, pipeline::CallContext&
         res.set("access-control-allow-methods", "GET, POST, OPTIONS");
         res.set("access-control-allow-headers", "*");
         res.set("access-control-max-age", "600");
-        co_await ex.respond(std::move(res));
+        co_await ex.respond(res);
         co_return;
     }
 
     RouteMatch m = match_route(path);
     if (m.id == RouteId::kNone) {
         ctx.status = 404;
-        co_await ex.respond(pipeline::render_error(
-            Error::make(Errc::kNotFound, "Not Found: " + std::string(path)), version));
+        http::Response res = pipeline::render_error(
+            Error::make(Errc::kNotFound, "Not Found: " + std::string(path)), version);
+        co_await ex.respond(res);
         co_return;
     }
     if (req.method() != m.method && !(m.method == verb::get && req.method() == verb::head)) {
@@ -139,24 +140,28 @@ http::Task<void> HttpRouter::dispatch(http::Exchange& ex, pipeline::CallContext&
         http::Response res = pipeline::render_error(
             Error::make(Errc::kMethodNotAllowed, "Method Not Allowed").with_status(405), version);
         res.set(http::bhttp::field::allow, m.method == verb::get ? "GET" : "POST");
-        co_await ex.respond(std::move(res));
+        co_await ex.respond(res);
         co_return;
     }
 
     // Public routes (no credential).
     switch (m.id) {
-        case RouteId::kLiveliness:
-            co_await ex.respond(admin::liveliness(version));
+        case RouteId::kLiveliness: {
+            http::Response res = admin::liveliness(version);
+            co_await ex.respond(res);
             co_return;
-        case RouteId::kReadiness:
-            co_await ex.respond(admin::readiness(life_, version));
+        }
+        case RouteId::kReadiness: {
+            http::Response res = admin::readiness(life_, version);
+            co_await ex.respond(res);
             co_return;
+        }
         case RouteId::kRoot: {
             http::Response res{http::bhttp::status::ok, version};
             res.set(http::bhttp::field::content_type, "application/json");
             res.body() = std::string("{\"status\":\"ok\",\"service\":\"switchyard\",\"version\":\"") +
                          kVersion + "\"}";
-            co_await ex.respond(std::move(res));
+            co_await ex.respond(res);
             co_return;
         }
         default:
@@ -173,7 +178,8 @@ http::Task<void> HttpRouter::dispatch(http::Exchange& ex, pipeline::CallContext&
             co_await pipeline::LlmHandler::reply_error(ex, ctx, principal.error());
         } else {
             ctx.status = principal.error().http_status();
-            co_await ex.respond(pipeline::render_error(principal.error(), version));
+            http::Response res = pipeline::render_error(principal.error(), version);
+            co_await ex.respond(res);
         }
         co_return;
     }
@@ -188,30 +194,35 @@ http::Task<void> HttpRouter::dispatch(http::Exchange& ex, pipeline::CallContext&
         case RouteId::kEmbeddings:
             co_await llm_.handle(ex, providers::Route::kEmbeddings, ctx);
             co_return;
-        case RouteId::kModels:
-            co_await ex.respond(admin::list_models(table_, version));
+        case RouteId::kModels: {
+            http::Response res = admin::list_models(table_, version);
+            co_await ex.respond(res);
             co_return;
+        }
         case RouteId::kModelById: {
             auto res = admin::get_model(table_, m.param, version);
             if (!res) {
-                co_await ex.respond(pipeline::render_error(
+                http::Response nf = pipeline::render_error(
                     Error::make(Errc::kNotFound, "Model not found: " + std::string(m.param)),
-                    version));
+                    version);
+                co_await ex.respond(nf);
                 co_return;
             }
-            co_await ex.respond(std::move(*res));
+            co_await ex.respond(*res);
             co_return;
         }
         case RouteId::kHealth: {
             bool details = principal->is_master;
-            co_await ex.respond(
-                admin::health(table_, query_param(query, "model"), details, version));
+            http::Response res =
+                admin::health(table_, query_param(query, "model"), details, version);
+            co_await ex.respond(res);
             co_return;
         }
         default:
             break;
     }
-    co_await ex.respond(pipeline::render_error(Error::make(Errc::kNotFound, "Not Found"), version));
+    http::Response nf = pipeline::render_error(Error::make(Errc::kNotFound, "Not Found"), version);
+    co_await ex.respond(nf);
 }
 
 void HttpRouter::access_log(const pipeline::CallContext& ctx) const {

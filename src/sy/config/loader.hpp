@@ -28,7 +28,10 @@ EnvLookup process_env();  // getenv-backed
 
 struct LoadOptions {
     bool strict = false;  // unknown keys become errors
-    EnvLookup env;        // empty = process_env()
+    // Empty = process_env(). With an empty `env`, load_file() also setenv()s the config's
+    // `environment_variables` into the process (LiteLLM behaviour); call it before starting
+    // threads. load_string() and a custom `env` never touch the process environment.
+    EnvLookup env;
 };
 
 struct LoadResult {

@@ -115,7 +115,7 @@ std::string_view reason_of(unsigned status, std::string_view given) {
 
 }  // namespace
 
-Task<bool> Exchange::respond(Response res) {
+Task<bool> Exchange::respond(Response& res) {
     responded_ = true;
     if (client_gone_) {
         co_return false;
@@ -238,20 +238,31 @@ Task<bool> Exchange::write_chunk(std::string_view data, bool last) {
 
 Task<bool> Exchange::end_stream() { co_return co_await write_chunk({}, true); }
 
-Task<void> Exchange::watch_client() {
+Task<void> Exchange::watch_client(std::function<void()> on_gone) {
     auto& sock = stream_.socket();
     auto buf = buffer_.prepare(4096);
     auto [ec, n] = co_await sock.async_read_some(buf, kNoThrow);
     if (ec) {
-        co_return;  // disconnect (or cancellation, in which case the result is discarded)
+        if (ec != net::error::operation_aborted) {
+            client_gone_ = true;
+            keep_alive_ = false;
+            if (on_gone) {
+                on_gone();
+            }
+        }
+        co_return;
     }
     buffer_.commit(n);
     // The client sent more bytes (a pipelined request): keep them and wait until cancelled.
     net::steady_timer forever(co_await net::this_coro::executor, Clock::time_point::max());
     co_await forever.async_wait(kNoThrow);
-    // Reaching here means cancellation: the result of this branch is discarded by the caller.
-    // Returning would be read as a disconnect, so wait on a fresh timer is not needed: the
-    // operator|| only inspects the branch that completed first.
+}
+
+Task<bool> Exchange::run_watching_client(Task<void>& op, const std::function<void()>& on_gone) {
+    using namespace boost::asio::experimental::awaitable_operators;
+    auto watch = watch_client(on_gone);
+    auto r = co_await (std::move(op) || std::move(watch));
+    co_return r.index() == 0 && !client_gone_;
 }
 
 // ---------------- Worker ----------------
@@ -316,6 +327,18 @@ void Worker::begin_drain() {
                 s->stream->socket().shutdown(tcp::socket::shutdown_both, ec);
                 s->stream->close();
             }
+        }
+    });
+}
+
+void Worker::force_close() {
+    draining_.store(true);
+    net::post(io_, [this] {
+        boost::system::error_code ec;
+        acceptor_.close(ec);
+        for (SessionEntry* s : sessions_) {
+            s->stream->socket().shutdown(tcp::socket::shutdown_both, ec);
+            s->stream->close();
         }
     });
 }
@@ -417,7 +440,7 @@ Task<void> Worker::session(tcp::socket sock) {
         co_await handler_.handle(ex);
         if (!ex.responded()) {
             Response res = handler_.protocol_error(500, "The request was not answered.");
-            co_await ex.respond(std::move(res));
+            co_await ex.respond(res);
         }
         if (!ex.keep_alive()) {
             break;
@@ -481,6 +504,12 @@ bool Server::wait_idle(Duration max_wait) {
 }
 
 void Server::stop() {
+    // Terminal step of shutdown: close what is left so that every session coroutine runs to its
+    // end (rather than being destroyed while suspended), then stop the event loops.
+    for (auto& w : workers_) {
+        w->force_close();
+    }
+    wait_idle(std::chrono::seconds(2));
     for (auto& w : workers_) {
         w->stop_and_join();
     }

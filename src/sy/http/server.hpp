@@ -7,6 +7,7 @@
 // on the worker thread that accepted the connection and never hop threads.
 
 #include <atomic>
+#include <functional>
 #include <cstdint>
 #include <list>
 #include <memory>
@@ -54,7 +55,9 @@ public:
     Worker& worker() { return worker_; }
 
     // Writes a complete response. Returns false when the client is gone.
-    Task<bool> respond(Response res);
+    // `res` must be a named local of the caller (g++ 12 double-destroys temporaries that live
+    // across a co_await when a suspended coroutine is destroyed).
+    Task<bool> respond(Response& res);
     // Writes a complete response whose extra header lines ("Name: value\r\n"...) were built by
     // the caller; avoids a fields container on hot paths.
     Task<bool> respond_raw(int status, std::string_view header_lines, std::string_view body);
@@ -68,10 +71,11 @@ public:
     Task<bool> write_chunk(std::string_view data, bool last = false);
     Task<bool> end_stream();
 
-    // Runs `op` while watching the client socket. Returns nullopt when the client disconnected
-    // first (op is then cancelled).
-    template <class T>
-    Task<std::optional<T>> race_disconnect(Task<T> op);
+    // Runs `op` while watching the client socket. When the client disconnects first, `on_gone`
+    // is called (it should make `op` finish promptly, e.g. by closing the upstream connection),
+    // op is cancelled and awaited, and false is returned. One watch covers a whole stream.
+    Task<bool> run_watching_client(Task<void>& op, const std::function<void()>& on_gone);
+    bool client_gone() const { return client_gone_; }
 
     bool responded() const { return responded_; }
     bool streaming() const { return streaming_; }
@@ -81,7 +85,7 @@ public:
 
 private:
     Task<bool> write_pending();
-    Task<void> watch_client();
+    Task<void> watch_client(std::function<void()> on_gone);
 
     beast::tcp_stream& stream_;
     beast::flat_buffer& buffer_;
@@ -129,6 +133,7 @@ public:
     std::uint16_t local_port() const;
     void start();           // spawns the accept loop and the thread
     void begin_drain();     // thread-safe: stop accepting, close idle connections
+    void force_close();     // thread-safe: close every connection, busy or not
     void stop_and_join();   // thread-safe
     std::size_t active_connections() const { return active_.load(); }
     bool draining() const { return draining_.load(std::memory_order_relaxed); }
@@ -170,18 +175,5 @@ private:
     RequestHandler& handler_;
     std::vector<std::unique_ptr<Worker>> workers_;
 };
-
-// ---- template implementation ----
-
-template <class T>
-Task<std::optional<T>> Exchange::race_disconnect(Task<T> op) {
-    using namespace boost::asio::experimental::awaitable_operators;
-    auto r = co_await (std::move(op) || watch_client());
-    if (r.index() == 0) {
-        co_return std::optional<T>(std::move(std::get<0>(r)));
-    }
-    client_gone_ = true;
-    co_return std::nullopt;
-}
 
 }  // namespace sy::http

@@ -145,7 +145,7 @@ http::Task<void> LlmHandler::reply_error(http::Exchange& ex, CallContext& ctx, c
     if (ctx.error_class.empty()) {
         ctx.error_class = std::string(e.http_type());
     }
-    co_await ex.respond(std::move(res));
+    co_await ex.respond(res);
 }
 
 http::Task<void> LlmHandler::handle(http::Exchange& ex, providers::Route route, CallContext& ctx) {
@@ -182,9 +182,9 @@ http::Task<void> LlmHandler::handle(http::Exchange& ex, providers::Route route, 
     ctx.model_id = d->cfg->id;
     ctx.provider = d->cfg->provider;
     if (!d->target) {
-        co_await reply_error(
-            ex, ctx,
-            Error::make(Errc::kProviderNotSupported, "provider not supported: " + d->cfg->provider));
+        Error e = Error::make(Errc::kProviderNotSupported,
+                              "provider not supported: " + d->cfg->provider);
+        co_await reply_error(ex, ctx, e);
         co_return;
     }
     ctx.api_base = d->target->url.display;
@@ -259,79 +259,77 @@ http::Task<void> LlmHandler::dispatch_unary(http::Exchange& ex,
     co_await ex.respond_raw(200, head, body);
 }
 
-http::Task<void> LlmHandler::dispatch_stream(http::Exchange& ex,
-                                             CallContext& ctx,
-                                             LlmRequest& req,
-                                             Attempt& a) {
-    auto t0 = http::Clock::now();
-    auto& state = *a.deployment->state;
-    auto opened = co_await ex.race_disconnect(pool_for(ex).open_stream(a.upstream, a.timeouts));
-    if (!opened) {
-        ctx.status = 499;
-        ctx.error_class = "client_disconnected";
-        co_return;
-    }
-    if (!*opened) {
-        Error e = providers::map_transport_error(opened->error(), a.err_ctx, a.timeout_s);
-        state.record_failure(0, e.message);
-        ctx.error_class = e.code == Errc::kTimeout ? "Timeout" : "APIConnectionError";
-        co_await reply_error(ex, ctx, e);
-        co_return;
-    }
-    std::unique_ptr<http::UpstreamStream> s = std::move(*opened).value();
-    if (s->status() < 200 || s->status() >= 300) {
-        std::string body;
-        auto st = co_await s->read_all(body, 1024 * 1024);
-        (void)st;
-        ctx.upstream_ms = ms_since(t0);
-        Error e = providers::map_upstream_error(s->status(), http::lowercase_headers(s->head()), body,
-                                                a.err_ctx);
-        if (is_failure_for_health(s->status())) {
-            state.record_failure(s->status(), e.message);
+// Relays one upstream SSE stream to the client (api.md §3, README D18). Holds the per-stream
+// state so that failure handling is one method, and so a client disconnect can close the
+// upstream connection from the watcher.
+class StreamRelay {
+public:
+    StreamRelay(http::Exchange& ex,
+                CallContext& ctx,
+                const LlmRequest& req,
+                routing::DeploymentState& state,
+                const providers::ErrorContext& err_ctx)
+        : ex_(ex), ctx_(ctx), req_(req), state_(state), err_ctx_(err_ctx) {}
+
+    // Reads the stream to its end (or failure) and answers the client.
+    http::Task<void> relay(std::unique_ptr<http::UpstreamStream>& s, double idle_timeout_s);
+    // Called when the client went away: closes the upstream connection (cancels the request).
+    void cancel() {
+        if (s_) {
+            s_.reset();
         }
-        co_await reply_error(ex, ctx, e);
-        co_return;
     }
 
+private:
+    http::Task<void> fail(const Error& e);
+
+    http::Exchange& ex_;
+    CallContext& ctx_;
+    const LlmRequest& req_;
+    routing::DeploymentState& state_;
+    const providers::ErrorContext& err_ctx_;
+    std::unique_ptr<http::UpstreamStream> s_;
+    http::Clock::time_point t0_ = http::Clock::now();
+    std::string out_;
+    bool started_ = false;
+};
+
+// Fails the stream: a normal error response before the first byte, a terminal SSE error event
+// after it (never a clean [DONE], README D18).
+http::Task<void> StreamRelay::fail(const Error& e) {
+    state_.record_failure(e.http_status(), e.message);
+    ctx_.upstream_ms = ms_since(t0_);
+    ctx_.error_class = std::string(e.http_type());
+    if (!started_) {
+        co_await LlmHandler::reply_error(ex_, ctx_, e);
+        co_return;
+    }
+    ex_.set_keep_alive(false);
+    out_ += error_sse_event(e);
+    co_await ex_.write_chunk(out_, true);
+    ctx_.status = 200;
+}
+
+http::Task<void> StreamRelay::relay(std::unique_ptr<http::UpstreamStream>& s, double idle_timeout_s) {
+    s_ = std::move(s);
     http::SseSplitter splitter;
     std::string raw;
-    std::string out;
-    bool started = false;
     bool saw_done = false;
-
-    // Fails the stream: a normal error response before the first byte, a terminal SSE error
-    // event after it (never a clean [DONE], README D18).
-    auto fail = [&](const Error& e) -> http::Task<void> {
-        state.record_failure(e.http_status(), e.message);
-        ctx.upstream_ms = ms_since(t0);
-        ctx.error_class = std::string(e.http_type());
-        if (!started) {
-            co_await reply_error(ex, ctx, e);
-            co_return;
-        }
-        ex.set_keep_alive(false);
-        out += error_sse_event(e);
-        co_await ex.write_chunk(out, true);
-        ctx.status = 200;
-    };
-
     for (;;) {
         raw.clear();
-        auto r = co_await ex.race_disconnect(s->read_some(raw));
-        if (!r) {
-            ctx.status = 499;
-            ctx.error_class = "client_disconnected";
-            ctx.upstream_ms = ms_since(t0);
-            co_return;  // destroying `s` closes the upstream connection (cancels the request)
+        auto r = co_await s_->read_some(raw);
+        if (ex_.client_gone()) {
+            co_return;
         }
-        if (!*r) {
-            co_await fail(providers::map_transport_error(r->error(), a.err_ctx,
-                                                         started ? std::chrono::duration<double>(a.timeouts.idle).count()
-                                                                 : a.timeout_s));
+        if (!r) {
+            Error err = providers::map_transport_error(r.error(), err_ctx_, idle_timeout_s);
+            co_await fail(err);
             co_return;
         }
         if (!splitter.feed(raw)) {
-            co_await fail(stream_protocol_error(a.err_ctx.exception_label, "stream event exceeds the size limit"));
+            Error err = stream_protocol_error(err_ctx_.exception_label,
+                                                "stream event exceeds the size limit");
+            co_await fail(err);
             co_return;
         }
         while (auto ev = splitter.next_event()) {
@@ -344,54 +342,104 @@ http::Task<void> LlmHandler::dispatch_stream(http::Exchange& ex,
             }
             if (data == "[DONE]") {
                 saw_done = true;
-                out += "data: [DONE]\n\n";
+                out_ += "data: [DONE]\n\n";
                 continue;
             }
-            if (!json_scan::is_valid(data) || data.front() != '{') {
-                co_await fail(stream_protocol_error(a.err_ctx.exception_label,
-                                                    "malformed chunk in upstream stream"));
+            if (data.front() != '{' || !json_scan::is_valid(data)) {
+                Error err = stream_protocol_error(err_ctx_.exception_label,
+                                                    "malformed chunk in upstream stream");
+                co_await fail(err);
                 co_return;
             }
             if (json_scan::find_top_level(data, "error")) {
-                co_await fail(providers::map_stream_error_event(data, a.err_ctx));
+                Error err = providers::map_stream_error_event(data, err_ctx_);
+                co_await fail(err);
                 co_return;
             }
-            capture_usage(data, ctx);
-            out += "data: ";
-            out += json_scan::replace_top_level_string(data, "model", req.model);
-            out += "\n\n";
+            capture_usage(data, ctx_);
+            out_ += "data: ";
+            out_ += json_scan::replace_top_level_string(data, "model", req_.model);
+            out_ += "\n\n";
         }
-        bool finished = s->done();
+        bool finished = s_->done();
         if (finished && !saw_done) {
-            co_await fail(stream_protocol_error(a.err_ctx.exception_label, "upstream stream ended without [DONE]"));
+            Error err = stream_protocol_error(err_ctx_.exception_label,
+                                                "upstream stream ended without [DONE]");
+            co_await fail(err);
             co_return;
         }
-        if (!out.empty() || finished) {
-            if (!started) {
+        if (!out_.empty() || finished) {
+            if (!started_) {
                 std::string head;
                 head.reserve(1024);
                 head += "Content-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
                         "x-accel-buffering: no\r\n";
-                append_provider_headers(head, s->head());
-                append_call_headers(head, ctx);
-                ex.begin_stream_raw(head);
-                started = true;
-                ctx.ttft_ms = ms_since(t0);
-                ctx.status = 200;
+                append_provider_headers(head, s_->head());
+                append_call_headers(head, ctx_);
+                ex_.begin_stream_raw(head);
+                started_ = true;
+                ctx_.ttft_ms = ms_since(t0_);
+                ctx_.status = 200;
             }
-            if (!co_await ex.write_chunk(out, finished)) {
-                ctx.status = 499;
-                ctx.error_class = "client_disconnected";
+            if (!co_await ex_.write_chunk(out_, finished)) {
                 co_return;
             }
-            out.clear();
+            out_.clear();
         }
         if (finished) {
             break;
         }
     }
-    ctx.upstream_ms = ms_since(t0);
-    state.record_success(static_cast<std::int64_t>(ctx.upstream_ms * 1000));
+    ctx_.upstream_ms = ms_since(t0_);
+    state_.record_success(static_cast<std::int64_t>(ctx_.upstream_ms * 1000));
+}
+
+http::Task<void> LlmHandler::dispatch_stream(http::Exchange& ex,
+                                             CallContext& ctx,
+                                             LlmRequest& req,
+                                             Attempt& a) {
+    StreamRelay relay(ex, ctx, req, *a.deployment->state, a.err_ctx);
+    auto attempt = stream_attempt(ex, ctx, a, relay);
+    const std::function<void()> on_gone = [&relay] { relay.cancel(); };
+    bool client_stayed = co_await ex.run_watching_client(attempt, on_gone);
+    if (!client_stayed) {
+        ctx.status = 499;
+        ctx.error_class = "client_disconnected";
+    }
+}
+
+http::Task<void> LlmHandler::stream_attempt(http::Exchange& ex,
+                                            CallContext& ctx,
+                                            Attempt& a,
+                                            StreamRelay& relay) {
+    auto t0 = http::Clock::now();
+    auto& state = *a.deployment->state;
+    auto opened = co_await pool_for(ex).open_stream(a.upstream, a.timeouts);
+    if (ex.client_gone()) {
+        co_return;
+    }
+    if (!opened) {
+        Error e = providers::map_transport_error(opened.error(), a.err_ctx, a.timeout_s);
+        state.record_failure(0, e.message);
+        ctx.error_class = e.code == Errc::kTimeout ? "Timeout" : "APIConnectionError";
+        co_await reply_error(ex, ctx, e);
+        co_return;
+    }
+    std::unique_ptr<http::UpstreamStream> s = std::move(opened).value();
+    if (s->status() < 200 || s->status() >= 300) {
+        std::string body;
+        auto st = co_await s->read_all(body, 1024 * 1024);
+        (void)st;
+        ctx.upstream_ms = ms_since(t0);
+        Error e = providers::map_upstream_error(s->status(), http::lowercase_headers(s->head()),
+                                                body, a.err_ctx);
+        if (is_failure_for_health(s->status())) {
+            state.record_failure(s->status(), e.message);
+        }
+        co_await reply_error(ex, ctx, e);
+        co_return;
+    }
+    co_await relay.relay(s, std::chrono::duration<double>(a.timeouts.idle).count());
 }
 
 }  // namespace sy::pipeline

@@ -18,6 +18,8 @@
 
 namespace sy::pipeline {
 
+class StreamRelay;
+
 class LlmHandler {
 public:
     // `pools[i]` belongs to worker i.
@@ -42,6 +44,8 @@ private:
                                     Attempt& a);
     http::Task<void> dispatch_stream(http::Exchange& ex, CallContext& ctx, LlmRequest& req,
                                      Attempt& a);
+    http::Task<void> stream_attempt(http::Exchange& ex, CallContext& ctx, Attempt& a,
+                                    StreamRelay& relay);
     http::UpstreamPool& pool_for(http::Exchange& ex);
 
     const routing::ModelTable& table_;
