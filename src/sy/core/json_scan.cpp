@@ -159,6 +159,65 @@ void append_json_string(std::string& out, std::string_view s) {
     out.push_back('"');
 }
 
+void find_top_level_many(std::string_view t,
+                         const std::string_view* keys,
+                         std::optional<Span>* spans,
+                         std::size_t n) {
+    for (std::size_t k = 0; k < n; ++k) {
+        spans[k].reset();
+    }
+    std::size_t i = 0;
+    skip_ws(t, i);
+    if (i >= t.size() || t[i] != '{') {
+        return;
+    }
+    ++i;
+    while (true) {
+        skip_ws(t, i);
+        if (i >= t.size() || t[i] != '"') {
+            return;
+        }
+        std::size_t key_start = i + 1;
+        if (!skip_string(t, i)) {
+            return;
+        }
+        std::string_view k = t.substr(key_start, i - 1 - key_start);
+        skip_ws(t, i);
+        if (i >= t.size() || t[i] != ':') {
+            return;
+        }
+        ++i;
+        skip_ws(t, i);
+        std::size_t value_start = i;
+        if (!skip_value(t, i)) {
+            return;
+        }
+        for (std::size_t j = 0; j < n; ++j) {
+            if (k == keys[j] && !spans[j]) {
+                spans[j] = Span{value_start, i - value_start};
+            }
+        }
+        skip_ws(t, i);
+        if (i >= t.size() || t[i] != ',') {
+            return;
+        }
+        ++i;
+    }
+}
+
+void append_replacing_string(std::string& out,
+                             std::string_view text,
+                             std::optional<Span> span,
+                             std::string_view value) {
+    if (!span) {
+        out.append(text);
+        return;
+    }
+    out.append(text.substr(0, span->offset));
+    append_json_string(out, value);
+    out.append(text.substr(span->offset + span->length));
+}
+
 std::string replace_top_level_string(std::string_view text,
                                      std::string_view key,
                                      std::string_view value) {

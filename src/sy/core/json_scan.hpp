@@ -29,6 +29,19 @@ std::string replace_top_level_string(std::string_view text,
                                      std::string_view key,
                                      std::string_view value);
 
+// Appends `text` to `out` with the top-level `key`'s value replaced by the JSON string `value`
+// (the text unchanged when the key is absent). `span` is the key's value if already located.
+void append_replacing_string(std::string& out,
+                             std::string_view text,
+                             std::optional<Span> span,
+                             std::string_view value);
+
+// Locates several top-level keys in one pass. spans[i] receives the value of keys[i].
+void find_top_level_many(std::string_view text,
+                         const std::string_view* keys,
+                         std::optional<Span>* spans,
+                         std::size_t n);
+
 // Appends `s` as a JSON string literal (with quotes) to `out`.
 void append_json_string(std::string& out, std::string_view s);
 

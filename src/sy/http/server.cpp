@@ -379,6 +379,7 @@ Task<void> Worker::session(tcp::socket sock) {
     ActiveCount active(active_);
     beast::tcp_stream stream(std::move(sock));
     beast::flat_buffer buffer;
+    buffer.reserve(16 * 1024);  // reads are sized by free capacity; avoid 512-byte reads
     SessionEntry entry{&stream, false};
     std::string client_ip;
     {

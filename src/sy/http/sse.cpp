@@ -22,23 +22,20 @@ bool SseSplitter::feed(std::string_view bytes) {
     return pending() <= max_event_bytes_ || buf_.find("\n\n", pos_) != std::string::npos;
 }
 
-std::optional<std::string> SseSplitter::next_event() {
+std::optional<std::string_view> SseSplitter::next_event() {
     while (true) {
         auto end = buf_.find("\n\n", pos_);
         if (end == std::string::npos) {
             return std::nullopt;
         }
-        std::string ev = buf_.substr(pos_, end - pos_);
+        std::string_view ev(buf_.data() + pos_, end - pos_);
         pos_ = end + 2;
         // Skip leading blank lines between events.
         std::size_t first = ev.find_first_not_of('\n');
-        if (first == std::string::npos) {
+        if (first == std::string_view::npos) {
             continue;
         }
-        if (first > 0) {
-            ev.erase(0, first);
-        }
-        return ev;
+        return ev.substr(first);
     }
 }
 
@@ -74,6 +71,18 @@ std::string sse_data(std::string_view event, std::string* event_type) {
         }
     }
     return data;
+}
+
+std::string_view sse_data_view(std::string_view event, std::string& scratch) {
+    if (event.rfind("data:", 0) == 0 && event.find('\n') == std::string_view::npos) {
+        std::string_view v = event.substr(5);
+        if (!v.empty() && v.front() == ' ') {
+            v.remove_prefix(1);
+        }
+        return v;
+    }
+    scratch = sse_data(event);
+    return scratch;
 }
 
 }  // namespace sy::http

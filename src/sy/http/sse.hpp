@@ -22,8 +22,8 @@ public:
     bool feed(std::string_view bytes);
 
     // Next complete event (without the blank-line terminator), or nullopt when more bytes are
-    // needed. CRLF line endings are normalised to LF.
-    std::optional<std::string> next_event();
+    // needed. CRLF line endings are normalised to LF. The view is valid until the next feed().
+    std::optional<std::string_view> next_event();
 
     // Bytes buffered that do not yet form a complete event.
     std::size_t pending() const { return buf_.size() - pos_; }
@@ -37,5 +37,9 @@ private:
 // The payload of the `data:` lines of one event, joined with '\n' (SSE spec). Empty when the
 // event has no data line. `event_type` receives the `event:` field when present.
 std::string sse_data(std::string_view event, std::string* event_type = nullptr);
+
+// Fast path of sse_data for the common single-line `data:` event: returns a view into `event`,
+// or into `scratch` when the payload had to be assembled from several lines.
+std::string_view sse_data_view(std::string_view event, std::string& scratch);
 
 }  // namespace sy::http

@@ -15,6 +15,8 @@ namespace sy::http {
 using PlainStream = beast::tcp_stream;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
+constexpr std::size_t kReadBufferBytes = 32 * 1024;
+
 struct Connection {
     Origin origin;
     std::string key;
@@ -219,6 +221,9 @@ Task<Result<ConnectionPtr>> UpstreamPool::connect(const Origin& o, Duration time
     auto c = std::make_unique<Connection>();
     c->origin = o;
     c->key = o.key();
+    // Beast sizes each read by the buffer's free capacity (min 512 bytes): reserve enough that a
+    // typical response or burst of SSE events arrives in one read.
+    c->buffer.reserve(kReadBufferBytes);
     boost::system::error_code ec;
     tcp::resolver::results_type endpoints;
     auto addr = net::ip::make_address(o.host, ec);

@@ -80,14 +80,10 @@ std::optional<double> header_seconds(const http::Request& r, std::string_view na
     return d;
 }
 
-// Reads prompt/completion tokens from a `usage` object in JSON text (top-level key).
-void capture_usage(std::string_view text, CallContext& ctx) {
-    auto span = json_scan::find_top_level(text, "usage");
-    if (!span) {
-        return;
-    }
+// Reads prompt/completion tokens from the JSON text of a `usage` object.
+void capture_usage_value(std::string_view usage_json, CallContext& ctx) {
     boost::system::error_code ec;
-    auto v = json::parse(text.substr(span->offset, span->length), ec);
+    auto v = json::parse(usage_json, ec);
     if (ec || !v.is_object()) {
         return;
     }
@@ -97,6 +93,14 @@ void capture_usage(std::string_view text, CallContext& ctx) {
     }
     if (auto* c = u.if_contains("completion_tokens"); c && c->is_int64()) {
         ctx.completion_tokens = c->get_int64();
+    }
+}
+
+// Same, from a whole response body (top-level `usage`).
+void capture_usage(std::string_view text, CallContext& ctx) {
+    auto span = json_scan::find_top_level(text, "usage");
+    if (span) {
+        capture_usage_value(text.substr(span->offset, span->length), ctx);
     }
 }
 
@@ -314,6 +318,7 @@ http::Task<void> StreamRelay::relay(std::unique_ptr<http::UpstreamStream>& s, do
     s_ = std::move(s);
     http::SseSplitter splitter;
     std::string raw;
+    std::string scratch;
     bool saw_done = false;
     for (;;) {
         raw.clear();
@@ -336,7 +341,7 @@ http::Task<void> StreamRelay::relay(std::unique_ptr<http::UpstreamStream>& s, do
             if (saw_done) {
                 continue;
             }
-            std::string data = http::sse_data(*ev);
+            std::string_view data = http::sse_data_view(*ev, scratch);
             if (data.empty()) {
                 continue;  // comment or keep-alive
             }
@@ -351,14 +356,19 @@ http::Task<void> StreamRelay::relay(std::unique_ptr<http::UpstreamStream>& s, do
                 co_await fail(err);
                 co_return;
             }
-            if (json_scan::find_top_level(data, "error")) {
+            static constexpr std::string_view kKeys[] = {"error", "usage", "model"};
+            std::optional<json_scan::Span> spans[3];
+            json_scan::find_top_level_many(data, kKeys, spans, 3);
+            if (spans[0]) {
                 Error err = providers::map_stream_error_event(data, err_ctx_);
                 co_await fail(err);
                 co_return;
             }
-            capture_usage(data, ctx_);
+            if (spans[1] && data[spans[1]->offset] == '{') {
+                capture_usage_value(data.substr(spans[1]->offset, spans[1]->length), ctx_);
+            }
             out_ += "data: ";
-            out_ += json_scan::replace_top_level_string(data, "model", req_.model);
+            json_scan::append_replacing_string(out_, data, spans[2], req_.model);
             out_ += "\n\n";
         }
         bool finished = s_->done();
