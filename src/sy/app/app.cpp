@@ -53,9 +53,13 @@ App::App(config::SettingsConstSharedPtr settings, AppOptions opts)
 }
 
 App::~App() {
+    // Threads first, then everything holding sockets of the workers' io_contexts, then the
+    // io_contexts themselves.
     if (impl_->server) {
         impl_->server->stop();
     }
+    impl_->pools.clear();
+    impl_->server.reset();
 }
 
 Result<std::uint16_t> App::start() {

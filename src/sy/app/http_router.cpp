@@ -22,7 +22,21 @@ enum class RouteId {
     kEmbeddings,
     kModels,
     kModelById,
+    kManagement,  // LiteLLM admin API (/key/*, /user/*, ...): issue 6
 };
+
+bool is_management_path(std::string_view p) {
+    static constexpr std::string_view kPrefixes[] = {
+        "/key/",  "/user/",    "/team/",    "/customer/", "/end_user/", "/budget/",
+        "/organization/", "/spend/", "/global/", "/model/", "/v2/model/", "/model_group/",
+        "/cache/", "/utils/", "/metrics"};
+    for (auto prefix : kPrefixes) {
+        if (p.rfind(prefix, 0) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
 
 struct RouteMatch {
     RouteId id = RouteId::kNone;
@@ -61,6 +75,9 @@ RouteMatch match_route(std::string_view path) {
     }
     if (path.rfind("/v1/models/", 0) == 0 && path.size() > 11) {
         return {RouteId::kModelById, verb::get, path.substr(11)};
+    }
+    if (is_management_path(path)) {
+        return {RouteId::kManagement, verb::unknown, {}};
     }
     return {};
 }
@@ -132,6 +149,26 @@ http::Task<void> HttpRouter::dispatch(http::Exchange& ex, pipeline::CallContext&
         ctx.status = 404;
         http::Response res = pipeline::render_error(
             Error::make(Errc::kNotFound, "Not Found: " + std::string(path)), version);
+        co_await ex.respond(res);
+        co_return;
+    }
+    if (m.id == RouteId::kManagement) {
+        // Management routes exist only with a master key (README D1). None is implemented yet.
+        const auto& mk = table_.settings().general.master_key;
+        Error e = (!mk || mk->empty())
+                      ? Error::make(Errc::kForbidden,
+                                    "Management routes are disabled: no master_key is configured. "
+                                    "Set general_settings.master_key (or LITELLM_MASTER_KEY).")
+                      : Error::make(Errc::kNotFound, "Not implemented yet: " + std::string(path))
+                            .with_status(501);
+        if (mk && !mk->empty()) {
+            auto p = pipeline::authenticate(req, table_.settings());
+            if (!p) {
+                e = p.error();
+            }
+        }
+        ctx.status = e.http_status();
+        http::Response res = pipeline::render_error(e, version);
         co_await ex.respond(res);
         co_return;
     }

@@ -457,7 +457,10 @@ Task<void> Worker::session(tcp::socket sock) {
 Server::Server(ServerOptions opts, RequestHandler& handler)
     : opts_(std::move(opts)), handler_(handler) {}
 
-Server::~Server() { stop(); }
+Server::~Server() {
+    stop();
+    workers_.clear();
+}
 
 Result<std::uint16_t> Server::listen() {
     boost::system::error_code ec;
@@ -505,6 +508,10 @@ bool Server::wait_idle(Duration max_wait) {
 }
 
 void Server::stop() {
+    if (stopped_) {
+        return;
+    }
+    stopped_ = true;
     // Terminal step of shutdown: close what is left so that every session coroutine runs to its
     // end (rather than being destroyed while suspended), then stop the event loops.
     for (auto& w : workers_) {
@@ -514,7 +521,8 @@ void Server::stop() {
     for (auto& w : workers_) {
         w->stop_and_join();
     }
-    workers_.clear();
+    // The workers (and their io_contexts) stay alive until ~Server: objects with sockets on them
+    // (upstream pools) must be destroyed first.
 }
 
 std::size_t Server::active_connections() const {

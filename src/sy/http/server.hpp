@@ -165,6 +165,7 @@ public:
     void begin_drain();
     // Waits until no connection is active or the deadline passes. True when idle.
     bool wait_idle(Duration max_wait);
+    // Joins the worker threads; io_contexts live until the Server is destroyed.
     void stop();
     std::size_t active_connections() const;
     std::size_t worker_count() const { return workers_.size(); }
@@ -174,6 +175,7 @@ private:
     ServerOptions opts_;
     RequestHandler& handler_;
     std::vector<std::unique_ptr<Worker>> workers_;
+    bool stopped_ = false;
 };
 
 }  // namespace sy::http

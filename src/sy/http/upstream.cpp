@@ -400,6 +400,11 @@ Task<Status> UpstreamStream::read_head(Clock::time_point deadline) {
     co_return ok_status();
 }
 
+void UpstreamStream::abort() {
+    done_ = false;  // never return an aborted connection to the pool
+    conn_->close();
+}
+
 const bhttp::fields& UpstreamStream::head() const { return conn_->parser->get().base(); }
 
 Task<Status> UpstreamStream::read_some(std::string& out) {

@@ -112,6 +112,9 @@ public:
     // Reads the remaining body (bounded) into `out`.
     Task<Status> read_all(std::string& out, std::uint64_t limit);
     bool done() const { return done_; }
+    // Closes the connection; a pending read completes with an error. Safe to call while a read
+    // is in flight (the stream object stays alive until its owner drops it).
+    void abort();
     void set_first_deadline(Clock::time_point d) { first_deadline_ = d; }
 
 private:

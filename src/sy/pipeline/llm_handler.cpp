@@ -8,6 +8,7 @@
 #include "sy/core/lifecycle.hpp"
 #include "sy/http/sse.hpp"
 #include "sy/pipeline/error_render.hpp"
+#include "sy/pipeline/test_hooks.hpp"
 
 namespace sy::pipeline {
 namespace {
@@ -152,6 +153,33 @@ http::Task<void> LlmHandler::reply_error(http::Exchange& ex, CallContext& ctx, c
     co_await ex.respond(res);
 }
 
+http::Task<void> LlmHandler::reply_mock(http::Exchange& ex,
+                                        CallContext& ctx,
+                                        const LlmRequest& req,
+                                        const std::string& text) {
+    if (auto err = mock_response_error(text)) {
+        co_await reply_error(ex, ctx, *err);
+        co_return;
+    }
+    std::string head;
+    ctx.status = 200;
+    ctx.prompt_tokens = 10;
+    ctx.completion_tokens = 20;
+    if (req.stream) {
+        head += "Content-Type: text/event-stream\r\nCache-Control: no-cache\r\n";
+        append_call_headers(head, ctx);
+        ex.begin_stream_raw(head);
+        std::string events = mock_response_stream(req.route, req.model, text, req.include_usage);
+        co_await ex.write_chunk(events, true);
+        co_return;
+    }
+    head += "Content-Type: application/json\r\n";
+    append_call_headers(head, ctx);
+    add_line(head, "x-litellm-response-cost", "0");
+    std::string body = mock_response_body(req.route, req.model, text);
+    co_await ex.respond_raw(200, head, body);
+}
+
 http::Task<void> LlmHandler::handle(http::Exchange& ex, providers::Route route, CallContext& ctx) {
     // parse: JSON, required fields and types, client-side credential rejection.
     auto decoded = decode_request(route, ex.request().body());
@@ -201,6 +229,25 @@ http::Task<void> LlmHandler::handle(http::Exchange& ex, providers::Route route, 
     double stream_timeout_s = req.stream_timeout_s.value_or(
         header_seconds(ex.request(), "x-litellm-stream-timeout")
             .value_or(d->cfg->stream_timeout_s.value_or(rs.stream_timeout_s.value_or(timeout_s))));
+
+    // Test hooks (api.md §2.1): answered here, never forwarded, never counted against the
+    // deployment's health (README D28).
+    const std::optional<std::string>& mock_text =
+        req.mock_response ? req.mock_response : d->cfg->mock_response;
+    if (mock_text && route != providers::Route::kEmbeddings) {
+        co_await reply_mock(ex, ctx, req, *mock_text);
+        co_return;
+    }
+    if (req.mock_timeout || d->cfg->mock_timeout) {
+        double t = req.stream ? stream_timeout_s : timeout_s;
+        http::net::steady_timer timer(co_await http::net::this_coro::executor,
+                                      http::seconds_to_duration(t));
+        co_await timer.async_wait(http::kNoThrow);
+        Error e = mock_timeout_error(t);
+        ctx.error_class = "Timeout";
+        co_await reply_error(ex, ctx, e);
+        co_return;
+    }
 
     Attempt a;
     a.deployment = d;
@@ -278,9 +325,10 @@ public:
     // Reads the stream to its end (or failure) and answers the client.
     http::Task<void> relay(std::unique_ptr<http::UpstreamStream>& s, double idle_timeout_s);
     // Called when the client went away: closes the upstream connection (cancels the request).
+    // The stream object itself stays alive until relay() returns: a read may be in flight.
     void cancel() {
         if (s_) {
-            s_.reset();
+            s_->abort();
         }
     }
 
@@ -308,7 +356,8 @@ http::Task<void> StreamRelay::fail(const Error& e) {
         co_await LlmHandler::reply_error(ex_, ctx_, e);
         co_return;
     }
-    ex_.set_keep_alive(false);
+    // The chunked body is terminated properly after the error event, so the client connection
+    // stays consistent and reusable; only the upstream connection is discarded.
     out_ += error_sse_event(e);
     co_await ex_.write_chunk(out_, true);
     ctx_.status = 200;

@@ -47,6 +47,8 @@ private:
     http::Task<void> stream_attempt(http::Exchange& ex, CallContext& ctx, Attempt& a,
                                     StreamRelay& relay);
     http::UpstreamPool& pool_for(http::Exchange& ex);
+    static http::Task<void> reply_mock(http::Exchange& ex, CallContext& ctx, const LlmRequest& req,
+                                       const std::string& text);
 
     const routing::ModelTable& table_;
     std::vector<std::unique_ptr<http::UpstreamPool>>& pools_;

@@ -175,6 +175,9 @@ Error map_upstream_error(int status,
     if (provider_msg.size() > 2000) {
         provider_msg.resize(2000);
     }
+    while (!provider_msg.empty() && (provider_msg.back() == '.' || provider_msg.back() == ' ')) {
+        provider_msg.pop_back();  // the suffix adds its own ". "
+    }
     std::string cls;
     Errc code = Errc::kUpstreamStatus;
     int out_status = status;
@@ -199,19 +202,13 @@ Error map_upstream_error(int status,
         }
     } else if (status == 401) {
         cls = "AuthenticationError";
-        if (type.empty()) {
-            type = "authentication_error";
-        }
+        type = "authentication_error";
     } else if (status == 403) {
         cls = "PermissionDeniedError";
-        if (type.empty()) {
-            type = "permission_error";
-        }
+        type = "permission_error";
     } else if (status == 404) {
         cls = "NotFoundError";
-        if (type.empty()) {
-            type = "not_found_error";
-        }
+        type = "not_found_error";
     } else if (status == 408) {
         cls = "Timeout";
         code = Errc::kTimeout;
@@ -224,9 +221,7 @@ Error map_upstream_error(int status,
     } else if (status == 429) {
         cls = "RateLimitError";
         code = Errc::kRateLimited;
-        if (type.empty()) {
-            type = "rate_limit_error";
-        }
+        type = "rate_limit_error";
     } else if (status == 502 || status == 503 || status == 504 || status == 529) {
         cls = "ServiceUnavailableError";
         out_status = 503;

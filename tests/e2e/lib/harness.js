@@ -2,7 +2,7 @@
 // loopback ports, and stops them after. Synchronises on what the processes print (the mock's
 // "listening" line, the gateway's JSON "switchyard listening" log line), never on sleeps.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -156,10 +156,17 @@ export class Gateway {
   jsonLogs() {
     return this.logs.flatMap((l) => { try { return [JSON.parse(l)]; } catch { return []; } });
   }
+  // Stops the process (if still running) and removes its temporary directory.
   async stop(signal = 'SIGTERM') {
-    if (this.child.exitCode !== null) return { code: this.child.exitCode };
-    this.child.kill(signal);
-    return exitPromise(this.child);
+    let res;
+    if (this.child.exitCode !== null || this.child.signalCode !== null) {
+      res = { code: this.child.exitCode, signal: this.child.signalCode };
+    } else {
+      this.child.kill(signal);
+      res = await this.exitInfo;
+    }
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+    return res;
   }
   exited() { return this.exitInfo; }
 }

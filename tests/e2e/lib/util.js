@@ -67,8 +67,11 @@ export function assertEnvelope(assert, res, status) {
 
 // Streams a POST and splits the body into SSE events as they arrive.
 // Returns {status, headers, raw, events:[{data, at}], t0, end, error} (at/end in ms since t0).
-export async function streamRaw(url, body, { key = MASTER_KEY, headers = {}, signal, onEvent } = {}) {
-  const h = { 'content-type': 'application/json', ...headers };
+// fresh: send `connection: close` so the connection is not pooled for later requests (used for
+// streams that end with an error, after which the gateway may close the connection; the
+// keep-alive test in streaming.test.js checks that behaviour on its own).
+export async function streamRaw(url, body, { key = MASTER_KEY, headers = {}, signal, onEvent, fresh = false } = {}) {
+  const h = { 'content-type': 'application/json', ...(fresh ? { connection: 'close' } : {}), ...headers };
   if (key) h.authorization = `Bearer ${key}`;
   const t0 = performance.now();
   const r = await fetchOrExplain(url, { method: 'POST', headers: h, body: JSON.stringify(body), signal });

@@ -157,4 +157,5 @@ test('SIGTERM drains an in-flight stream, refuses new connections, exits 0', asy
   assert.equal(signal, null);
   assert.equal(code, 0, `exit code; stderr: ${g.stderr}`);
   assert.equal(await tryConnect(port), 'ECONNREFUSED');
+  await g.stop();  // already exited: only removes its temporary directory
 });

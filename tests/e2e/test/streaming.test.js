@@ -108,11 +108,11 @@ test('upstream error before the first byte → normal JSON error with its status
 });
 
 test('upstream cut mid-stream → terminal error event, no [DONE]; the SDK throws', async () => {
-  const s = await streamRaw(chatUrl(), streamBody('gpt-4o', { cut_after: 2 }));
+  const s = await streamRaw(chatUrl(), streamBody('gpt-4o', { cut_after: 2 }), { fresh: true });
   assertErrorTerminated(s, 'cut_after 2');
   const firstContent = parseData(s.events[0]);
   assert.ok(firstContent && firstContent.choices, 'the events before the cut were delivered');
-  const oa = client(`${gw.url}/v1`);
+  const oa = client(`${gw.url}/v1`, MASTER_KEY, { defaultHeaders: { connection: 'close' } });
   const got = [];
   await assert.rejects(async () => {
     const st = await oa.chat.completions.create(streamBody('gpt-4o', { cut_after: 3 }));
@@ -122,23 +122,23 @@ test('upstream cut mid-stream → terminal error event, no [DONE]; the SDK throw
 });
 
 test('upstream stream without [DONE] → terminal error event', async () => {
-  const s = await streamRaw(chatUrl(), streamBody('gpt-4o', { no_done: true }));
+  const s = await streamRaw(chatUrl(), streamBody('gpt-4o', { no_done: true }), { fresh: true });
   assertErrorTerminated(s, 'no_done');
 });
 
 test('malformed upstream chunk → terminal error event', async () => {
-  const s = await streamRaw(chatUrl(), streamBody('gpt-4o', { malformed_after: 2 }));
+  const s = await streamRaw(chatUrl(), streamBody('gpt-4o', { malformed_after: 2 }), { fresh: true });
   assertErrorTerminated(s, 'malformed_after 2');
   assert.ok(!s.raw.includes('{not json'), 'the malformed chunk is not passed to the client');
 });
 
 test('upstream stream_error event → passed as the terminal error event', async () => {
-  const s = await streamRaw(chatUrl(), streamBody('gpt-4o', { stream_error_after: 2 }));
+  const s = await streamRaw(chatUrl(), streamBody('gpt-4o', { stream_error_after: 2 }), { fresh: true });
   assertErrorTerminated(s, 'stream_error_after 2');
 });
 
 test('upstream stall mid-stream with deployment timeout: 1 → error event within a few seconds', async () => {
-  const s = await streamRaw(chatUrl(), streamBody('stall', { stall_after: 1 }));
+  const s = await streamRaw(chatUrl(), streamBody('stall', { stall_after: 1 }), { fresh: true });
   assert.ok(s.end < 6000, `stream ended after ${s.end.toFixed(0)} ms`);
   const err = assertErrorTerminated(s, 'stall_after 1');
   assert.ok(s.end >= 800, `ended after ${s.end.toFixed(0)} ms, before the 1 s timeout could expire`);
