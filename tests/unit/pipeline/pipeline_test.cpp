@@ -175,3 +175,53 @@ TEST(Auth, CustomKeyHeaderName) {
 
 }  // namespace
 }  // namespace sy::pipeline
+
+#include "sy/pipeline/test_hooks.hpp"
+
+namespace sy::pipeline {
+namespace {
+
+TEST(TestHooks, MockResponseBodiesHaveLiteLLMShapeAndUsage) {
+    auto v = json::parse(mock_response_body(Route::kChat, "grp", "canned reply")).as_object();
+    EXPECT_EQ(v["model"].as_string(), "grp");
+    EXPECT_EQ(v["choices"].as_array()[0].as_object()["message"].as_object()["content"].as_string(),
+              "canned reply");
+    EXPECT_EQ(v["usage"].as_object()["total_tokens"].as_int64(), 30);
+    auto c = json::parse(mock_response_body(Route::kCompletions, "grp", "t")).as_object();
+    EXPECT_EQ(c["object"].as_string(), "text_completion");
+}
+
+TEST(TestHooks, MockStreamConcatenatesToTheTextAndEndsWithDone) {
+    std::string wire = mock_response_stream(Route::kChat, "grp", "hello big world", true);
+    EXPECT_EQ(wire.substr(wire.size() - 14), "data: [DONE]\n\n");
+    std::string text;
+    std::size_t pos = 0;
+    int usage_chunks = 0;
+    while ((pos = wire.find("data: {", pos)) != std::string::npos) {
+        auto end = wire.find("\n\n", pos);
+        auto o = json::parse(wire.substr(pos + 6, end - pos - 6)).as_object();
+        auto& choices = o["choices"].as_array();
+        if (choices.empty()) {
+            ++usage_chunks;
+        } else if (auto* content = choices[0].as_object()["delta"].as_object().if_contains("content")) {
+            text += content->as_string();
+        }
+        pos = end;
+    }
+    EXPECT_EQ(text, "hello big world");
+    EXPECT_EQ(usage_chunks, 1);
+}
+
+TEST(TestHooks, SpecialValuesRaiseLiteLLMErrors) {
+    EXPECT_EQ(mock_response_error("litellm.RateLimitError")->http_status(), 429);
+    EXPECT_EQ(mock_response_error("litellm.InternalServerError")->http_status(), 500);
+    EXPECT_EQ(mock_response_error("litellm.ContextWindowExceededError")->http_status(), 400);
+    EXPECT_FALSE(mock_response_error("hello"));
+    Error t = mock_timeout_error(1);
+    EXPECT_EQ(t.http_status(), 408);
+    EXPECT_EQ(t.message, "litellm.Timeout: This is a mock timeout error");
+    EXPECT_EQ(t.headers[0].value, "1.0");
+}
+
+}  // namespace
+}  // namespace sy::pipeline
