@@ -2,6 +2,7 @@
 
 #include "sy/admin/health.hpp"
 #include "sy/core/ids.hpp"
+#include "sy/core/json_scan.hpp"
 #include "sy/observability/log.hpp"
 #include "sy/pipeline/auth.hpp"
 #include "sy/pipeline/error_render.hpp"
@@ -100,7 +101,7 @@ std::string query_param(std::string_view query, std::string_view name) {
 HttpRouter::HttpRouter(const routing::ModelTable& table,
                        const Lifecycle& life,
                        std::vector<std::unique_ptr<http::UpstreamPool>>& pools)
-    : table_(table), life_(life), llm_(table, pools) {}
+    : table_(table), life_(life), auth_(table.settings()), llm_(table, pools) {}
 
 http::Response HttpRouter::protocol_error(int status, std::string_view message) {
     Errc code = status == 413 ? Errc::kBodyTooLarge : Errc::kBadRequest;
@@ -162,7 +163,7 @@ http::Task<void> HttpRouter::dispatch(http::Exchange& ex, pipeline::CallContext&
                       : Error::make(Errc::kNotFound, "Not implemented yet: " + std::string(path))
                             .with_status(501);
         if (mk && !mk->empty()) {
-            auto p = pipeline::authenticate(req, table_.settings());
+            auto p = auth_.authenticate(req);
             if (!p) {
                 e = p.error();
             }
@@ -209,7 +210,7 @@ http::Task<void> HttpRouter::dispatch(http::Exchange& ex, pipeline::CallContext&
     ctx.llm_route = llm;
 
     // authenticate: first stage of every non-public route.
-    auto principal = pipeline::authenticate(req, table_.settings());
+    auto principal = auth_.authenticate(req);
     if (!principal) {
         if (llm) {
             co_await pipeline::LlmHandler::reply_error(ex, ctx, principal.error());
@@ -266,37 +267,53 @@ void HttpRouter::access_log(const pipeline::CallContext& ctx) const {
     if (!obs::enabled(obs::Level::kInfo)) {
         return;
     }
+    // Built by hand into one buffer: one line per request is on the hot path. No field can hold
+    // a secret (ids, names, numbers), so the line is not scrubbed.
     auto dur = std::chrono::duration<double, std::milli>(http::Clock::now() - ctx.start).count();
-    std::vector<obs::Field> f;
-    f.reserve(16);
-    f.push_back({"call_id", ctx.call_id});
-    f.push_back({"route", ctx.route});
-    f.push_back({"method", ctx.method});
-    f.push_back(obs::num("status", static_cast<long long>(ctx.status)));
-    f.push_back({"requested_model", ctx.requested_model});
-    f.push_back({"model_group", ctx.model_group});
-    f.push_back({"model_id", ctx.model_id});
-    f.push_back({"provider", ctx.provider});
-    f.push_back({"stream", ctx.stream ? "true" : "false", true});
-    f.push_back(obs::num("duration_ms", dur));
+    thread_local std::string line;
+    line.clear();
+    obs::append_line_prefix(line, obs::Level::kInfo, "request");
+    auto str = [](std::string_view key, std::string_view v) {
+        line += ",\"";
+        line += key;
+        line += "\":";
+        json_scan::append_json_string(line, v);
+    };
+    auto raw = [](std::string_view key, std::string_view v) {
+        line += ",\"";
+        line += key;
+        line += "\":";
+        line += v;
+    };
+    str("call_id", ctx.call_id);
+    str("route", ctx.route);
+    str("method", ctx.method);
+    raw("status", std::to_string(ctx.status));
+    str("requested_model", ctx.requested_model);
+    str("model_group", ctx.model_group);
+    str("model_id", ctx.model_id);
+    str("provider", ctx.provider);
+    raw("stream", ctx.stream ? "true" : "false");
+    raw("duration_ms", obs::format_double(dur));
     if (ctx.upstream_ms >= 0) {
-        f.push_back(obs::num("upstream_ms", ctx.upstream_ms));
+        raw("upstream_ms", obs::format_double(ctx.upstream_ms));
     }
     if (ctx.ttft_ms >= 0) {
-        f.push_back(obs::num("ttft_ms", ctx.ttft_ms));
+        raw("ttft_ms", obs::format_double(ctx.ttft_ms));
     }
-    f.push_back(obs::num("attempts", static_cast<long long>(ctx.attempts)));
+    raw("attempts", std::to_string(ctx.attempts));
     if (ctx.prompt_tokens >= 0) {
-        f.push_back(obs::num("prompt_tokens", static_cast<long long>(ctx.prompt_tokens)));
+        raw("prompt_tokens", std::to_string(ctx.prompt_tokens));
     }
     if (ctx.completion_tokens >= 0) {
-        f.push_back(obs::num("completion_tokens", static_cast<long long>(ctx.completion_tokens)));
+        raw("completion_tokens", std::to_string(ctx.completion_tokens));
     }
-    f.push_back({"client_ip", ctx.client_ip});
+    str("client_ip", ctx.client_ip);
     if (!ctx.error_class.empty()) {
-        f.push_back({"error_class", ctx.error_class});
+        str("error_class", ctx.error_class);
     }
-    obs::info("request", f);
+    line += '}';
+    obs::write_json_line(line);
 }
 
 }  // namespace sy::app

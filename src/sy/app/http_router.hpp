@@ -10,6 +10,7 @@
 #include "sy/core/lifecycle.hpp"
 #include "sy/http/server.hpp"
 #include "sy/http/upstream.hpp"
+#include "sy/pipeline/auth.hpp"
 #include "sy/pipeline/call_context.hpp"
 #include "sy/pipeline/llm_handler.hpp"
 #include "sy/routing/model_table.hpp"
@@ -31,6 +32,7 @@ private:
 
     const routing::ModelTable& table_;
     const Lifecycle& life_;
+    pipeline::Authenticator auth_;
     pipeline::LlmHandler llm_;
 };
 

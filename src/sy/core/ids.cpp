@@ -66,6 +66,17 @@ std::string sha256_hex(std::string_view data) {
     return s;
 }
 
+std::string sha256_raw(std::string_view data) {
+    auto d = digest(data);
+    return std::string(reinterpret_cast<const char*>(d.data()), d.size());
+}
+
+bool secure_equals_digest(std::string_view candidate, std::string_view expected_digest) {
+    auto d = digest(candidate);
+    return expected_digest.size() == d.size() &&
+           CRYPTO_memcmp(d.data(), expected_digest.data(), d.size()) == 0;
+}
+
 bool secure_equals(std::string_view a, std::string_view b) {
     auto da = digest(a);
     auto db = digest(b);

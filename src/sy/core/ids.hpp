@@ -21,4 +21,9 @@ std::string sha256_hex(std::string_view data);
 // depend on where the inputs differ or on the secret's length).
 bool secure_equals(std::string_view a, std::string_view b);
 
+// SHA-256 digest (32 raw bytes) of `data`, and a constant-time comparison of `candidate`'s digest
+// against a precomputed one (saves hashing the secret on every request).
+std::string sha256_raw(std::string_view data);
+bool secure_equals_digest(std::string_view candidate, std::string_view digest);
+
 }  // namespace sy

@@ -128,6 +128,16 @@ std::optional<Span> find_top_level(std::string_view t, std::string_view key) {
 
 void append_json_string(std::string& out, std::string_view s) {
     out.push_back('"');
+    std::size_t run = 0;
+    while (run < s.size()) {
+        auto u = static_cast<unsigned char>(s[run]);
+        if (u < 0x20 || u == '"' || u == '\\') {
+            break;
+        }
+        ++run;
+    }
+    out.append(s.data(), run);
+    s.remove_prefix(run);
     for (char c : s) {
         auto u = static_cast<unsigned char>(c);
         switch (c) {

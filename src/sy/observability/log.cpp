@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <charconv>
 #include <cctype>
 #include <chrono>
 #include <condition_variable>
@@ -120,16 +121,26 @@ const char* level_name(Level l) {
     return "INFO";
 }
 
+// ISO-8601 UTC with milliseconds. The date-time part is formatted once per second per thread.
 std::string timestamp() {
+    thread_local std::time_t cached_secs = -1;
+    thread_local char cached[32];
     auto now = std::chrono::system_clock::now();
     auto secs = std::chrono::system_clock::to_time_t(now);
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) % 1000;
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char buf[40];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    char out[48];
-    std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms.count()));
+    if (secs != cached_secs) {
+        std::tm tm{};
+        gmtime_r(&secs, &tm);
+        std::strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm);
+        cached_secs = secs;
+    }
+    std::string out(cached);
+    int m = static_cast<int>(ms.count());
+    out += '.';
+    out += static_cast<char>('0' + m / 100);
+    out += static_cast<char>('0' + (m / 10) % 10);
+    out += static_cast<char>('0' + m % 10);
+    out += 'Z';
     return out;
 }
 
@@ -189,6 +200,31 @@ void log(Level level, std::string_view message, const std::vector<Field>& fields
         }
     }
     line.push_back('}');
+    if (g_logger) {
+        g_logger->info(line);
+    } else {
+        std::fwrite(line.data(), 1, line.size(), stdout);
+        std::fputc('\n', stdout);
+        std::fflush(stdout);
+    }
+}
+
+std::string format_double(double v) {
+    char buf[32];
+    auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, 3);
+    return ec == std::errc{} ? std::string(buf, p) : std::string("0");
+}
+
+void append_line_prefix(std::string& out, Level level, std::string_view message) {
+    out += "{\"timestamp\":\"";
+    out += timestamp();
+    out += "\",\"level\":\"";
+    out += level_name(level);
+    out += "\",\"message\":";
+    json_scan::append_json_string(out, message);
+}
+
+void write_json_line(std::string_view line) {
     if (g_logger) {
         g_logger->info(line);
     } else {

@@ -42,13 +42,21 @@ inline void debug(std::string_view m, const std::vector<Field>& f = {}) {
     log(Level::kDebug, m, f);
 }
 
+// Writes one pre-built JSON object line (the access log's fast path). The caller guarantees the
+// line holds no secret; it is not scrubbed.
+void write_json_line(std::string_view line);
+
+// Appends `"timestamp":"…","level":"INFO"` style prefix fields for a line built by hand.
+void append_line_prefix(std::string& out, Level level, std::string_view message);
+
 // Masks `sk-…` keys, `Bearer …` tokens, Google `AIza…` keys and `key=` query values.
 std::string scrub(std::string_view text);
 
 Level parse_level(std::string_view s, Level fallback);
 
+std::string format_double(double v);
 inline Field num(std::string key, double v) {
-    return Field{std::move(key), std::to_string(v), true};
+    return Field{std::move(key), format_double(v), true};
 }
 inline Field num(std::string key, long long v) {
     return Field{std::move(key), std::to_string(v), true};

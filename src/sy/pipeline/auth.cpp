@@ -32,9 +32,15 @@ Error auth_error(std::string msg) { return Error::make(Errc::kAuthInvalid, std::
 
 }  // namespace
 
-Result<Principal> authenticate(const http::Request& req, const config::Settings& s) {
-    const auto& master = s.general.master_key;
-    if (!master || master->empty()) {
+Authenticator::Authenticator(const config::Settings& s) : settings_(s) {
+    if (s.general.master_key && !s.general.master_key->empty()) {
+        master_digest_ = sha256_raw(s.general.master_key->value);
+    }
+}
+
+Result<Principal> Authenticator::authenticate(const http::Request& req) const {
+    const config::Settings& s = settings_;
+    if (master_digest_.empty()) {
         Principal p;
         p.unauthenticated = true;
         return p;
@@ -84,7 +90,7 @@ Result<Principal> authenticate(const http::Request& req, const config::Settings&
     if (!found || key.empty()) {
         return Error::make(Errc::kAuthMissing, "Authentication Error, No api key passed in.");
     }
-    if (secure_equals(key, master->value)) {
+    if (secure_equals_digest(key, master_digest_)) {
         Principal p;
         p.is_master = true;
         return p;

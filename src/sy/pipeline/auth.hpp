@@ -18,6 +18,14 @@ struct Principal {
 
 // Extracts the credential from Authorization (Bearer), x-litellm-api-key, api-key, or the
 // configured litellm_key_header_name, and checks it in constant time against the master key.
-Result<Principal> authenticate(const http::Request& req, const config::Settings& s);
+class Authenticator {
+public:
+    explicit Authenticator(const config::Settings& s);
+    Result<Principal> authenticate(const http::Request& req) const;
+
+private:
+    const config::Settings& settings_;
+    std::string master_digest_;  // SHA-256 of the master key; empty when there is none
+};
 
 }  // namespace sy::pipeline

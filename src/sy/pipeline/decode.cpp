@@ -1,6 +1,9 @@
 #include "sy/pipeline/decode.hpp"
 
+#include <algorithm>
 #include <boost/json.hpp>
+#include <boost/json/monotonic_resource.hpp>
+#include <vector>
 
 namespace sy::pipeline {
 namespace {
@@ -164,7 +167,10 @@ Result<LlmRequest> decode_request(providers::Route route, std::string_view text)
     boost::system::error_code ec;
     json::parse_options opts;
     opts.max_depth = 64;
-    json::value v = json::parse(text, ec, {}, opts);
+    // One arena per request instead of one allocation per JSON node; freed with the request.
+    json::storage_ptr arena = json::make_shared_resource<json::monotonic_resource>(
+        std::max<std::size_t>(1024, text.size() * 2));
+    json::value v = json::parse(text, ec, arena, opts);
     if (ec) {
         return Error::make(Errc::kBadRequest,
                            "Invalid JSON in request body: " + ec.message());
@@ -281,17 +287,26 @@ Result<LlmRequest> decode_request(providers::Route route, std::string_view text)
     return req;
 }
 
-std::string build_upstream_body(const LlmRequest& req,
+std::string build_upstream_body(LlmRequest& req,
                                 std::string_view upstream_model,
                                 const json::object& defaults) {
-    json::object body = req.body;
+    // Edited in place and restored, so that another attempt (a different deployment) starts
+    // from the client's body again; no deep copy of the messages.
+    json::object& body = req.body;
     body["model"] = upstream_model;
+    std::vector<std::string_view> added;
     for (const auto& kv : defaults) {
         if (!body.contains(kv.key())) {
             body[kv.key()] = kv.value();
+            added.push_back(kv.key());
         }
     }
-    return json::serialize(body);
+    std::string out = json::serialize(body);
+    for (auto k : added) {
+        body.erase(k);
+    }
+    body["model"] = req.model;
+    return out;
 }
 
 }  // namespace sy::pipeline

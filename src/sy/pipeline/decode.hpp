@@ -33,7 +33,7 @@ Result<LlmRequest> decode_request(providers::Route route, std::string_view text)
 
 // Upstream JSON body: the client's body with `model` replaced and deployment defaults merged
 // (the client's values win).
-std::string build_upstream_body(const LlmRequest& req,
+std::string build_upstream_body(LlmRequest& req,
                                 std::string_view upstream_model,
                                 const boost::json::object& defaults);
 

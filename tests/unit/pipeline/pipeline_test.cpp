@@ -99,6 +99,9 @@ TEST(Decode, UpstreamBodyRewritesModelAndMergesDefaults) {
     EXPECT_EQ(v["model"].as_string(), "gpt-4o-2024");
     EXPECT_DOUBLE_EQ(v["temperature"].as_double(), 0.5);  // client wins
     EXPECT_EQ(v["max_tokens"].as_int64(), 64);
+    // The client's body is left as it was, ready for another attempt on another deployment.
+    EXPECT_EQ(r->body["model"].as_string(), "group");
+    EXPECT_FALSE(r->body.contains("max_tokens"));
 }
 
 TEST(ErrorRender, EnvelopeShape) {
@@ -133,26 +136,26 @@ config::Settings settings_with_master(std::string key) {
 
 TEST(Auth, AcceptsMasterKeyFromEveryHeader) {
     auto s = settings_with_master("sk-master-1234");
-    EXPECT_TRUE(authenticate(make_req({{"Authorization", "Bearer sk-master-1234"}}), s));
-    EXPECT_TRUE(authenticate(make_req({{"x-litellm-api-key", "sk-master-1234"}}), s));
-    EXPECT_TRUE(authenticate(make_req({{"x-litellm-api-key", "Bearer sk-master-1234"}}), s));
-    EXPECT_TRUE(authenticate(make_req({{"api-key", "sk-master-1234"}}), s));
-    EXPECT_TRUE(authenticate(make_req({{"Authorization", "bearer   sk-master-1234 "}}), s)->is_master);
+    EXPECT_TRUE(Authenticator(s).authenticate(make_req({{"Authorization", "Bearer sk-master-1234"}})));
+    EXPECT_TRUE(Authenticator(s).authenticate(make_req({{"x-litellm-api-key", "sk-master-1234"}})));
+    EXPECT_TRUE(Authenticator(s).authenticate(make_req({{"x-litellm-api-key", "Bearer sk-master-1234"}})));
+    EXPECT_TRUE(Authenticator(s).authenticate(make_req({{"api-key", "sk-master-1234"}})));
+    EXPECT_TRUE(Authenticator(s).authenticate(make_req({{"Authorization", "bearer   sk-master-1234 "}}))->is_master);
 }
 
 TEST(Auth, RejectionsCarryLiteLLMMessages) {
     auto s = settings_with_master("sk-master-1234");
-    auto none = authenticate(make_req({}), s);
+    auto none = Authenticator(s).authenticate(make_req({}));
     ASSERT_FALSE(none);
     EXPECT_EQ(none.error().http_status(), 401);
     EXPECT_EQ(none.error().message, "Authentication Error, No api key passed in.");
-    auto malformed = authenticate(make_req({{"Authorization", "Token abc"}}), s);
+    auto malformed = Authenticator(s).authenticate(make_req({{"Authorization", "Token abc"}}));
     ASSERT_FALSE(malformed);
     EXPECT_NE(malformed.error().message.find("Malformed API Key"), std::string::npos);
-    auto wrong = authenticate(make_req({{"Authorization", "Bearer sk-other"}}), s);
+    auto wrong = Authenticator(s).authenticate(make_req({{"Authorization", "Bearer sk-other"}}));
     ASSERT_FALSE(wrong);
     EXPECT_EQ(wrong.error().message, "Authentication Error, Invalid proxy server token passed.");
-    auto not_sk = authenticate(make_req({{"Authorization", "Bearer abc"}}), s);
+    auto not_sk = Authenticator(s).authenticate(make_req({{"Authorization", "Bearer abc"}}));
     ASSERT_FALSE(not_sk);
     EXPECT_EQ(not_sk.error().message, "Authentication Error, LiteLLM Virtual Key expected.");
     EXPECT_EQ(not_sk.error().http_type(), "auth_error");
@@ -160,7 +163,7 @@ TEST(Auth, RejectionsCarryLiteLLMMessages) {
 
 TEST(Auth, NoMasterKeyMeansUnauthenticatedPrincipal) {
     auto s = settings_with_master("");
-    auto p = authenticate(make_req({}), s);
+    auto p = Authenticator(s).authenticate(make_req({}));
     ASSERT_TRUE(p);
     EXPECT_TRUE(p->unauthenticated);
     EXPECT_FALSE(p->is_master);
@@ -169,8 +172,8 @@ TEST(Auth, NoMasterKeyMeansUnauthenticatedPrincipal) {
 TEST(Auth, CustomKeyHeaderName) {
     auto s = settings_with_master("sk-master-1234");
     s.general.litellm_key_header_name = "x-my-key";
-    EXPECT_TRUE(authenticate(make_req({{"x-my-key", "Bearer sk-master-1234"}}), s));
-    EXPECT_FALSE(authenticate(make_req({{"Authorization", "Bearer sk-master-1234"}}), s));
+    EXPECT_TRUE(Authenticator(s).authenticate(make_req({{"x-my-key", "Bearer sk-master-1234"}})));
+    EXPECT_FALSE(Authenticator(s).authenticate(make_req({{"Authorization", "Bearer sk-master-1234"}})));
 }
 
 }  // namespace
