@@ -1,6 +1,7 @@
 #include "sy/http/upstream.hpp"
 
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include <algorithm>
 #include <array>
@@ -227,7 +228,8 @@ Task<Result<ConnectionPtr>> UpstreamPool::connect(const Origin& o, Duration time
     boost::system::error_code ec;
     tcp::resolver::results_type endpoints;
     auto addr = net::ip::make_address(o.host, ec);
-    if (!ec) {
+    const bool is_ip = !ec;
+    if (is_ip) {
         endpoints = tcp::resolver::results_type::create(tcp::endpoint(addr, o.port), o.host,
                                                         std::to_string(o.port));
     } else {
@@ -253,17 +255,28 @@ Task<Result<ConnectionPtr>> UpstreamPool::connect(const Origin& o, Duration time
         co_return c;
     }
     auto& tls = c->stream.emplace<TlsStream>(std::move(tcp_s), tls_);
-    if (!SSL_set_tlsext_host_name(tls.native_handle(), o.host.c_str())) {
+    SSL* ssl = tls.native_handle();
+    // SNI carries host names only (RFC 6066); IP literals are verified against the IP SANs.
+    if (!is_ip && !SSL_set_tlsext_host_name(ssl, o.host.c_str())) {
         co_return Error::make(Errc::kUpstreamConnection, "TLS error: cannot set SNI");
     }
-    if (tls_.native_handle() && SSL_CTX_get_verify_mode(tls_.native_handle()) != SSL_VERIFY_NONE) {
-        tls.set_verify_callback(net::ssl::host_name_verification(o.host));
+    if (SSL_CTX_get_verify_mode(tls_.native_handle()) != SSL_VERIFY_NONE) {
+        int ok = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), o.host.c_str())
+                       : SSL_set1_host(ssl, o.host.c_str());
+        if (ok != 1) {
+            co_return Error::make(Errc::kUpstreamConnection, "TLS error: cannot set the peer name");
+        }
     }
     beast::get_lowest_layer(tls).expires_after(timeout);
     auto [hec] = co_await tls.async_handshake(net::ssl::stream_base::client, kNoThrow);
     if (hec) {
+        std::string why = hec.message();
+        long vr = SSL_get_verify_result(ssl);
+        if (vr != X509_V_OK) {
+            why += std::string(" (") + X509_verify_cert_error_string(vr) + ")";
+        }
         co_return Error::make(Errc::kUpstreamConnection,
-                              "TLS handshake with " + o.host + " failed: " + hec.message());
+                              "TLS handshake with " + o.host + " failed: " + why);
     }
     co_return c;
 }

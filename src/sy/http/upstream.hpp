@@ -128,8 +128,9 @@ private:
     char chunk_[16 * 1024];
 };
 
-// Builds the TLS client context: system trust store, peer verification on (SSL_VERIFY=false
-// disables it, SSL_CERT_FILE adds a bundle).
+// Builds the TLS client context: peer and host-name verification on (SSL_VERIFY=false disables
+// both). Trust store: OpenSSL's default paths, i.e. the system bundle, or the file named by
+// SSL_CERT_FILE instead of it.
 std::unique_ptr<net::ssl::context> make_client_tls_context();
 
 }  // namespace sy::http
