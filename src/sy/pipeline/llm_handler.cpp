@@ -7,6 +7,7 @@
 #include "sy/core/json_scan.hpp"
 #include "sy/core/lifecycle.hpp"
 #include "sy/http/sse.hpp"
+#include "sy/pipeline/completions_adapter.hpp"
 #include "sy/pipeline/error_render.hpp"
 #include "sy/pipeline/test_hooks.hpp"
 
@@ -258,9 +259,20 @@ http::Task<void> LlmHandler::handle(http::Exchange& ex, providers::Route route, 
     a.err_ctx = {d->target->exception_label, ctx.model_group};
 
     // dispatch
-    std::string body = build_upstream_body(req, routing::ModelTable::upstream_model(*d, *resolved),
-                                           d->defaults);
-    a.upstream = providers::build_request(*d->target, route, std::move(body));
+    std::string upstream_model = routing::ModelTable::upstream_model(*d, *resolved);
+    providers::Route upstream_route = route;
+    if (route == providers::Route::kCompletions &&
+        !is_text_completion_model(*d->cfg, upstream_model)) {
+        auto st = completion_body_to_chat(req.body);
+        if (!st) {
+            co_await reply_error(ex, ctx, st.error());
+            co_return;
+        }
+        upstream_route = providers::Route::kChat;
+        a.completion_from_chat = true;
+    }
+    std::string body = build_upstream_body(req, upstream_model, d->defaults);
+    a.upstream = providers::build_request(*d->target, upstream_route, std::move(body));
     ctx.attempts = 1;
     if (req.stream) {
         co_await dispatch_stream(ex, ctx, req, a);
@@ -305,7 +317,18 @@ http::Task<void> LlmHandler::dispatch_unary(http::Exchange& ex,
     add_line(head, "x-litellm-response-duration-ms", fmt_ms(ctx.upstream_ms));
     add_line(head, "x-litellm-overhead-duration-ms",
              fmt_ms(std::max(0.0, ms_since(ctx.start) - ctx.upstream_ms)));
-    std::string body = json_scan::replace_top_level_string(up.body(), "model", req.model);
+    std::string body;
+    if (a.completion_from_chat) {
+        auto converted = chat_response_to_completion(up.body(), req.model);
+        if (!converted) {
+            Error e = providers::map_transport_error(converted.error(), a.err_ctx, a.timeout_s);
+            co_await reply_error(ex, ctx, e);
+            co_return;
+        }
+        body = std::move(converted).value();
+    } else {
+        body = json_scan::replace_top_level_string(up.body(), "model", req.model);
+    }
     ctx.status = 200;
     co_await ex.respond_raw(200, head, body);
 }
@@ -319,8 +342,14 @@ public:
                 CallContext& ctx,
                 const LlmRequest& req,
                 routing::DeploymentState& state,
-                const providers::ErrorContext& err_ctx)
-        : ex_(ex), ctx_(ctx), req_(req), state_(state), err_ctx_(err_ctx) {}
+                const providers::ErrorContext& err_ctx,
+                bool completion_from_chat)
+        : ex_(ex),
+          ctx_(ctx),
+          req_(req),
+          state_(state),
+          err_ctx_(err_ctx),
+          completion_from_chat_(completion_from_chat) {}
 
     // Reads the stream to its end (or failure) and answers the client.
     http::Task<void> relay(std::unique_ptr<http::UpstreamStream>& s, double idle_timeout_s);
@@ -340,6 +369,7 @@ private:
     const LlmRequest& req_;
     routing::DeploymentState& state_;
     const providers::ErrorContext& err_ctx_;
+    bool completion_from_chat_;
     std::unique_ptr<http::UpstreamStream> s_;
     http::Clock::time_point t0_ = http::Clock::now();
     std::string out_;
@@ -417,7 +447,18 @@ http::Task<void> StreamRelay::relay(std::unique_ptr<http::UpstreamStream>& s, do
                 capture_usage_value(data.substr(spans[1]->offset, spans[1]->length), ctx_);
             }
             out_ += "data: ";
-            json_scan::append_replacing_string(out_, data, spans[2], req_.model);
+            if (completion_from_chat_) {
+                auto converted = chat_chunk_to_completion(data, req_.model);
+                if (!converted) {
+                    Error err = stream_protocol_error(err_ctx_.exception_label,
+                                                      converted.error().message);
+                    co_await fail(err);
+                    co_return;
+                }
+                out_ += converted.value();
+            } else {
+                json_scan::append_replacing_string(out_, data, spans[2], req_.model);
+            }
             out_ += "\n\n";
         }
         bool finished = s_->done();
@@ -457,7 +498,7 @@ http::Task<void> LlmHandler::dispatch_stream(http::Exchange& ex,
                                              CallContext& ctx,
                                              LlmRequest& req,
                                              Attempt& a) {
-    StreamRelay relay(ex, ctx, req, *a.deployment->state, a.err_ctx);
+    StreamRelay relay(ex, ctx, req, *a.deployment->state, a.err_ctx, a.completion_from_chat);
     auto attempt = stream_attempt(ex, ctx, a, relay);
     const std::function<void()> on_gone = [&relay] { relay.cancel(); };
     bool client_stayed = co_await ex.run_watching_client(attempt, on_gone);

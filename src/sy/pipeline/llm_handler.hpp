@@ -38,6 +38,7 @@ private:
         http::UpstreamTimeouts timeouts;
         double timeout_s = 0;
         providers::ErrorContext err_ctx;
+        bool completion_from_chat = false;  // /completions served by a chat model (api.md §4.1)
     };
 
     http::Task<void> dispatch_unary(http::Exchange& ex, CallContext& ctx, LlmRequest& req,

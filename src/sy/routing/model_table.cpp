@@ -163,8 +163,11 @@ std::vector<std::string> ModelTable::public_group_names() const {
             names.push_back(g->name);
         }
     }
+    const auto& hidden = settings_->router.hidden_model_group_aliases;
     for (const auto& [alias, target] : settings_->router.model_group_alias) {
-        names.push_back(alias);
+        if (std::find(hidden.begin(), hidden.end(), alias) == hidden.end()) {
+            names.push_back(alias);
+        }
     }
     std::sort(names.begin(), names.end());
     names.erase(std::unique(names.begin(), names.end()), names.end());

@@ -153,6 +153,34 @@ test('completions.create (legacy text completion)', async () => {
   assert.equal(reqs[0].headers.authorization, 'Bearer sk-upstream-ins');
 });
 
+test('completions.create on a chat model goes through /chat/completions (api.md 4.1)', async () => {
+  const oa = client(`${gw.url}/v1`);
+  const r = await oa.completions.create({ model: 'gpt-4o', prompt: 'Say hello', max_tokens: 16 });
+  assert.equal(r.object, 'text_completion');
+  assert.equal(r.model, 'gpt-4o');
+  assert.equal(r.choices[0].text, MOCK_DEFAULT_CONTENT);
+  assert.equal(r.choices[0].finish_reason, 'stop');
+  assert.ok(r.usage && r.usage.total_tokens > 0);
+  const stream = await oa.completions.create({ model: 'gpt-4o', prompt: 'Say hello', stream: true });
+  let text = '';
+  for await (const chunk of stream) {
+    assert.equal(chunk.object, 'text_completion');
+    assert.equal(chunk.model, 'gpt-4o');
+    text += chunk.choices[0]?.text ?? '';
+  }
+  assert.equal(text, MOCK_DEFAULT_CONTENT);
+  const reqs = await mock.requests('d1');
+  assert.equal(reqs.length, 2);
+  for (const req of reqs) {
+    assert.equal(req.path, '/d1/v1/chat/completions');
+    assert.deepEqual(req.body_json.messages, [{ role: 'user', content: 'Say hello' }]);
+    assert.equal(req.body_json.prompt, undefined);
+  }
+  await assert.rejects(
+    oa.completions.create({ model: 'gpt-4o', prompt: ['a', 'b'] }),
+    (e) => e.status === 400 && /prompt/.test(e.message));
+});
+
 test('embeddings.create (SDK default base64 and explicit float)', async () => {
   const oa = client(`${gw.url}/v1`);
   const r = await oa.embeddings.create({ model: 'embed-small', input: ['one', 'two', 'three'] });

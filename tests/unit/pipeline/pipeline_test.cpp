@@ -228,3 +228,58 @@ TEST(TestHooks, SpecialValuesRaiseLiteLLMErrors) {
 
 }  // namespace
 }  // namespace sy::pipeline
+
+#include "sy/pipeline/completions_adapter.hpp"
+
+namespace sy::pipeline {
+namespace {
+
+TEST(CompletionsAdapter, ChatModelsGetOneUserMessage) {
+    json::object body{{"model", "m"}, {"prompt", json::array{"say hi"}}, {"max_tokens", 5},
+                      {"echo", false}, {"logprobs", nullptr}};
+    ASSERT_TRUE(completion_body_to_chat(body));
+    EXPECT_FALSE(body.contains("prompt"));
+    EXPECT_FALSE(body.contains("echo"));
+    auto& msgs = body["messages"].as_array();
+    ASSERT_EQ(msgs.size(), 1u);
+    EXPECT_EQ(msgs[0].as_object().at("role").as_string(), "user");
+    EXPECT_EQ(msgs[0].as_object().at("content").as_string(), "say hi");
+    EXPECT_EQ(body["max_tokens"].as_int64(), 5);
+}
+
+TEST(CompletionsAdapter, RefusesWhatChatModelsCannotDo) {
+    json::object many{{"prompt", json::array{"a", "b"}}};
+    EXPECT_EQ(completion_body_to_chat(many).error().http_status(), 400);
+    json::object echo{{"prompt", "a"}, {"echo", true}};
+    EXPECT_EQ(*completion_body_to_chat(echo).error().param, "echo");
+}
+
+TEST(CompletionsAdapter, ResponseAndChunksBecomeTextCompletions) {
+    auto r = chat_response_to_completion(
+        R"({"id":"chatcmpl-1","object":"chat.completion","created":5,"model":"gpt-4o-2024","choices":[{"index":0,"message":{"role":"assistant","content":"Hello"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}})",
+        "grp");
+    ASSERT_TRUE(r);
+    auto v = json::parse(*r).as_object();
+    EXPECT_EQ(v["object"].as_string(), "text_completion");
+    EXPECT_EQ(v["model"].as_string(), "grp");
+    EXPECT_EQ(v["choices"].as_array()[0].as_object()["text"].as_string(), "Hello");
+    EXPECT_EQ(v["usage"].as_object()["total_tokens"].as_int64(), 4);
+    auto c = chat_chunk_to_completion(
+        R"({"id":"c","object":"chat.completion.chunk","created":5,"model":"x","choices":[{"index":0,"delta":{"content":"He"},"finish_reason":null}]})",
+        "grp");
+    ASSERT_TRUE(c);
+    auto cv = json::parse(*c).as_object();
+    EXPECT_EQ(cv["choices"].as_array()[0].as_object()["text"].as_string(), "He");
+    EXPECT_FALSE(chat_chunk_to_completion("{oops", "grp"));
+}
+
+TEST(CompletionsAdapter, TextCompletionModelsAreRecognised) {
+    config::Deployment d;
+    EXPECT_TRUE(is_text_completion_model(d, "gpt-3.5-turbo-instruct"));
+    EXPECT_FALSE(is_text_completion_model(d, "gpt-4o"));
+    d.mode = "completion";
+    EXPECT_TRUE(is_text_completion_model(d, "my-model"));
+}
+
+}  // namespace
+}  // namespace sy::pipeline

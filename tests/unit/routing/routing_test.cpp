@@ -64,6 +64,16 @@ TEST(ModelTable, PublicNamesSortedWithoutWildcards) {
     EXPECT_EQ(t->public_group_names(), (std::vector<std::string>{"a", "b", "c"}));
 }
 
+TEST(ModelTable, HiddenAliasesAreRoutableButNotListed) {
+    auto s = std::make_shared<config::Settings>();
+    s->model_list = {dep("a", "m", "1")};
+    s->router.model_group_alias = {{"visible", "a"}, {"secret", "a"}};
+    s->router.hidden_model_group_aliases = {"secret"};
+    auto t = std::move(ModelTable::build(s)).value();
+    EXPECT_EQ(t->public_group_names(), (std::vector<std::string>{"a", "visible"}));
+    EXPECT_EQ(t->resolve("secret")->group->name, "a");
+}
+
 TEST(Glob, SingleStar) {
     std::string cap;
     EXPECT_TRUE(glob_match("anthropic/*", "anthropic/claude-3", &cap));
