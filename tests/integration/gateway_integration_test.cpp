@@ -9,6 +9,7 @@
 #include "support/http_client.hpp"
 #include "sy/app/app.hpp"
 #include "sy/config/loader.hpp"
+#include "sy/http/asio.hpp"
 
 namespace sy {
 namespace {
@@ -172,6 +173,51 @@ TEST_F(GatewayTest, ShutdownFinishesInFlightStreams) {
     EXPECT_EQ(r.status, 200);
     EXPECT_NE(r.body.find("data: [DONE]"), std::string::npos);
     EXPECT_THROW(HttpClient{port}, boost::system::system_error);  // no longer accepting
+}
+
+TEST_F(GatewayTest, ShutdownPastTheGracePeriodCancelsSlowCallsCleanly) {
+    auto port = start_gateway("  graceful_shutdown_timeout: 0.2\n");
+    mock::Script s;
+    s.directives = json::object{{"delay_ms", 10000}};
+    mock_->push_script(s);
+    auto fut = std::async(std::launch::async, [port] {
+        HttpClient c(port);
+        return c.post("/v1/chat/completions",
+                      R"({"model":"gpt-4o","timeout":30,"messages":[{"role":"user","content":"hi"}]})",
+                      kAuth);
+    });
+    ASSERT_TRUE(mock_->wait_for([](const mock::Stats& st) { return st.active >= 1; },
+                                std::chrono::seconds(5)));
+    auto t0 = std::chrono::steady_clock::now();
+    EXPECT_FALSE(app_->shutdown());  // the grace period expired with the call in flight
+    app_.reset();                    // destroying everything must not crash
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+    auto r = fut.get();
+    EXPECT_EQ(r.status, -1);  // the connection was closed without an answer
+    EXPECT_TRUE(mock_->wait_for([](const mock::Stats& st) { return st.cancelled >= 1; },
+                                std::chrono::seconds(5)))
+        << "the upstream request was cancelled";
+}
+
+TEST_F(GatewayTest, ClientDisconnectCancelsANonStreamedUpstreamCall) {
+    auto port = start_gateway();
+    mock::Script s;
+    s.directives = json::object{{"delay_ms", 10000}};
+    mock_->push_script(s);
+    {
+        HttpClient c(port);
+        http::bhttp::request<http::bhttp::string_body> req{http::bhttp::verb::post,
+                                                           "/v1/chat/completions", 11};
+        req.set(http::bhttp::field::host, "x");
+        req.set(http::bhttp::field::authorization, std::string("Bearer ") + kMaster);
+        req.body() = kChat;
+        req.prepare_payload();
+        http::bhttp::write(c.stream(), req);
+        ASSERT_TRUE(mock_->wait_for([](const mock::Stats& st) { return st.active >= 1; },
+                                    std::chrono::seconds(5)));
+    }  // the client goes away
+    EXPECT_TRUE(mock_->wait_for([](const mock::Stats& st) { return st.cancelled >= 1; },
+                                std::chrono::seconds(5)));
 }
 
 TEST_F(GatewayTest, UpstreamTimeoutIs408WithHeader) {

@@ -28,7 +28,14 @@ using Task = net::awaitable<T>;
 // Completion token that returns (error_code, ...) as a tuple instead of throwing.
 inline constexpr auto kNoThrow = net::as_tuple(net::use_awaitable);
 
+// Seconds to a steady-clock duration, clamped to [0, 1 year] (no overflow, no negative waits).
 inline Duration seconds_to_duration(double s) {
+    constexpr double kMax = 365.0 * 86400.0;
+    if (!(s > 0)) {
+        s = 0;
+    } else if (s > kMax) {
+        s = kMax;
+    }
     return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(s));
 }
 

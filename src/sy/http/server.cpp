@@ -110,8 +110,12 @@ std::string_view reason_of(unsigned status, std::string_view given) {
         return given;
     }
     auto r = bhttp::obsolete_reason(static_cast<bhttp::status>(status));
-    return {r.data(), r.size()};
+    std::string_view v{r.data(), r.size()};
+    return v == "<unknown-status>" ? std::string_view("Unknown") : v;
 }
+
+// RFC 9110: 1xx and 204 responses carry no Content-Length and no body.
+bool bodiless_status(int status) { return status < 200 || status == 204; }
 
 }  // namespace
 
@@ -128,10 +132,13 @@ Task<bool> Exchange::respond(Response& res) {
     res.erase(bhttp::field::transfer_encoding);
     out_.clear();
     append_head(out_, res.result_int(), reason_of(res.result_int(), res.reason()), res.base());
-    out_ += "Content-Length: ";
-    out_ += std::to_string(res.body().size());
-    out_ += keep_alive_ ? "\r\n\r\n" : "\r\nConnection: close\r\n\r\n";
-    bool head_only = req_.method() == bhttp::verb::head;
+    if (!bodiless_status(res.result_int())) {
+        out_ += "Content-Length: ";
+        out_ += std::to_string(res.body().size());
+        out_ += "\r\n";
+    }
+    out_ += keep_alive_ ? "\r\n" : "Connection: close\r\n\r\n";
+    bool head_only = req_.method() == bhttp::verb::head || bodiless_status(res.result_int());
     std::array<net::const_buffer, 2> bufs{net::buffer(out_),
                                           head_only ? net::const_buffer{} : net::buffer(res.body())};
     stream_.expires_after(limits_.write_timeout);
@@ -203,6 +210,13 @@ void Exchange::begin_stream_raw(std::string_view header_lines) {
     out_.clear();
     out_ += "HTTP/1.1 200 OK\r\n";
     out_ += header_lines;
+    if (req_.version() < 11) {
+        // HTTP/1.0 has no chunked encoding: the body ends when the connection closes.
+        chunked_ = false;
+        keep_alive_ = false;
+        out_ += "Connection: close\r\n\r\n";
+        return;
+    }
     out_ += keep_alive_ ? "Transfer-Encoding: chunked\r\n\r\n"
                         : "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
 }
@@ -224,6 +238,10 @@ Task<bool> Exchange::write_pending() {
 }
 
 Task<bool> Exchange::write_chunk(std::string_view data, bool last) {
+    if (!chunked_) {
+        out_.append(data);
+        co_return co_await write_pending();
+    }
     if (!data.empty()) {
         append_hex(out_, data.size());
         out_ += "\r\n";
@@ -410,7 +428,23 @@ Task<void> Worker::session(tcp::socket sock) {
         parser.header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
         parser.body_limit(limits_.max_body_bytes);
         stream.expires_after(limits_.read_timeout);
-        auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, kNoThrow);
+        auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kNoThrow);
+        boost::system::error_code ec = hec;
+        if (!ec) {
+            // The head is in and within limits (a Content-Length over the body limit has failed
+            // already): let a client waiting on `Expect: 100-continue` send its body now.
+            auto expect = parser.get().find(bhttp::field::expect);
+            if (expect != parser.get().end() && beast::iequals(expect->value(), "100-continue") &&
+                !parser.is_done()) {
+                static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+                auto [wec, wn] = co_await net::async_write(stream, net::buffer(kContinue), kNoThrow);
+                ec = wec;
+            }
+        }
+        if (!ec && !parser.is_done()) {
+            auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, kNoThrow);
+            ec = bec;
+        }
         if (ec) {
             int status = 0;
             std::string msg;
@@ -470,6 +504,24 @@ Result<std::uint16_t> Server::listen() {
     }
     int n = opts_.num_workers < 1 ? 1 : opts_.num_workers;
     std::uint16_t port = opts_.port;
+    if (port != 0) {
+        // SO_REUSEPORT would let a second gateway on the same port silently take half of the
+        // traffic: probe with a plain bind first, so that a port in use is an error.
+        net::io_context probe_io;
+        tcp::acceptor probe(probe_io);
+        boost::system::error_code pec;
+        probe.open(addr.is_v6() ? tcp::v6() : tcp::v4(), pec);
+        if (!pec) {
+            // SO_REUSEADDR tolerates TIME_WAIT leftovers of a previous run, not a live listener.
+            probe.set_option(net::socket_base::reuse_address(true), pec);
+            probe.bind(tcp::endpoint(addr, port), pec);
+        }
+        if (pec == net::error::address_in_use) {
+            return Error::make(Errc::kInternal, "cannot listen on " + opts_.host + ":" +
+                                                    std::to_string(port) +
+                                                    ": address already in use");
+        }
+    }
     for (int i = 0; i < n; ++i) {
         auto w = std::make_unique<Worker>(i, opts_.limits, handler_);
         auto st = w->open(tcp::endpoint(addr, port));

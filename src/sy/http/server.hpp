@@ -96,6 +96,7 @@ private:
     std::string out_;
     bool responded_ = false;
     bool streaming_ = false;
+    bool chunked_ = true;
     bool keep_alive_ = true;
     bool client_gone_ = false;
     std::uint64_t bytes_sent_ = 0;
@@ -146,12 +147,14 @@ private:
     int index_;
     const ServerLimits& limits_;
     RequestHandler& handler_;
-    net::io_context io_{1};
-    tcp::acceptor acceptor_{io_};
-    std::thread thread_;
+    // Declared before io_ so that they outlive it: destroying the io_context destroys any
+    // session coroutine still suspended, and those unregister themselves here.
     std::atomic<std::size_t> active_{0};
     std::atomic<bool> draining_{false};
     std::list<SessionEntry*> sessions_;  // touched only on this worker's thread
+    net::io_context io_{1};
+    tcp::acceptor acceptor_{io_};
+    std::thread thread_;
 };
 
 class Server {

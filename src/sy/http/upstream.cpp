@@ -17,6 +17,10 @@ using PlainStream = beast::tcp_stream;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 constexpr std::size_t kReadBufferBytes = 32 * 1024;
+// A pooled connection the upstream had already closed fails at once; a request is re-sent on a
+// fresh connection only when its failure came this quickly and nothing was received (a POST that
+// the upstream may have worked on is never sent twice).
+constexpr auto kStaleRetryWindow = std::chrono::milliseconds(1000);
 
 struct Connection {
     Origin origin;
@@ -301,30 +305,46 @@ Task<Result<UpstreamResponse>> UpstreamPool::send(const UpstreamRequest& req, Up
         } else {
             ec = co_await write_request(std::get<TlsStream>(c->stream), head, req.body);
         }
-        bhttp::response_parser<bhttp::string_body> parser;
-        parser.body_limit(limits_.max_response_bytes);
-        if (!ec) {
+        auto sent_at = Clock::now();
+        std::optional<bhttp::response_parser<bhttp::string_body>> parser;
+        bool got_any = false;
+        // Interim 1xx responses (100 Continue, 103 Early Hints) precede the real one: skip them,
+        // or the final response would be left in the socket for the next user of the connection.
+        while (!ec) {
+            parser.emplace();
+            parser->body_limit(limits_.max_response_bytes);
             if (auto* p = std::get_if<PlainStream>(&c->stream)) {
-                ec = co_await read_full(*p, c->buffer, parser);
+                ec = co_await read_full(*p, c->buffer, *parser);
             } else {
-                ec = co_await read_full(std::get<TlsStream>(c->stream), c->buffer, parser);
+                ec = co_await read_full(std::get<TlsStream>(c->stream), c->buffer, *parser);
+            }
+            got_any = got_any || parser->got_some();
+            if (ec || parser->get().result_int() >= 200) {
+                break;
+            }
+            if (parser->get().result_int() == 101) {
+                ec = bhttp::error::bad_version;  // protocol switch: not an HTTP API answer
             }
         }
         if (ec) {
             c->close();
-            bool nothing_received = !parser.got_some();
-            if (reused && nothing_received && ec != beast::error::timeout) {
+            bool stale = reused && !got_any && ec != beast::error::timeout &&
+                         Clock::now() - sent_at < kStaleRetryWindow;
+            if (stale) {
                 continue;  // stale keep-alive connection: retry once on a fresh one
             }
             if (ec == bhttp::error::body_limit) {
                 co_return Error::make(Errc::kUpstreamProtocol, "Upstream response too large");
             }
-            co_return transport_error(ec, nothing_received ? "waiting for response" : "reading response");
+            co_return transport_error(ec, got_any ? "reading response" : "waiting for response");
         }
+        // Only a response framed by its length (not by connection close) leaves the connection
+        // reusable.
+        bool reusable = parser->keep_alive() && parser->is_done();
         UpstreamResponse out;
-        out.msg = parser.release();
+        out.msg = parser->release();
         out.status = out.msg.result_int();
-        if (out.msg.keep_alive()) {
+        if (reusable) {
             release(std::move(c));
         } else {
             c->close();
@@ -362,11 +382,14 @@ Task<Result<std::unique_ptr<UpstreamStream>>> UpstreamPool::open_stream(const Up
             }
             co_return transport_error(ec, "sending request");
         }
+        auto sent_at = Clock::now();
         auto s = std::make_unique<UpstreamStream>(*this, std::move(c), t);
         s->set_first_deadline(deadline);
         auto st = co_await s->read_head(deadline);
         if (!st) {
-            if (reused && st.error().code == Errc::kUpstreamConnection) {
+            bool stale = reused && st.error().code == Errc::kUpstreamConnection &&
+                         !s->got_head_bytes() && Clock::now() - sent_at < kStaleRetryWindow;
+            if (stale) {
                 continue;
             }
             co_return std::move(st).error();
@@ -398,11 +421,23 @@ UpstreamStream::~UpstreamStream() {
 Task<Status> UpstreamStream::read_head(Clock::time_point deadline) {
     conn_->tcp().expires_at(deadline);
     boost::system::error_code ec;
-    if (auto* p = std::get_if<PlainStream>(&conn_->stream)) {
-        ec = co_await sy::http::read_head(*p, conn_->buffer, *conn_->parser);
-    } else {
-        ec = co_await sy::http::read_head(std::get<TlsStream>(conn_->stream), conn_->buffer,
-                                          *conn_->parser);
+    for (;;) {
+        if (auto* p = std::get_if<PlainStream>(&conn_->stream)) {
+            ec = co_await sy::http::read_head(*p, conn_->buffer, *conn_->parser);
+        } else {
+            ec = co_await sy::http::read_head(std::get<TlsStream>(conn_->stream), conn_->buffer,
+                                              *conn_->parser);
+        }
+        got_head_bytes_ = got_head_bytes_ || conn_->parser->got_some();
+        if (ec || conn_->parser->get().result_int() >= 200) {
+            break;
+        }
+        if (conn_->parser->get().result_int() == 101) {
+            conn_->close();
+            co_return Error::make(Errc::kUpstreamProtocol, "Upstream switched protocols");
+        }
+        conn_->parser.emplace();  // skip an interim 1xx response
+        conn_->parser->body_limit(boost::none);
     }
     if (ec) {
         co_return transport_error(ec, "waiting for response");
@@ -456,6 +491,22 @@ Task<Status> UpstreamStream::read_some(std::string& out) {
             co_return ok_status();
         }
     }
+}
+
+Task<void> UpstreamStream::drain(Duration max_wait) {
+    auto saved = timeouts_.idle;
+    timeouts_.idle = max_wait;
+    first_deadline_.reset();
+    std::string sink;
+    while (!done_) {
+        sink.clear();
+        auto st = co_await read_some(sink);
+        if (!st || sink.size() > 64 * 1024) {
+            abort();
+            break;
+        }
+    }
+    timeouts_.idle = saved;
 }
 
 Task<Status> UpstreamStream::read_all(std::string& out, std::uint64_t limit) {

@@ -105,6 +105,7 @@ public:
     Task<Status> read_head(Clock::time_point deadline);
     int status() const { return status_; }
     const bhttp::fields& head() const;
+    bool got_head_bytes() const { return got_head_bytes_; }
 
     // Next bytes of the body, appended to `out`. Sets done() at the end of the body. The first
     // call waits until `first_deadline`; later calls wait at most the idle timeout.
@@ -112,6 +113,10 @@ public:
     // Reads the remaining body (bounded) into `out`.
     Task<Status> read_all(std::string& out, std::uint64_t limit);
     bool done() const { return done_; }
+    bool got_body() const { return got_body_bytes_; }
+    // Reads and discards the rest of the body for at most `max_wait` (for connection reuse);
+    // aborts the connection when it does not end in time or is too large.
+    Task<void> drain(Duration max_wait);
     // Closes the connection; a pending read completes with an error. Safe to call while a read
     // is in flight (the stream object stays alive until its owner drops it).
     void abort();
@@ -124,6 +129,7 @@ private:
     int status_ = 0;
     bool done_ = false;
     bool got_body_bytes_ = false;
+    bool got_head_bytes_ = false;
     std::optional<Clock::time_point> first_deadline_;
     char chunk_[16 * 1024];
 };

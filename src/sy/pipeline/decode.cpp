@@ -1,6 +1,7 @@
 #include "sy/pipeline/decode.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <boost/json.hpp>
 #include <boost/json/monotonic_resource.hpp>
 #include <vector>
@@ -56,6 +57,9 @@ Error missing_field(std::string_view field, providers::Route r) {
 }
 
 bool is_number(const json::value& v) { return v.is_number(); }
+
+// Upper bound for client-supplied timeouts (body `timeout`/`stream_timeout`, x-litellm-timeout).
+constexpr double kMaxClientTimeoutS = 86400.0;
 
 std::optional<double> as_double(const json::value& v) {
     if (v.is_double()) {
@@ -178,9 +182,8 @@ Result<LlmRequest> decode_request(providers::Route route, std::string_view text)
     if (!v.is_object()) {
         return Error::make(Errc::kBadRequest, "Request body must be a JSON object");
     }
-    LlmRequest req;
-    req.route = route;
-    req.body = std::move(v.get_object());
+    // Move-constructing keeps the arena (assignment would deep-copy into the default allocator).
+    LlmRequest req(route, std::move(v.get_object()));
     json::object& o = req.body;
 
     const json::value* model = o.if_contains("model");
@@ -257,15 +260,15 @@ Result<LlmRequest> decode_request(providers::Route route, std::string_view text)
     }
     if (auto* t = o.if_contains("timeout"); t && !t->is_null()) {
         auto d = as_double(*t);
-        if (!d || *d <= 0) {
-            return bad_field("timeout", "must be a positive number of seconds");
+        if (!d || !std::isfinite(*d) || *d <= 0 || *d > kMaxClientTimeoutS) {
+            return bad_field("timeout", "must be a positive number of seconds, at most 86400");
         }
         req.timeout_s = d;
     }
     if (auto* t = o.if_contains("stream_timeout"); t && !t->is_null()) {
         auto d = as_double(*t);
-        if (!d || *d <= 0) {
-            return bad_field("stream_timeout", "must be a positive number of seconds");
+        if (!d || !std::isfinite(*d) || *d <= 0 || *d > kMaxClientTimeoutS) {
+            return bad_field("stream_timeout", "must be a positive number of seconds, at most 86400");
         }
         req.stream_timeout_s = d;
     }

@@ -15,6 +15,9 @@
 namespace sy::pipeline {
 
 struct LlmRequest {
+    // Move-constructs the body so that it keeps the parse arena (assignment would deep-copy).
+    LlmRequest(providers::Route r, boost::json::object&& b) : route(r), body(std::move(b)) {}
+
     providers::Route route = providers::Route::kChat;
     boost::json::object body;  // client body with gateway-only fields removed
     std::string model;         // as the client sent it

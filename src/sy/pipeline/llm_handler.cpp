@@ -76,8 +76,8 @@ std::optional<double> header_seconds(const http::Request& r, std::string_view na
     std::string v(it->value());
     char* end = nullptr;
     double d = std::strtod(v.c_str(), &end);
-    if (end == v.c_str() || d <= 0 || !std::isfinite(d)) {
-        return std::nullopt;
+    if (end == v.c_str() || d <= 0 || !std::isfinite(d) || d > 86400.0) {
+        return std::nullopt;  // invalid or unbounded: ignored, the configured timeout applies
     }
     return d;
 }
@@ -106,9 +106,25 @@ void capture_usage(std::string_view text, CallContext& ctx) {
     }
 }
 
+// After [DONE], how long the rest of an upstream body may take to arrive before the connection
+// is dropped instead of reused.
+constexpr auto kDrainAfterDone = std::chrono::milliseconds(500);
+
 Error stream_protocol_error(std::string_view label, std::string_view what) {
     return Error::make(Errc::kUpstreamProtocol, "litellm.InternalServerError: " + std::string(label) +
                                                     " - " + std::string(what));
+}
+
+http::Task<void> wait_timer(http::net::steady_timer& timer) {
+    co_await timer.async_wait(http::kNoThrow);
+}
+
+http::Task<void> send_into(http::UpstreamPool& pool,
+                           const http::UpstreamRequest& req,
+                           http::UpstreamTimeouts t,
+                           std::optional<Result<http::UpstreamResponse>>& out) {
+    auto r = co_await pool.send(req, t);
+    out.emplace(std::move(r));
 }
 
 bool is_failure_for_health(int status) { return status == 0 || status >= 500 || status == 429 ||
@@ -243,7 +259,13 @@ http::Task<void> LlmHandler::handle(http::Exchange& ex, providers::Route route, 
         double t = req.stream ? stream_timeout_s : timeout_s;
         http::net::steady_timer timer(co_await http::net::this_coro::executor,
                                       http::seconds_to_duration(t));
-        co_await timer.async_wait(http::kNoThrow);
+        auto wait = wait_timer(timer);
+        const std::function<void()> no_action;
+        if (!co_await ex.run_watching_client(wait, no_action)) {
+            ctx.status = 499;
+            ctx.error_class = "client_disconnected";
+            co_return;
+        }
         Error e = mock_timeout_error(t);
         ctx.error_class = "Timeout";
         co_await reply_error(ex, ctx, e);
@@ -286,8 +308,19 @@ http::Task<void> LlmHandler::dispatch_unary(http::Exchange& ex,
                                             LlmRequest& req,
                                             Attempt& a) {
     auto t0 = http::Clock::now();
-    auto r = co_await pool_for(ex).send(a.upstream, a.timeouts);
+    // The upstream call runs under a watch of the client socket: a client that goes away (or a
+    // forced shutdown closing it) cancels the upstream request.
+    std::optional<Result<http::UpstreamResponse>> result;
+    auto op = send_into(pool_for(ex), a.upstream, a.timeouts, result);
+    const std::function<void()> no_action;
+    bool stayed = co_await ex.run_watching_client(op, no_action);
     ctx.upstream_ms = ms_since(t0);
+    if (!stayed || !result) {
+        ctx.status = 499;
+        ctx.error_class = "client_disconnected";
+        co_return;
+    }
+    Result<http::UpstreamResponse>& r = *result;
     auto& state = *a.deployment->state;
     if (!r) {
         Error e = providers::map_transport_error(r.error(), a.err_ctx, a.timeout_s);
@@ -352,7 +385,9 @@ public:
           completion_from_chat_(completion_from_chat) {}
 
     // Reads the stream to its end (or failure) and answers the client.
-    http::Task<void> relay(std::unique_ptr<http::UpstreamStream>& s, double idle_timeout_s);
+    http::Task<void> relay(std::unique_ptr<http::UpstreamStream>& s,
+                           double first_chunk_timeout_s,
+                           double idle_timeout_s);
     // Called when the client went away: closes the upstream connection (cancels the request).
     // The stream object itself stays alive until relay() returns: a read may be in flight.
     void cancel() {
@@ -393,7 +428,9 @@ http::Task<void> StreamRelay::fail(const Error& e) {
     ctx_.status = 200;
 }
 
-http::Task<void> StreamRelay::relay(std::unique_ptr<http::UpstreamStream>& s, double idle_timeout_s) {
+http::Task<void> StreamRelay::relay(std::unique_ptr<http::UpstreamStream>& s,
+                                    double first_chunk_timeout_s,
+                                    double idle_timeout_s) {
     s_ = std::move(s);
     http::SseSplitter splitter;
     std::string raw;
@@ -406,7 +443,8 @@ http::Task<void> StreamRelay::relay(std::unique_ptr<http::UpstreamStream>& s, do
             co_return;
         }
         if (!r) {
-            Error err = providers::map_transport_error(r.error(), err_ctx_, idle_timeout_s);
+            Error err = providers::map_transport_error(
+                r.error(), err_ctx_, s_->got_body() ? idle_timeout_s : first_chunk_timeout_s);
             co_await fail(err);
             co_return;
         }
@@ -446,7 +484,6 @@ http::Task<void> StreamRelay::relay(std::unique_ptr<http::UpstreamStream>& s, do
             if (spans[1] && data[spans[1]->offset] == '{') {
                 capture_usage_value(data.substr(spans[1]->offset, spans[1]->length), ctx_);
             }
-            out_ += "data: ";
             if (completion_from_chat_) {
                 auto converted = chat_chunk_to_completion(data, req_.model);
                 if (!converted) {
@@ -455,13 +492,17 @@ http::Task<void> StreamRelay::relay(std::unique_ptr<http::UpstreamStream>& s, do
                     co_await fail(err);
                     co_return;
                 }
+                out_ += "data: ";
                 out_ += converted.value();
             } else {
+                out_ += "data: ";
                 json_scan::append_replacing_string(out_, data, spans[2], req_.model);
             }
             out_ += "\n\n";
         }
-        bool finished = s_->done();
+        // [DONE] completes the answer: the client's stream ends now, whatever the upstream does
+        // next (api.md §3.1); the upstream body is then drained briefly for connection reuse.
+        bool finished = s_->done() || saw_done;
         if (finished && !saw_done) {
             Error err = stream_protocol_error(err_ctx_.exception_label,
                                                 "upstream stream ended without [DONE]");
@@ -492,6 +533,9 @@ http::Task<void> StreamRelay::relay(std::unique_ptr<http::UpstreamStream>& s, do
     }
     ctx_.upstream_ms = ms_since(t0_);
     state_.record_success(static_cast<std::int64_t>(ctx_.upstream_ms * 1000));
+    if (!s_->done()) {
+        co_await s_->drain(kDrainAfterDone);
+    }
 }
 
 http::Task<void> LlmHandler::dispatch_stream(http::Exchange& ex,
@@ -539,7 +583,7 @@ http::Task<void> LlmHandler::stream_attempt(http::Exchange& ex,
         co_await reply_error(ex, ctx, e);
         co_return;
     }
-    co_await relay.relay(s, std::chrono::duration<double>(a.timeouts.idle).count());
+    co_await relay.relay(s, a.timeout_s, std::chrono::duration<double>(a.timeouts.idle).count());
 }
 
 }  // namespace sy::pipeline

@@ -131,21 +131,59 @@ std::string_view route_path(Route r) {
     return "/chat/completions";
 }
 
+bool has_control_chars(std::string_view s) {
+    for (char c : s) {
+        auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u == 0x7f) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static std::string_view trim_ws(std::string_view s) {
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) {
+        s.remove_prefix(1);
+    }
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) {
+        s.remove_suffix(1);
+    }
+    return s;
+}
+
 Result<Target> prepare_target(const config::Deployment& d) {
+    auto where = [&d] { return "model_list entry " + d.model_name + " (" + d.id + "): "; };
     auto url = http::parse_url(d.api_base);
     if (!url) {
-        return Error::make(Errc::kBadRequest,
-                           "model_list entry " + d.model_name + ": " + url.error().message);
+        return Error::make(Errc::kBadRequest, where() + url.error().message);
+    }
+    if (has_control_chars(d.api_base)) {
+        return Error::make(Errc::kBadRequest, where() + "api_base contains control characters");
     }
     Target t;
     t.url = std::move(url).value();
     if (d.api_key && !d.api_key->empty()) {
-        t.headers.push_back({"Authorization", "Bearer " + d.api_key->value});
+        // A key read from a file or secret often ends with a newline: trim it. Anything else
+        // that could break the request head is refused (never echoed: it is a secret).
+        std::string_view key = trim_ws(d.api_key->value);
+        if (has_control_chars(key)) {
+            return Error::make(Errc::kBadRequest, where() + "api_key contains control characters");
+        }
+        t.headers.push_back({"Authorization", "Bearer " + std::string(key)});
     }
     if (d.organization) {
+        if (has_control_chars(*d.organization)) {
+            return Error::make(Errc::kBadRequest,
+                               where() + "organization contains control characters");
+        }
         t.headers.push_back({"OpenAI-Organization", *d.organization});
     }
     for (const auto& [k, v] : d.extra_headers) {
+        if (k.empty() || has_control_chars(k) || k.find(':') != std::string::npos ||
+            k.find(' ') != std::string::npos || has_control_chars(v)) {
+            return Error::make(Errc::kBadRequest,
+                               where() + "extra_headers has an invalid header name or value");
+        }
         t.headers.push_back({k, v});
     }
     t.exception_label = label_for(d.provider);
@@ -226,10 +264,14 @@ Error map_upstream_error(int status,
         cls = "ServiceUnavailableError";
         out_status = 503;
         type = "service_unavailable";
-    } else if (status >= 500) {
+    } else if (status >= 500 || status < 400) {
+        // 5xx, and statuses an API call should never end with (1xx, 3xx).
         cls = "InternalServerError";
         out_status = 500;
         type = "api_error";
+        if (status < 400) {
+            provider_msg = "unexpected upstream status " + std::to_string(status);
+        }
     } else {
         cls = "BadRequestError";
         if (type.empty()) {

@@ -26,7 +26,12 @@ struct Target {
     std::string exception_label;  // "OpenAIException", "GroqException", ...
 };
 
+// Errors (startup): invalid api_base, control characters in api_key / organization /
+// extra_headers (they would corrupt the hand-built request head).
 Result<Target> prepare_target(const config::Deployment& d);
+
+// True when `s` has bytes that must never reach an HTTP head (C0 controls, DEL).
+bool has_control_chars(std::string_view s);
 
 http::UpstreamRequest build_request(const Target& t, Route r, std::string body);
 

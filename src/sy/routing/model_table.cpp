@@ -53,6 +53,11 @@ Result<std::unique_ptr<ModelTable>> ModelTable::build(config::SettingsConstShare
     auto t = std::make_unique<ModelTable>();
     t->settings_ = std::move(settings);
     for (const auto& d : t->settings_->model_list) {
+        if (providers::has_control_chars(d.model_name) || providers::has_control_chars(d.id)) {
+            return Error::make(Errc::kBadRequest,
+                               "model_list: a model_name or model_info.id contains control "
+                               "characters");
+        }
         auto rt = std::make_unique<DeploymentRuntime>();
         rt->cfg = &d;
         if (d.provider_supported) {

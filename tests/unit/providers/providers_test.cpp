@@ -49,7 +49,9 @@ INSTANTIATE_TEST_SUITE_P(
         MapCase{500, "oops not json", 500, "api_error", "litellm.InternalServerError"},
         MapCase{502, "{}", 503, "service_unavailable", "litellm.ServiceUnavailableError"},
         MapCase{503, "{}", 503, "service_unavailable", "litellm.ServiceUnavailableError"},
-        MapCase{529, "{}", 503, "service_unavailable", "litellm.ServiceUnavailableError"}));
+        MapCase{529, "{}", 503, "service_unavailable", "litellm.ServiceUnavailableError"},
+        MapCase{301, "{}", 500, "api_error", "litellm.InternalServerError"},
+        MapCase{418, "{}", 418, "invalid_request_error", "litellm.BadRequestError"}));
 
 TEST(UpstreamErrors, ProviderKeysInMessagesAreScrubbed) {
     Error e = map_upstream_error(
@@ -90,6 +92,24 @@ TEST(ProviderHeaders, AllowListOnly) {
     EXPECT_FALSE(forwardable_provider_header("set-cookie"));
     EXPECT_FALSE(forwardable_provider_header("openai-organization"));
     EXPECT_FALSE(forwardable_provider_header("server"));
+}
+
+TEST(Target, HeaderInjectionIsRefusedAndKeyWhitespaceTrimmed) {
+    config::Deployment d;
+    d.model_name = "g";
+    d.provider = "openai";
+    d.api_base = "http://127.0.0.1:9999/v1";
+    d.api_key = config::Secret{"sk-upstream\n", "os.environ/K"};
+    auto t = prepare_target(d);
+    ASSERT_TRUE(t);
+    EXPECT_EQ(t->headers[0].value, "Bearer sk-upstream");
+    d.api_key = config::Secret{"sk-up\r\nX-Injected: yes", "os.environ/K"};
+    auto bad = prepare_target(d);
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error().message.find("X-Injected"), std::string::npos);
+    d.api_key.reset();
+    d.extra_headers["X-Ok"] = "a\r\nb";
+    EXPECT_FALSE(prepare_target(d));
 }
 
 TEST(Target, BuildsUrlHeadersAndRequest) {
