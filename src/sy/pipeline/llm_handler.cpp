@@ -9,6 +9,7 @@
 #include "sy/http/sse.hpp"
 #include "sy/pipeline/completions_adapter.hpp"
 #include "sy/pipeline/error_render.hpp"
+#include "sy/pipeline/stream_transform.hpp"
 #include "sy/pipeline/test_hooks.hpp"
 
 namespace sy::pipeline {
@@ -373,16 +374,10 @@ class StreamRelay {
 public:
     StreamRelay(http::Exchange& ex,
                 CallContext& ctx,
-                const LlmRequest& req,
                 routing::DeploymentState& state,
                 const providers::ErrorContext& err_ctx,
-                bool completion_from_chat)
-        : ex_(ex),
-          ctx_(ctx),
-          req_(req),
-          state_(state),
-          err_ctx_(err_ctx),
-          completion_from_chat_(completion_from_chat) {}
+                StreamTransformPtr transform)
+        : ex_(ex), ctx_(ctx), state_(state), err_ctx_(err_ctx), transform_(std::move(transform)) {}
 
     // Reads the stream to its end (or failure) and answers the client.
     http::Task<void> relay(std::unique_ptr<http::UpstreamStream>& s,
@@ -398,13 +393,20 @@ public:
 
 private:
     http::Task<void> fail(const Error& e);
+    void note_usage() {
+        if (transform_->prompt_tokens >= 0) {
+            ctx_.prompt_tokens = transform_->prompt_tokens;
+        }
+        if (transform_->completion_tokens >= 0) {
+            ctx_.completion_tokens = transform_->completion_tokens;
+        }
+    }
 
     http::Exchange& ex_;
     CallContext& ctx_;
-    const LlmRequest& req_;
     routing::DeploymentState& state_;
     const providers::ErrorContext& err_ctx_;
-    bool completion_from_chat_;
+    StreamTransformPtr transform_;
     std::unique_ptr<http::UpstreamStream> s_;
     http::Clock::time_point t0_ = http::Clock::now();
     std::string out_;
@@ -415,6 +417,7 @@ private:
 // after it (never a clean [DONE], README D18).
 http::Task<void> StreamRelay::fail(const Error& e) {
     state_.record_failure(e.http_status(), e.message);
+    note_usage();
     ctx_.upstream_ms = ms_since(t0_);
     ctx_.error_class = std::string(e.http_type());
     if (!started_) {
@@ -435,7 +438,7 @@ http::Task<void> StreamRelay::relay(std::unique_ptr<http::UpstreamStream>& s,
     http::SseSplitter splitter;
     std::string raw;
     std::string scratch;
-    bool saw_done = false;
+    std::string event_type;
     for (;;) {
         raw.clear();
         auto r = co_await s_->read_some(raw);
@@ -450,62 +453,30 @@ http::Task<void> StreamRelay::relay(std::unique_ptr<http::UpstreamStream>& s,
         }
         if (!splitter.feed(raw)) {
             Error err = stream_protocol_error(err_ctx_.exception_label,
-                                                "stream event exceeds the size limit");
+                                              "stream event exceeds the size limit");
             co_await fail(err);
             co_return;
         }
         while (auto ev = splitter.next_event()) {
-            if (saw_done) {
-                continue;
-            }
+            event_type.clear();
             std::string_view data = http::sse_data_view(*ev, scratch);
-            if (data.empty()) {
-                continue;  // comment or keep-alive
+            if (ev->rfind("event:", 0) == 0 || ev->find("\nevent:") != std::string_view::npos) {
+                scratch = http::sse_data(*ev, &event_type);
+                data = scratch;
             }
-            if (data == "[DONE]") {
-                saw_done = true;
-                out_ += "data: [DONE]\n\n";
-                continue;
-            }
-            if (data.front() != '{' || !json_scan::is_valid(data)) {
-                Error err = stream_protocol_error(err_ctx_.exception_label,
-                                                    "malformed chunk in upstream stream");
+            auto st = transform_->on_event(event_type, data, out_);
+            if (!st) {
+                Error err = st.error();
                 co_await fail(err);
                 co_return;
             }
-            static constexpr std::string_view kKeys[] = {"error", "usage", "model"};
-            std::optional<json_scan::Span> spans[3];
-            json_scan::find_top_level_many(data, kKeys, spans, 3);
-            if (spans[0]) {
-                Error err = providers::map_stream_error_event(data, err_ctx_);
-                co_await fail(err);
-                co_return;
-            }
-            if (spans[1] && data[spans[1]->offset] == '{') {
-                capture_usage_value(data.substr(spans[1]->offset, spans[1]->length), ctx_);
-            }
-            if (completion_from_chat_) {
-                auto converted = chat_chunk_to_completion(data, req_.model);
-                if (!converted) {
-                    Error err = stream_protocol_error(err_ctx_.exception_label,
-                                                      converted.error().message);
-                    co_await fail(err);
-                    co_return;
-                }
-                out_ += "data: ";
-                out_ += converted.value();
-            } else {
-                out_ += "data: ";
-                json_scan::append_replacing_string(out_, data, spans[2], req_.model);
-            }
-            out_ += "\n\n";
         }
-        // [DONE] completes the answer: the client's stream ends now, whatever the upstream does
-        // next (api.md §3.1); the upstream body is then drained briefly for connection reuse.
-        bool finished = s_->done() || saw_done;
-        if (finished && !saw_done) {
+        // The upstream's end-of-answer marker completes the client's stream now, whatever the
+        // upstream does next (api.md §3.1); its body is then drained briefly for reuse.
+        bool finished = s_->done() || transform_->done();
+        if (finished && !transform_->done()) {
             Error err = stream_protocol_error(err_ctx_.exception_label,
-                                                "upstream stream ended without [DONE]");
+                                              "upstream stream ended without [DONE]");
             co_await fail(err);
             co_return;
         }
@@ -531,6 +502,7 @@ http::Task<void> StreamRelay::relay(std::unique_ptr<http::UpstreamStream>& s,
             break;
         }
     }
+    note_usage();
     ctx_.upstream_ms = ms_since(t0_);
     state_.record_success(static_cast<std::int64_t>(ctx_.upstream_ms * 1000));
     if (!s_->done()) {
@@ -542,7 +514,10 @@ http::Task<void> LlmHandler::dispatch_stream(http::Exchange& ex,
                                              CallContext& ctx,
                                              LlmRequest& req,
                                              Attempt& a) {
-    StreamRelay relay(ex, ctx, req, *a.deployment->state, a.err_ctx, a.completion_from_chat);
+    StreamTransformPtr transform = a.completion_from_chat
+                                       ? make_chat_to_completion(req.model, a.err_ctx)
+                                       : make_openai_passthrough(req.model, a.err_ctx);
+    StreamRelay relay(ex, ctx, *a.deployment->state, a.err_ctx, std::move(transform));
     auto attempt = stream_attempt(ex, ctx, a, relay);
     const std::function<void()> on_gone = [&relay] { relay.cancel(); };
     bool client_stayed = co_await ex.run_watching_client(attempt, on_gone);

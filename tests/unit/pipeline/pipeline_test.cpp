@@ -283,3 +283,56 @@ TEST(CompletionsAdapter, TextCompletionModelsAreRecognised) {
 
 }  // namespace
 }  // namespace sy::pipeline
+
+#include "sy/pipeline/stream_transform.hpp"
+
+namespace sy::pipeline {
+namespace {
+
+const providers::ErrorContext kErrCtx{"OpenAIException", "grp"};
+
+TEST(StreamTransform, PassthroughRewritesModelCapturesUsageAndStopsAtDone) {
+    auto t = make_openai_passthrough("grp", kErrCtx);
+    std::string out;
+    ASSERT_TRUE(t->on_event("", R"({"id":"c","model":"up","choices":[]})", out));
+    ASSERT_TRUE(t->on_event("", "", out));  // keep-alive comment
+    ASSERT_TRUE(t->on_event(
+        "", R"({"id":"c","model":"up","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":4}})",
+        out));
+    EXPECT_FALSE(t->done());
+    ASSERT_TRUE(t->on_event("", "[DONE]", out));
+    EXPECT_TRUE(t->done());
+    ASSERT_TRUE(t->on_event("", R"({"late":1})", out));  // ignored after [DONE]
+    EXPECT_EQ(out,
+              "data: {\"id\":\"c\",\"model\":\"grp\",\"choices\":[]}\n\n"
+              "data: {\"id\":\"c\",\"model\":\"grp\",\"choices\":[],\"usage\":{\"prompt_tokens\":3,"
+              "\"completion_tokens\":4}}\n\ndata: [DONE]\n\n");
+    EXPECT_EQ(t->prompt_tokens, 3);
+    EXPECT_EQ(t->completion_tokens, 4);
+}
+
+TEST(StreamTransform, ErrorEventsAndMalformedChunksFail) {
+    auto t = make_openai_passthrough("grp", kErrCtx);
+    std::string out;
+    auto e = t->on_event("", R"({"error":{"message":"slow down","type":"rate_limit_error"}})", out);
+    ASSERT_FALSE(e);
+    EXPECT_EQ(e.error().http_status(), 429);
+    auto m = t->on_event("", "{not json", out);
+    ASSERT_FALSE(m);
+    EXPECT_NE(m.error().message.find("malformed chunk"), std::string::npos);
+    EXPECT_TRUE(out.empty());
+}
+
+TEST(StreamTransform, ChatToCompletionConvertsEachChunk) {
+    auto t = make_chat_to_completion("grp", kErrCtx);
+    std::string out;
+    ASSERT_TRUE(t->on_event(
+        "", R"({"id":"c","created":1,"model":"up","choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}]})",
+        out));
+    auto v = json::parse(out.substr(6, out.size() - 8)).as_object();
+    EXPECT_EQ(v["object"].as_string(), "text_completion");
+    EXPECT_EQ(v["choices"].as_array()[0].as_object()["text"].as_string(), "Hi");
+}
+
+}  // namespace
+}  // namespace sy::pipeline

@@ -1,0 +1,45 @@
+#pragma once
+// Per-stream conversion of upstream SSE events into the client's SSE events. The relay
+// (llm_handler.cpp) owns the sockets, deadlines and failure handling; a transform only turns
+// events into text, so each provider format is one small class, unit-testable without I/O.
+//
+// Thread safety: one instance per stream.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "sy/core/error.hpp"
+#include "sy/providers/openai.hpp"
+
+namespace sy::pipeline {
+
+class StreamTransform {
+public:
+    virtual ~StreamTransform() = default;
+
+    // One upstream event (its `event:` type, empty when absent, and its joined `data:` payload).
+    // Appends zero or more complete client events ("data: ...\n\n") to `out`. An Error means the
+    // stream failed (an upstream error event, a malformed chunk).
+    virtual Status on_event(std::string_view event_type, std::string_view data, std::string& out) = 0;
+
+    // The upstream signalled a complete answer ([DONE], message_stop, ...).
+    virtual bool done() const = 0;
+
+    std::int64_t prompt_tokens = -1;
+    std::int64_t completion_tokens = -1;
+};
+
+using StreamTransformPtr = std::unique_ptr<StreamTransform>;
+
+// OpenAI-format upstream to an OpenAI client: validates each chunk, detects error events,
+// captures usage and rewrites `model` to `client_model`; every other byte is passed through.
+StreamTransformPtr make_openai_passthrough(std::string client_model,
+                                           const providers::ErrorContext& err_ctx);
+
+// OpenAI chat chunks to legacy text_completion chunks (/completions on a chat model).
+StreamTransformPtr make_chat_to_completion(std::string client_model,
+                                           const providers::ErrorContext& err_ctx);
+
+}  // namespace sy::pipeline
