@@ -234,8 +234,24 @@ std::optional<std::string> apply(std::string_view name, const json::value& v, Di
     if (name == "close") {
         return flag(name, v, d.close);
     }
-    if (name == "tool_calls") {
-        return flag(name, v, d.tool_calls);
+    if (name == "tool_calls") {  // true / false, or a number of parallel calls
+        const std::string want =
+            "a boolean or a number of tool calls in [0, " + std::to_string(kMaxToolCalls) + "]";
+        if (!v.is_bool() && !v.is_null()) {
+            if (auto i = as_int(v)) {
+                if (*i < 0 || *i > kMaxToolCalls) {
+                    return bad(name, want);
+                }
+                d.tool_calls = *i;
+                return std::nullopt;
+            }
+        }
+        auto b = as_bool(v);
+        if (!b) {
+            return bad(name, want);
+        }
+        d.tool_calls = *b ? 1 : 0;
+        return std::nullopt;
     }
     if (name == "tool_name") {
         std::optional<std::string> t;
@@ -264,6 +280,13 @@ std::optional<std::string> apply(std::string_view name, const json::value& v, Di
     if (name == "completion_tokens") {
         return opt_int_in(
             name, v, 0, std::numeric_limits<std::int32_t>::max(), d.completion_tokens);
+    }
+    if (name == "cache_read_tokens") {
+        return int_in(name, v, 0, std::numeric_limits<std::int32_t>::max(), d.cache_read_tokens);
+    }
+    if (name == "cache_creation_tokens") {
+        return int_in(
+            name, v, 0, std::numeric_limits<std::int32_t>::max(), d.cache_creation_tokens);
     }
     if (name == "headers") {
         return parse_headers(v, d);

@@ -20,6 +20,7 @@ namespace sy::mock {
 // Upper bounds that keep a typo from parking a test for hours.
 inline constexpr std::int64_t kMaxDelayMs = 3'600'000;
 inline constexpr std::int64_t kMaxChunks = 100'000;
+inline constexpr std::int64_t kMaxToolCalls = 128;
 
 struct Directives {
     std::optional<int> status;
@@ -41,13 +42,15 @@ struct Directives {
     bool reset = false;
     bool hang = false;
     bool close = false;
-    bool tool_calls = false;
+    std::int64_t tool_calls = 0;  // number of tool calls to answer with (true = 1)
     std::string tool_name;
     std::optional<std::string> tool_arguments;
     std::optional<std::string> finish_reason;
     std::optional<std::string> response_model;
     std::optional<std::int64_t> prompt_tokens;
     std::optional<std::int64_t> completion_tokens;
+    std::int64_t cache_read_tokens = 0;
+    std::int64_t cache_creation_tokens = 0;
     std::vector<std::pair<std::string, std::string>> headers;  // extra response headers
 
     // True when the stream must be written event by event (anything but the plain fast path).

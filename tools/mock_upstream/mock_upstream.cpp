@@ -20,6 +20,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "providers.hpp"
 #include "responses.hpp"
 #include "state.hpp"
 
@@ -117,13 +118,30 @@ std::optional<std::uint64_t> query_uint(std::string_view query, std::string_view
 
 // ---- routes --------------------------------------------------------------------------------
 
-enum class Endpoint { kChat, kCompletions, kEmbeddings, kModels, kModel, kUnknown };
+enum class Endpoint {
+    kChat,
+    kCompletions,
+    kEmbeddings,
+    kModels,
+    kModel,
+    kMessages,           // Anthropic POST /v1/messages
+    kCountTokens,        // Anthropic POST /v1/messages/count_tokens
+    kGenerate,           // Gemini POST .../models/{m}:generateContent
+    kStreamGenerate,     // Gemini POST .../models/{m}:streamGenerateContent
+    kGeminiCountTokens,  // Gemini POST .../models/{m}:countTokens
+    kUnknown
+};
 
 struct Route {
     Endpoint endpoint = Endpoint::kUnknown;
+    Flavor flavor = Flavor::kOpenAI;
     std::string tag;
-    std::string model_id;  // kModel only
+    std::string model_id;  // kModel, and the Gemini model named in the path
 };
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+    return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
 
 std::string tag_from_prefix(std::string_view prefix) {
     while (!prefix.empty() && prefix.front() == '/') {
@@ -132,48 +150,106 @@ std::string tag_from_prefix(std::string_view prefix) {
     while (!prefix.empty() && prefix.back() == '/') {
         prefix.remove_suffix(1);
     }
-    if (prefix == "v1") {
+    if (prefix == "v1" || prefix == "v1beta") {
         return {};
     }
-    if (prefix.size() > 3 && prefix.substr(prefix.size() - 3) == "/v1") {
+    if (prefix.size() > 3 && ends_with(prefix, "/v1")) {
         prefix.remove_suffix(3);
+    } else if (prefix.size() > 7 && ends_with(prefix, "/v1beta")) {
+        prefix.remove_suffix(7);
     }
     return std::string(prefix);
+}
+
+// "openai/deployments/<d>", optionally after a tag of its own: an Azure OpenAI route.
+bool is_azure_tag(std::string_view tag) {
+    constexpr std::string_view kMarker = "openai/deployments/";
+    const auto at = tag.rfind(kMarker);
+    if (at == std::string_view::npos || (at > 0 && tag[at - 1] != '/')) {
+        return false;
+    }
+    const std::string_view deployment = tag.substr(at + kMarker.size());
+    return !deployment.empty() && deployment.find('/') == std::string_view::npos;
 }
 
 Route classify(std::string_view path) {
     if (path.size() > 1 && path.back() == '/') {
         path.remove_suffix(1);
     }
+    // Gemini: [<tag>]/v1beta/models/<model>:<method> (or /v1/...).
+    if (auto m = path.rfind("/models/"); m != std::string_view::npos) {
+        const std::string_view rest = path.substr(m + 8);
+        const auto colon = rest.find(':');
+        if (colon != std::string_view::npos && colon > 0 &&
+            rest.find('/') == std::string_view::npos) {
+            const std::string_view method = rest.substr(colon + 1);
+            Endpoint e = Endpoint::kUnknown;
+            if (method == "generateContent") {
+                e = Endpoint::kGenerate;
+            } else if (method == "streamGenerateContent") {
+                e = Endpoint::kStreamGenerate;
+            } else if (method == "countTokens") {
+                e = Endpoint::kGeminiCountTokens;
+            }
+            if (e != Endpoint::kUnknown) {
+                return {e,
+                        Flavor::kGemini,
+                        tag_from_prefix(path.substr(0, m)),
+                        std::string(rest.substr(0, colon))};
+            }
+        }
+    }
     auto ends_with_segment = [&](std::string_view suffix) {
-        return path.size() > suffix.size() && path.substr(path.size() - suffix.size()) == suffix &&
+        return path.size() > suffix.size() && ends_with(path, suffix) &&
                path[path.size() - suffix.size() - 1] == '/';
     };
+    auto prefix_tag = [&](std::string_view suffix) {
+        return tag_from_prefix(path.substr(0, path.size() - suffix.size()));
+    };
+    // Anthropic: [<tag>]/v1/messages[/count_tokens].
+    if (ends_with_segment("messages/count_tokens")) {
+        return {
+            Endpoint::kCountTokens, Flavor::kAnthropic, prefix_tag("messages/count_tokens"), {}};
+    }
+    if (ends_with_segment("messages")) {
+        return {Endpoint::kMessages, Flavor::kAnthropic, prefix_tag("messages"), {}};
+    }
     constexpr std::array<std::pair<std::string_view, Endpoint>, 4> kSuffixes = {{
         {"chat/completions", Endpoint::kChat},
         {"completions", Endpoint::kCompletions},
         {"embeddings", Endpoint::kEmbeddings},
         {"models", Endpoint::kModels},
     }};
+    Route r;
     for (const auto& [suffix, endpoint] : kSuffixes) {
         if (ends_with_segment(suffix)) {
-            return {endpoint, tag_from_prefix(path.substr(0, path.size() - suffix.size())), {}};
+            r = {endpoint, Flavor::kOpenAI, prefix_tag(suffix), {}};
+            break;
         }
     }
-    Route r;
-    if (auto m = path.find("/models/"); m != std::string_view::npos && m + 8 < path.size()) {
-        r.endpoint = Endpoint::kModel;
-        r.tag = tag_from_prefix(path.substr(0, m));
-        r.model_id = std::string(path.substr(m + 8));
-        return r;
+    if (r.endpoint == Endpoint::kUnknown) {
+        if (auto m = path.find("/models/"); m != std::string_view::npos && m + 8 < path.size()) {
+            r.endpoint = Endpoint::kModel;
+            r.tag = tag_from_prefix(path.substr(0, m));
+            r.model_id = std::string(path.substr(m + 8));
+        } else if (auto v = path.find("/v1/"); v != std::string_view::npos) {
+            r.tag = tag_from_prefix(path.substr(0, v));
+        } else if (auto d = path.find("/deployments/"); d != std::string_view::npos) {
+            // An unknown Azure operation: keep the deployment tag.
+            const auto end = path.find('/', d + 13);
+            r.tag = tag_from_prefix(path.substr(0, end));
+        }
     }
-    if (auto v = path.find("/v1/"); v != std::string_view::npos) {
-        r.tag = tag_from_prefix(path.substr(0, v));
+    if (is_azure_tag(r.tag)) {
+        r.flavor = Flavor::kAzure;
     }
     return r;
 }
 
 std::string model_of(const json::object* body, const Route& route) {
+    if (route.flavor == Flavor::kGemini) {
+        return route.model_id;
+    }
     if (body != nullptr) {
         if (const json::value* m = body->if_contains("model"); m != nullptr && m->is_string()) {
             return std::string(m->get_string());
@@ -242,34 +318,70 @@ private:
     State& s_;
 };
 
-void append_chunk(std::string& out, std::string_view data) {
+// One server-sent event as one HTTP chunk: [event: <name>\n]data: <data><separator>.
+void append_event_chunk(std::string& out, const SseEvent& ev, std::string_view separator) {
+    const std::size_t size =
+        (ev.event.empty() ? 0 : ev.event.size() + 8) + 6 + ev.data.size() + separator.size();
     std::array<char, 20> hex{};
-    auto [p, ec] = std::to_chars(hex.data(), hex.data() + hex.size(), data.size(), 16);
+    auto [p, ec] = std::to_chars(hex.data(), hex.data() + hex.size(), size, 16);
     (void)ec;
     out.append(hex.data(), p);
     out += "\r\n";
-    out += data;
+    if (!ev.event.empty()) {
+        out += "event: ";
+        out += ev.event;
+        out += '\n';
+    }
+    out += "data: ";
+    out += ev.data;
+    out += separator;
     out += "\r\n";
-}
-
-void append_event_chunk(std::string& out, std::string_view payload) {
-    std::array<char, 20> hex{};
-    auto [p, ec] = std::to_chars(hex.data(), hex.data() + hex.size(), payload.size() + 8, 16);
-    (void)ec;
-    out.append(hex.data(), p);
-    out += "\r\ndata: ";
-    out += payload;
-    out += "\n\n\r\n";
 }
 
 constexpr std::string_view kLastChunk = "0\r\n\r\n";
 
+// The sequence number of a "mock-<seq>" request id.
+std::uint64_t seq_of(std::string_view request_id) {
+    const auto dash = request_id.rfind('-');
+    std::uint64_t seq = 0;
+    if (dash != std::string_view::npos) {
+        std::from_chars(request_id.data() + dash + 1, request_id.data() + request_id.size(), seq);
+    }
+    return seq;
+}
+
+// A UUID-shaped id derived from the sequence number (Azure's apim-request-id).
+std::string uuid_for(std::uint64_t seq) {
+    std::array<char, 13> hex{};
+    auto [p, ec] = std::to_chars(hex.data(), hex.data() + hex.size(), seq % 0x1000000000000ULL, 16);
+    (void)ec;
+    const std::string digits(hex.data(), p);
+    return "6d6f636b-0000-4000-8000-" + std::string(12 - digits.size(), '0') + digits;
+}
+
 template <class Body>
-void decorate(http::response<Body>& res, const std::string& request_id, const Directives* d) {
+void decorate(http::response<Body>& res,
+              const std::string& request_id,
+              const Directives* d,
+              Flavor flavor = Flavor::kOpenAI) {
     res.set(http::field::server, "mock_upstream");
     res.set("x-request-id", request_id);
-    res.set("openai-processing-ms", "1");
-    res.set("openai-version", "2020-10-01");
+    switch (flavor) {
+        case Flavor::kOpenAI:
+            res.set("openai-processing-ms", "1");
+            res.set("openai-version", "2020-10-01");
+            break;
+        case Flavor::kAzure:
+            res.set("openai-processing-ms", "1");
+            res.set("apim-request-id", uuid_for(seq_of(request_id)));
+            res.set("x-ms-region", "East US");
+            break;
+        case Flavor::kAnthropic:
+            res.set("request-id", anthropic_request_id(seq_of(request_id)));
+            break;
+        case Flavor::kGemini:
+            break;
+    }
     res.set(http::field::set_cookie, "mock=1");
     if (d != nullptr) {
         for (const auto& [k, v] : d->headers) {
@@ -278,21 +390,43 @@ void decorate(http::response<Body>& res, const std::string& request_id, const Di
     }
 }
 
+// Rate-limit headers of a successful answer, in the provider's names (Gemini sends none).
 template <class Body>
-void add_ratelimit_headers(http::response<Body>& res) {
-    res.set("x-ratelimit-limit-requests", "10000");
-    res.set("x-ratelimit-remaining-requests", "9999");
-    res.set("x-ratelimit-limit-tokens", "1000000");
-    res.set("x-ratelimit-remaining-tokens", "999000");
+void add_ratelimit_headers(http::response<Body>& res, Flavor flavor = Flavor::kOpenAI) {
+    switch (flavor) {
+        case Flavor::kOpenAI:
+        case Flavor::kAzure:
+            res.set("x-ratelimit-limit-requests", "10000");
+            res.set("x-ratelimit-remaining-requests", "9999");
+            res.set("x-ratelimit-limit-tokens", "1000000");
+            res.set("x-ratelimit-remaining-tokens", "999000");
+            break;
+        case Flavor::kAnthropic: {
+            const std::string reset = rfc3339_in(60);
+            res.set("anthropic-ratelimit-requests-limit", "4000");
+            res.set("anthropic-ratelimit-requests-remaining", "3999");
+            res.set("anthropic-ratelimit-requests-reset", reset);
+            res.set("anthropic-ratelimit-tokens-limit", "400000");
+            res.set("anthropic-ratelimit-tokens-remaining", "399000");
+            res.set("anthropic-ratelimit-tokens-reset", reset);
+            break;
+        }
+        case Flavor::kGemini:
+            break;
+    }
 }
 
 Response json_response(const Conn& c,
                        unsigned status,
                        std::string body,
                        const std::string& request_id,
-                       const Directives* d) {
+                       const Directives* d,
+                       Flavor flavor = Flavor::kOpenAI) {
     Response res{static_cast<http::status>(status), c.version};
-    decorate(res, request_id, d);
+    if (status == 529) {  // Anthropic's "overloaded"; Beast has no reason phrase for it
+        res.reason("Overloaded");
+    }
+    decorate(res, request_id, d, flavor);
     res.set(http::field::content_type, "application/json");
     res.body() = std::move(body);
     res.keep_alive(c.keep_alive);
@@ -395,50 +529,32 @@ net::awaitable<Next> send_api(Conn& c, Response& res, const Directives& d) {
     co_return Next::kDrop;
 }
 
-net::awaitable<Next> send_fault(Conn& c,
-                                const Directives& d,
-                                const std::string& request_id,
-                                const std::string& model,
-                                std::int64_t prompt_tokens) {
-    const ErrorInfo e = fault_error(d, model, prompt_tokens);
-    Response res = json_response(c, static_cast<unsigned>(e.status), error_json(e), request_id, &d);
-    if (e.status == 429) {
-        const std::string ra = d.retry_after.value_or("1");
-        res.set(http::field::retry_after, ra);
-        res.set("x-ratelimit-limit-requests", "60");
-        res.set("x-ratelimit-remaining-requests", "0");
-        res.set("x-ratelimit-reset-requests", ra + "s");
-    } else if (d.retry_after) {
-        res.set(http::field::retry_after, *d.retry_after);
-    }
-    if (d.retry_after_ms) {
-        res.set("retry-after-ms", std::to_string(*d.retry_after_ms));
+// Sends an error reply (a fault directive's, or a provider-side request check's).
+net::awaitable<Next> send_fault(
+    Conn& c, const Directives& d, const std::string& request_id, Flavor flavor, FaultReply& f) {
+    Response res = json_response(
+        c, static_cast<unsigned>(f.status), std::move(f.body), request_id, &d, flavor);
+    for (const auto& [k, v] : f.headers) {
+        res.set(k, v);
     }
     co_return co_await send_api(c, res, d);
 }
 
-std::string stream_error_payload(const Directives& d) {
-    ErrorInfo e;
-    e.message = d.message.empty()
-                    ? "The server had an error while processing your request. Sorry about that!"
-                    : d.message;
-    e.type = "server_error";
-    if (!d.error.empty()) {
-        e.code = d.error;
-    }
-    return error_json(e);
-}
-
+// Streams `events` (the flavor's terminator, e.g. `data: [DONE]`, already included), honouring
+// the pacing and stream fault directives.
 net::awaitable<Next> send_stream(Conn& c,
                                  const Directives& d,
                                  unsigned status,
                                  const std::string& request_id,
-                                 std::vector<std::string>& payloads) {
+                                 std::vector<SseEvent>& events,
+                                 Flavor flavor) {
     State& st = c.state;
+    const std::string_view sep = sse_separator(flavor);
     http::response<http::empty_body> res{static_cast<http::status>(status), c.version};
-    decorate(res, request_id, &d);
-    add_ratelimit_headers(res);
-    res.set(http::field::content_type, "text/event-stream; charset=utf-8");
+    decorate(res, request_id, &d, flavor);
+    add_ratelimit_headers(res, flavor);
+    res.set(http::field::content_type,
+            flavor == Flavor::kGemini ? "text/event-stream" : "text/event-stream; charset=utf-8");
     res.set(http::field::cache_control, "no-cache");
     res.keep_alive(c.keep_alive);
     res.chunked(true);
@@ -448,14 +564,10 @@ net::awaitable<Next> send_stream(Conn& c,
         st.on_cancel(false);
         co_return Next::kDrop;
     }
-    if (!d.no_done) {
-        payloads.emplace_back("[DONE]");
-    }
-
     std::string wire;
     if (!d.paced_stream()) {  // nothing to pace or break: one write
-        for (const auto& p : payloads) {
-            append_event_chunk(wire, p);
+        for (const auto& ev : events) {
+            append_event_chunk(wire, ev, sep);
         }
         wire += kLastChunk;
         if (!co_await write_raw(c, wire)) {
@@ -482,7 +594,7 @@ net::awaitable<Next> send_stream(Conn& c,
         }
         if (d.stream_error_after == sent) {
             wire.clear();
-            append_event_chunk(wire, stream_error_payload(d));
+            append_event_chunk(wire, stream_error_event(d, flavor), sep);
             wire += kLastChunk;
             if (!co_await write_raw(c, wire)) {
                 st.on_cancel(true);
@@ -492,13 +604,13 @@ net::awaitable<Next> send_stream(Conn& c,
         }
         if (d.malformed_after == sent) {
             wire.clear();
-            append_chunk(wire, "data: {not json\n\n");
+            append_event_chunk(wire, malformed_event(flavor), sep);
             if (!co_await write_raw(c, wire)) {
                 st.on_cancel(true);
                 co_return Next::kDrop;
             }
         }
-        if (i == payloads.size()) {
+        if (i == events.size()) {
             break;
         }
         if (i > 0 && d.inter_chunk_ms > 0 &&
@@ -507,7 +619,7 @@ net::awaitable<Next> send_stream(Conn& c,
             co_return Next::kDrop;
         }
         wire.clear();
-        append_event_chunk(wire, payloads[i]);
+        append_event_chunk(wire, events[i], sep);
         if (!co_await write_raw(c, wire)) {
             st.on_cancel(true);
             co_return Next::kDrop;
@@ -520,6 +632,146 @@ net::awaitable<Next> send_stream(Conn& c,
     co_return c.after_response();
 }
 
+std::string_view header_of(const Request& req, std::string_view name) {
+    return sv(req[beast::string_view(name.data(), name.size())]);
+}
+
+std::int64_t prompt_tokens_of(Flavor flavor, const json::object* obj) {
+    if (obj == nullptr) {
+        return 1;
+    }
+    switch (flavor) {
+        case Flavor::kAnthropic:
+            return anthropic_prompt_tokens(*obj);
+        case Flavor::kGemini:
+            return gemini_prompt_tokens(*obj);
+        case Flavor::kOpenAI:
+        case Flavor::kAzure:
+            break;
+    }
+    return chat_prompt_tokens(*obj);
+}
+
+std::string_view azure_operation(Endpoint e) {
+    switch (e) {
+        case Endpoint::kCompletions:
+            return "Completions_Create";
+        case Endpoint::kEmbeddings:
+            return "Embeddings_Create";
+        default:
+            return "ChatCompletions_Create";
+    }
+}
+
+// What the real provider would refuse before doing any work: a missing api-version (Azure),
+// missing credentials or version header, a body that is not JSON or lacks a required field.
+std::optional<FaultReply> check_request(const Route& route,
+                                        const Request& req,
+                                        std::string_view query,
+                                        const json::object* obj,
+                                        std::uint64_t seq) {
+    const bool post = req.method() == http::verb::post;
+    switch (route.flavor) {
+        case Flavor::kOpenAI:
+            return std::nullopt;
+        case Flavor::kAzure: {
+            const auto version = query_param(query, "api-version");
+            if (!version || version->empty()) {
+                return FaultReply{404, azure_error_json("404", "Resource not found"), {}};
+            }
+            if (header_of(req, "api-key").empty() && header_of(req, "authorization").empty()) {
+                return FaultReply{
+                    401,
+                    azure_error_json("401",
+                                     "Access denied due to missing subscription key. Make sure "
+                                     "to include subscription key when making requests to an "
+                                     "API."),
+                    {}};
+            }
+            return std::nullopt;
+        }
+        case Flavor::kAnthropic: {
+            if (!post || route.endpoint == Endpoint::kUnknown) {
+                return std::nullopt;
+            }
+            const std::string rid = anthropic_request_id(seq);
+            auto invalid = [&](int status, std::string_view type, std::string_view message) {
+                return FaultReply{status, anthropic_error_json(type, message, rid), {}};
+            };
+            if (header_of(req, "x-api-key").empty() && header_of(req, "authorization").empty()) {
+                return invalid(401, "authentication_error", "x-api-key header is required");
+            }
+            if (header_of(req, "anthropic-version").empty()) {
+                return invalid(
+                    400, "invalid_request_error", "anthropic-version: header is required");
+            }
+            if (obj == nullptr) {
+                return invalid(400,
+                               "invalid_request_error",
+                               "There was an issue with the JSON body of your request: it is "
+                               "not a JSON object.");
+            }
+            const json::value* model = obj->if_contains("model");
+            if (model == nullptr || !model->is_string()) {
+                return invalid(400, "invalid_request_error", "model: Field required");
+            }
+            const json::value* messages = obj->if_contains("messages");
+            if (messages == nullptr || !messages->is_array()) {
+                return invalid(400, "invalid_request_error", "messages: Field required");
+            }
+            const json::value* max = obj->if_contains("max_tokens");
+            if (route.endpoint == Endpoint::kMessages && (max == nullptr || !max->is_number())) {
+                return invalid(400, "invalid_request_error", "max_tokens: Field required");
+            }
+            return std::nullopt;
+        }
+        case Flavor::kGemini: {
+            if (!post) {
+                return std::nullopt;
+            }
+            if (header_of(req, "x-goog-api-key").empty() && !query_param(query, "key") &&
+                header_of(req, "authorization").empty()) {
+                return FaultReply{403,
+                                  gemini_error_json(403,
+                                                    "Method doesn't allow unregistered callers "
+                                                    "(callers without established identity). "
+                                                    "Please use API Key or other form of API "
+                                                    "consumer identity to call this API.",
+                                                    "PERMISSION_DENIED"),
+                                  {}};
+            }
+            if (obj == nullptr) {
+                return FaultReply{
+                    400,
+                    gemini_error_json(400, "Invalid JSON payload received.", "INVALID_ARGUMENT"),
+                    {}};
+            }
+            const json::value* contents = obj->if_contains("contents");
+            if (route.endpoint != Endpoint::kGeminiCountTokens &&
+                (contents == nullptr || !contents->is_array())) {
+                return FaultReply{
+                    400,
+                    gemini_error_json(400,
+                                      "* GenerateContentRequest.contents: contents is not "
+                                      "specified\n",
+                                      "INVALID_ARGUMENT"),
+                    {}};
+            }
+            return std::nullopt;
+        }
+    }
+    return std::nullopt;
+}
+
+std::vector<SseEvent> data_events(std::vector<std::string> payloads) {
+    std::vector<SseEvent> out;
+    out.reserve(payloads.size() + 1);
+    for (auto& p : payloads) {
+        out.push_back({{}, std::move(p)});
+    }
+    return out;
+}
+
 net::awaitable<Next> handle_api(Conn& c,
                                 Request& req,
                                 std::string_view path,
@@ -529,6 +781,7 @@ net::awaitable<Next> handle_api(Conn& c,
     const std::uint64_t seq = st.next_seq();
     const std::string request_id = "mock-" + std::to_string(seq);
     const Route route = classify(path);
+    const Flavor flavor = route.flavor;
 
     json::value body;
     if (!req.body().empty()) {
@@ -595,9 +848,24 @@ net::awaitable<Next> handle_api(Conn& c,
         st.on_cancel(false);
         co_return Next::kDrop;
     }
-    if (d.status ? *d.status >= 300 : !d.error.empty()) {
-        const std::int64_t prompt = obj != nullptr ? chat_prompt_tokens(*obj) : 1;
-        co_return co_await send_fault(c, d, request_id, model, prompt);
+    if (std::optional<FaultReply> invalid = check_request(route, req, query, obj, seq)) {
+        co_return co_await send_fault(c, d, request_id, flavor, *invalid);
+    }
+    // Gemini refuses a prompt with a 200 that carries promptFeedback.blockReason.
+    const std::optional<std::string> block =
+        flavor == Flavor::kGemini ? gemini_block_reason(d) : std::nullopt;
+    if (!block && (d.status ? *d.status >= 300 : !d.error.empty())) {
+        const std::string rid = anthropic_request_id(seq);
+        const std::string api_version = query_param(query, "api-version").value_or("");
+        FaultContext ctx;
+        ctx.flavor = flavor;
+        ctx.model = model;
+        ctx.prompt_tokens = prompt_tokens_of(flavor, obj);
+        ctx.request_id = rid;
+        ctx.api_version = api_version;
+        ctx.operation = azure_operation(route.endpoint);
+        FaultReply f = fault_reply(d, ctx);
+        co_return co_await send_fault(c, d, request_id, flavor, f);
     }
     const auto status = static_cast<unsigned>(d.status.value_or(200));
     const bool post = req.method() == http::verb::post;
@@ -622,28 +890,98 @@ net::awaitable<Next> handle_api(Conn& c,
                                                "JSON.)",
                                                "invalid_request_error"),
                                     request_id,
-                                    &d);
+                                    &d,
+                                    flavor);
                 co_return co_await send_api(c, res, d);
             }
             if (route.endpoint == Endpoint::kEmbeddings) {
-                res = json_response(c, status, embeddings_json(*obj, model, d), request_id, &d);
-                add_ratelimit_headers(res);
+                res = json_response(
+                    c, status, embeddings_json(*obj, model, d), request_id, &d, flavor);
+                add_ratelimit_headers(res, flavor);
                 co_return co_await send_api(c, res, d);
             }
             const bool text = route.endpoint == Endpoint::kCompletions;
-            const Reply reply = plan_reply(seq, text, model, d, *obj);
+            const Reply reply = plan_reply(seq, text, model, d, *obj, flavor);
             if (flag_in(*obj, "stream")) {
                 const bool usage = include_usage(*obj);
-                std::vector<std::string> payloads =
-                    text ? text_stream_payloads(reply, usage) : chat_stream_payloads(reply, usage);
-                co_return co_await send_stream(c, d, status, request_id, payloads);
+                std::vector<SseEvent> events = data_events(
+                    text ? text_stream_payloads(reply, usage) : chat_stream_payloads(reply, usage));
+                if (!d.no_done) {
+                    events.push_back({{}, "[DONE]"});
+                }
+                co_return co_await send_stream(c, d, status, request_id, events, flavor);
             }
             res = json_response(c,
                                 status,
                                 text ? text_completion_json(reply) : chat_completion_json(reply),
                                 request_id,
-                                &d);
-            add_ratelimit_headers(res);
+                                &d,
+                                flavor);
+            add_ratelimit_headers(res, flavor);
+            co_return co_await send_api(c, res, d);
+        }
+        case Endpoint::kMessages: {
+            if (!post) {
+                break;
+            }
+            const Reply reply = plan_reply(seq, false, model, d, *obj, flavor);
+            if (flag_in(*obj, "stream")) {
+                std::vector<SseEvent> events = anthropic_stream_events(reply, !d.no_done);
+                co_return co_await send_stream(c, d, status, request_id, events, flavor);
+            }
+            res = json_response(c, status, anthropic_message_json(reply), request_id, &d, flavor);
+            add_ratelimit_headers(res, flavor);
+            co_return co_await send_api(c, res, d);
+        }
+        case Endpoint::kCountTokens:
+        case Endpoint::kGeminiCountTokens: {
+            if (!post) {
+                break;
+            }
+            const std::int64_t n = d.prompt_tokens.value_or(prompt_tokens_of(flavor, obj));
+            res = json_response(c,
+                                status,
+                                flavor == Flavor::kGemini ? gemini_count_tokens_json(n)
+                                                          : anthropic_count_tokens_json(n),
+                                request_id,
+                                &d,
+                                flavor);
+            co_return co_await send_api(c, res, d);
+        }
+        case Endpoint::kGenerate:
+        case Endpoint::kStreamGenerate: {
+            if (!post) {
+                break;
+            }
+            const Reply reply = plan_reply(seq, false, model, d, *obj, flavor);
+            std::vector<std::string> payloads;
+            if (block) {
+                payloads.push_back(gemini_blocked_json(reply, *block));
+            } else if (route.endpoint == Endpoint::kStreamGenerate) {
+                payloads = gemini_stream_payloads(reply, !d.no_done);
+            }
+            if (route.endpoint == Endpoint::kGenerate) {
+                res =
+                    json_response(c,
+                                  status,
+                                  block ? std::move(payloads.front()) : gemini_response_json(reply),
+                                  request_id,
+                                  &d,
+                                  flavor);
+                co_return co_await send_api(c, res, d);
+            }
+            if (query_param(query, "alt") == "sse") {
+                std::vector<SseEvent> events = data_events(std::move(payloads));
+                co_return co_await send_stream(c, d, status, request_id, events, flavor);
+            }
+            // Without alt=sse Gemini streams one JSON array of the same responses.
+            std::string array = "[";
+            for (std::size_t i = 0; i < payloads.size(); ++i) {
+                array += i == 0 ? "" : ",\r\n";
+                array += payloads[i];
+            }
+            array += "]";
+            res = json_response(c, status, std::move(array), request_id, &d, flavor);
             co_return co_await send_api(c, res, d);
         }
         case Endpoint::kModels:
@@ -656,17 +994,18 @@ net::awaitable<Next> handle_api(Conn& c,
                 status,
                 route.endpoint == Endpoint::kModels ? models_json() : model_json(route.model_id),
                 request_id,
-                &d);
+                &d,
+                flavor);
             co_return co_await send_api(c, res, d);
         case Endpoint::kUnknown:
             break;
     }
     res = json_response(c,
                         404,
-                        error_json("Invalid URL (" + method + " " + std::string(path) + ")",
-                                   "invalid_request_error"),
+                        not_found_json(flavor, method, path, anthropic_request_id(seq)),
                         request_id,
-                        &d);
+                        &d,
+                        flavor);
     co_return co_await send_api(c, res, d);
 }
 

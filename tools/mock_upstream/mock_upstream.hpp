@@ -1,6 +1,7 @@
 #pragma once
-// mock_upstream: a fast, scriptable, OpenAI-shaped mock provider for integration and end-to-end
-// tests and for the offline demo (`make run`). It never calls the network.
+// mock_upstream: a fast, scriptable mock provider for integration and end-to-end tests and for
+// the offline demo (`make run`). It speaks OpenAI, Azure OpenAI, Anthropic Messages and Gemini
+// wire formats, with the same fault controls on all of them. It never calls the network.
 //
 // ============================================================================================
 // README
@@ -19,13 +20,15 @@
 //   ... mock.requests("d1"), mock.stats(), mock.wait_for(pred, 2s), mock.reset() ...
 //   mock.stop();                                 // also done by the destructor
 //
-// Routes (any method mismatch or unknown path: 404 with an OpenAI error body)
-//   The endpoint is found by suffix; whatever precedes it (minus a trailing "/v1") is the
-//   request's *tag*, so one mock serves many fake deployments:
+// Routes (any method mismatch or unknown path: 404 with an error body in the route's format)
+//   The endpoint is found by suffix; whatever precedes it (minus a trailing "/v1" or
+//   "/v1beta") is the request's *tag*, so one mock serves many fake deployments:
 //     /v1/chat/completions            tag ""
 //     /chat/completions               tag ""
 //     /d1/v1/chat/completions         tag "d1"
 //     /openai/deployments/x/chat/completions?api-version=...   tag "openai/deployments/x"
+//     /a1/v1/messages                 tag "a1"      (Anthropic)
+//     /g1/v1beta/models/m:generateContent           tag "g1" (Gemini)
 //   POST <tag>/v1/chat/completions   chat.completion, or SSE chat.completion.chunk when
 //                                    "stream": true (role chunk, one chunk per content piece,
 //                                    finish chunk, usage chunk when
@@ -40,25 +43,111 @@
 //   Every response carries: x-request-id: mock-<seq>, openai-processing-ms: 1,
 //   set-cookie: mock=1 (a gateway must not forward it), x-ratelimit-* (success only).
 //
+//   Azure OpenAI: <tag>/openai/deployments/{d}/chat/completions | /completions | /embeddings
+//     ?api-version=...  OpenAI bodies, plus Azure's annotations: prompt_filter_results (top
+//     level) and choices[].content_filter_results; a chat stream opens with an extra
+//     annotation-only chunk ({"choices":[],"id":"","model":"",...,"prompt_filter_results"})
+//     before the role chunk. `model` echoes the body's model, else the deployment name.
+//     Required: api-version (missing: 404 {"error":{"code":"404","message":"Resource not
+//     found"}}) and an api-key or Authorization header (missing: 401). Headers:
+//     apim-request-id, x-ms-region, no openai-version.
+//   Anthropic: POST <tag>/v1/messages  (also <tag>/messages)
+//     {"id":"msg_mock_<seq>","type":"message","role":"assistant","model":<echo>,
+//      "content":[{"type":"text",...}] and/or [{"type":"tool_use","id":"toolu_mock_<seq>",
+//      "name","input":{...}}],"stop_reason":"end_turn"|"tool_use"|"max_tokens",
+//      "stop_sequence":null,"usage":{"input_tokens","cache_creation_input_tokens",
+//      "cache_read_input_tokens","output_tokens"}}.
+//     "stream": true -> `event: <type>` + `data: <json>` events, exactly in Anthropic's order:
+//     message_start (usage.output_tokens 1), content_block_start (text), ping,
+//     content_block_delta (text_delta) per piece, content_block_stop, then per tool call
+//     content_block_start (tool_use, input {}), content_block_delta (input_json_delta) per
+//     argument fragment, content_block_stop; message_delta (stop_reason,
+//     usage.output_tokens = the total), message_stop. No [DONE]. The text block is left out
+//     when tool calls are answered without `content`.
+//     A request "max_tokens" below the planned pieces truncates the text: stop_reason
+//     max_tokens. input_tokens counts `system` and every message's text.
+//     POST <tag>/v1/messages/count_tokens -> {"input_tokens": n} (prompt_tokens overrides).
+//     Required (else Anthropic's errors): x-api-key or Authorization (401
+//     authentication_error), anthropic-version (400), a JSON body with "model", "messages"
+//     and, for /v1/messages, "max_tokens" (400 "<field>: Field required").
+//     Headers: request-id: req_mock_<seq>, anthropic-ratelimit-* (no openai-* headers).
+//   Gemini: POST <tag>/v1beta/models/{model}:generateContent  (or /v1/models/...)
+//     {"candidates":[{"content":{"parts":[{"text"}] and/or [{"functionCall":{"name",
+//      "args":{...}}}],"role":"model"},"finishReason":"STOP"|"MAX_TOKENS","index":0}],
+//      "usageMetadata":{"promptTokenCount","candidatesTokenCount","totalTokenCount"
+//      [,"cachedContentTokenCount"]},"modelVersion":<model from the path>,
+//      "responseId":"mock-resp-<seq>"}.
+//     :streamGenerateContent?alt=sse -> `data: <GenerateContentResponse>` events framed with
+//     "\r\n\r\n" as Google does, no [DONE]: one per text piece, then one per function call
+//     (whole, not fragmented); each carries the cumulative usageMetadata, the last one also
+//     finishReason. Without alt=sse: the same responses as one JSON array.
+//     :countTokens -> {"totalTokens": n}. generationConfig.maxOutputTokens truncates like
+//     Anthropic's max_tokens (MAX_TOKENS). promptTokenCount counts systemInstruction and
+//     contents text parts.
+//     Key: x-goog-api-key header or ?key= (both recorded as sent; neither -> 403
+//     PERMISSION_DENIED). No "contents" -> 400 INVALID_ARGUMENT. No openai-*/x-ratelimit-*
+//     headers.
+//   Tools may be declared in any of the three forms (OpenAI "function", Anthropic
+//   "input_schema", Gemini "functionDeclarations"); tool arguments are sampled from the
+//   schema of the named tool whatever the route.
+//
 // Fault directives
 //   Sources, highest precedence first, merged per directive:
 //     (a) request headers    x-mock-<name>: <value>   ("-" and "_" are interchangeable)
 //     (b) request body       "mock": {"<name>": <value>, ...}
 //     (c) the script FIFO    POST /__mock/script (first matching entry; consumed even when
 //                            (a)/(b) override every directive it holds)
-//   An unknown directive or a bad value answers 400 with error.type "mock_directive_error".
+//   An unknown directive or a bad value answers 400 with error.type "mock_directive_error"
+//   (OpenAI-shaped on every route).
+//   Order: reset / hang / delay_ms, then the provider's own request checks (Azure
+//   api-version, Anthropic and Gemini credentials and required fields, above), then
+//   status / error, then the normal answer.
 //   Stream faults count *events*: every `data:` line sent so far, where the role chunk is the
-//   first event and `data: [DONE]` is the last. "after N" fires once N events have been sent
-//   (N = 0: right after the response headers); an N past the end never fires.
+//   first event and `data: [DONE]` is the last (Anthropic: message_start first, message_stop
+//   last; Gemini: the first GenerateContentResponse, the finishReason one last; Azure: the
+//   annotation chunk first). "after N" fires once N events have been sent (N = 0: right after
+//   the response headers); an N past the end never fires.
 //
 //   status: N            answer N with {"error":{"message","type","param","code"}} (200..299:
 //                        normal body with that status). 429 adds Retry-After and
 //                        x-ratelimit-reset-requests; 401 invalid_api_key; 404 model_not_found;
 //                        500/502/503/504 server_error.
+//                        Azure: 429 {"error":{"code":"429","message":"Requests to the
+//                        ChatCompletions_Create Operation under Azure OpenAI API version <v>
+//                        have exceeded..."}} + retry-after + retry-after-ms; 401 and 404
+//                        (DeploymentNotFound) in Azure's {"error":{"code","message"}} too;
+//                        others as OpenAI.
+//                        Anthropic: {"type":"error","error":{"type","message"},
+//                        "request_id":"req_mock_<seq>"}, type by status: 400
+//                        invalid_request_error, 401 authentication_error, 402 billing_error,
+//                        403 permission_error, 404 not_found_error, 413 request_too_large, 429
+//                        rate_limit_error (+ retry-after, anthropic-ratelimit-requests-
+//                        remaining: 0), 504 timeout_error, 529 overloaded_error, other 5xx
+//                        api_error.
+//                        Gemini: {"error":{"code":N,"message","status"}}, status by code: 400
+//                        INVALID_ARGUMENT, 401 UNAUTHENTICATED, 403 PERMISSION_DENIED, 404
+//                        NOT_FOUND, 429 RESOURCE_EXHAUSTED (details: RetryInfo retryDelay
+//                        "<retry_after>s"; a Retry-After header only when retry_after is
+//                        given), 500 INTERNAL, 502/503 UNAVAILABLE, 504 DEADLINE_EXCEEDED.
 //   error: "<code>"      context_length_exceeded | content_policy_violation |
 //                        rate_limit_exceeded | insufficient_quota | invalid_api_key |
 //                        model_not_found | server_error | any other string (used as code).
 //                        Implies a status (400/429/401/404/500) when "status" is absent.
+//                        Azure: content_filter / content_policy_violation -> 400 with
+//                        code "content_filter" and innererror ResponsibleAIPolicyViolation.
+//                        Anthropic: also its own type names (rate_limit_error,
+//                        overloaded_error, api_error, ...), overloaded (529) and
+//                        prompt_too_long / context_length_exceeded (400 invalid_request_error
+//                        "prompt is too long: N tokens > 200000 maximum"); other "*_error"
+//                        strings are used as the type.
+//                        Gemini: context_length_exceeded ("The input token count (N) exceeds
+//                        the maximum number of tokens allowed (1048576)."), invalid_api_key
+//                        (400, ErrorInfo API_KEY_INVALID), resource_exhausted, unavailable /
+//                        overloaded (503), internal, deadline_exceeded; any other string is
+//                        the status, upper-cased. Without a status, content_policy_violation /
+//                        content_filter / safety, prohibited_content and blocklist answer 200
+//                        with promptFeedback.blockReason (SAFETY / PROHIBITED_CONTENT /
+//                        BLOCKLIST) and no candidates, as Gemini refuses a prompt.
 //   message: "..."       overrides the error message.
 //   retry_after: S       Retry-After value (default 1 on 429; sent on other errors if given).
 //   retry_after_ms: N    also send retry-after-ms.
@@ -71,21 +160,38 @@
 //   stall_after: N       stop sending forever (until the client goes away), socket left open.
 //   cut_after: N         close the TCP connection (FIN; RST with cut_reset: true), no
 //                        terminating chunk.
-//   malformed_after: N   send `data: {not json` then continue normally.
+//   malformed_after: N   send `data: {not json` then continue normally (Anthropic: under
+//                        `event: content_block_delta`).
 //   stream_error_after: N  send `data: {"error":{...}}` then end the stream (no [DONE]).
-//   no_done: true        end the stream without `data: [DONE]`.
+//                        Anthropic: `event: error` {"type":"error","error":{"type":
+//                        "overloaded_error","message":"Overloaded"}} (error / message
+//                        override). Gemini: `data: {"error":{"code":500,...,"status":
+//                        "INTERNAL"}}`.
+//   no_done: true        end the stream without `data: [DONE]` (Anthropic: without
+//                        message_stop; Gemini: the last response carries no finishReason).
 //   Non-streaming requests with stall_after/cut_after (any N): headers and half the body are
 //   sent, then the stall or cut happens.
 //   reset: true          read the request, then close with a TCP RST (SO_LINGER 0), no response.
 //   hang: true           read the request and never answer (until the client goes away).
 //   close: true          answer with Connection: close and close the connection.
-//   tool_calls: true     chat answers with one tool call (stream: argument fragments,
-//                        finish_reason "tool_calls"). tool_name / tool_arguments (string or
-//                        object) override the defaults (first request tool; arguments sampled
-//                        from its JSON schema).
-//   finish_reason: "x"   overrides the finish reason.
+//   tool_calls: true | N chat answers with one (or N parallel) tool calls (stream: argument
+//                        fragments, finish_reason "tool_calls"; call k > 0 has id
+//                        call_mock_<seq>_<k> and its own header chunk at index k).
+//                        tool_name / tool_arguments (string or object) override the defaults
+//                        (request tool k, cycling; arguments sampled from its JSON schema).
+//                        Anthropic: tool_use blocks (stop_reason tool_use), after a text block
+//                        when `content` is given. Gemini: functionCall parts (args parsed),
+//                        finishReason STOP, after the `content` text when given.
+//   finish_reason: "x"   overrides the finish reason, in the route's vocabulary (Anthropic
+//                        stop_reason, Gemini finishReason); the OpenAI names stop / length /
+//                        tool_calls / content_filter are translated (end_turn / max_tokens /
+//                        tool_use / refusal; STOP / MAX_TOKENS / STOP / SAFETY).
 //   response_model: "x"  overrides the model echoed in the response.
-//   prompt_tokens: N, completion_tokens: N   override usage.
+//   prompt_tokens: N, completion_tokens: N   override usage (input_tokens / output_tokens,
+//                        promptTokenCount / candidatesTokenCount; count_tokens answers too).
+//   cache_read_tokens: N prompt_tokens_details.cached_tokens (OpenAI), cache_read_input_tokens
+//                        (Anthropic), cachedContentTokenCount (Gemini). Default 0.
+//   cache_creation_tokens: N  cache_creation_input_tokens (Anthropic). Default 0.
 //   headers: {...}       extra response headers (as a header: a JSON object string).
 //
 // Control API (no auth; not recorded; not scriptable)

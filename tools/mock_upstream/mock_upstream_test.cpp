@@ -3,20 +3,15 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/read.hpp>
-#include <boost/asio/write.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <boost/json.hpp>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "directives.hpp"
 #include "responses.hpp"
+#include "test_client.hpp"
 
 namespace sy::mock {
 namespace {
@@ -25,76 +20,10 @@ namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace json = boost::json;
-using tcp = net::ip::tcp;
-using Headers = std::vector<std::pair<std::string, std::string>>;
+using test_support::Client;
+using test_support::sse_events;
+using test_support::str;
 using namespace std::chrono_literals;
-
-std::string str(beast::string_view s) { return {s.data(), s.size()}; }
-
-// A tiny synchronous keep-alive client.
-class Client {
-public:
-    explicit Client(std::uint16_t port) : socket_(ioc_) {
-        socket_.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
-    }
-
-    void write(http::verb method,
-               const std::string& target,
-               const std::string& body = {},
-               const Headers& headers = {}) {
-        http::request<http::string_body> req{method, target, 11};
-        req.set(http::field::host, "127.0.0.1");
-        for (const auto& [k, v] : headers) {
-            req.set(k, v);
-        }
-        if (!body.empty()) {
-            req.set(http::field::content_type, "application/json");
-            req.body() = body;
-        }
-        req.prepare_payload();
-        http::write(socket_, req);
-    }
-
-    http::response<http::string_body> read() {
-        http::response_parser<http::string_body> parser;
-        parser.body_limit(boost::none);
-        http::read(socket_, buffer_, parser);
-        return parser.release();
-    }
-
-    http::response<http::string_body> call(http::verb method,
-                                           const std::string& target,
-                                           const std::string& body = {},
-                                           const Headers& headers = {}) {
-        write(method, target, body, headers);
-        return read();
-    }
-
-    tcp::socket& socket() { return socket_; }
-
-private:
-    net::io_context ioc_;
-    tcp::socket socket_;
-    beast::flat_buffer buffer_;
-};
-
-// `data:` payloads of an SSE body, in order.
-std::vector<std::string> sse_events(const std::string& body) {
-    std::vector<std::string> out;
-    std::size_t pos = 0;
-    while (pos < body.size()) {
-        const auto end = body.find("\n\n", pos);
-        const std::string event = body.substr(pos, end - pos);
-        if (event.rfind("data: ", 0) == 0) {
-            out.push_back(event.substr(6));
-        }
-        if (end == std::string::npos) {
-            break;
-        }
-        pos = end + 2;
-    }
-    return out;
-}
 
 const std::string kChatBody =
     R"({"model":"gpt-4o","messages":[{"role":"user","content":"Say hello to the mock please"}]})";

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <optional>
 
 namespace sy::mock {
 namespace json = boost::json;
@@ -29,57 +30,82 @@ std::int64_t now_seconds() {
         .count();
 }
 
-std::int64_t content_code_points(const json::value& content) {
-    if (content.is_string()) {
-        return count_code_points(content.get_string());
+// A tool the request declares, in any of the OpenAI, Anthropic or Gemini forms.
+struct ToolSpec {
+    std::string_view name;
+    const json::value* schema = nullptr;  // JSON schema of the arguments, or null
+};
+
+std::optional<std::string_view> string_field(const json::object& o, std::string_view key) {
+    if (const json::value* v = o.if_contains(key); v != nullptr && v->is_string()) {
+        return std::string_view(v->get_string());
     }
-    std::int64_t n = 0;
-    if (content.is_array()) {
-        for (const auto& part : content.get_array()) {
-            if (!part.is_object()) {
-                continue;
-            }
-            if (const json::value* t = part.get_object().if_contains("text");
-                t != nullptr && t->is_string()) {
-                n += count_code_points(t->get_string());
-            }
-        }
-    }
-    return n;
+    return std::nullopt;
 }
 
-const json::object* find_tool(const json::object& request, std::string_view name) {
+std::vector<ToolSpec> request_tools(const json::object& request) {
+    std::vector<ToolSpec> out;
     const json::value* tools = request.if_contains("tools");
     if (tools == nullptr || !tools->is_array()) {
-        return nullptr;
+        return out;
     }
-    const json::object* first = nullptr;
     for (const auto& t : tools->get_array()) {
         if (!t.is_object()) {
             continue;
         }
-        const json::value* fn = t.get_object().if_contains("function");
-        if (fn == nullptr || !fn->is_object()) {
+        const json::object& o = t.get_object();
+        if (const json::value* fn = o.if_contains("function"); fn != nullptr && fn->is_object()) {
+            if (auto n = string_field(fn->get_object(), "name")) {  // OpenAI
+                out.push_back({*n, fn->get_object().if_contains("parameters")});
+            }
             continue;
         }
-        if (first == nullptr) {
-            first = &fn->get_object();
+        const json::value* decls = o.if_contains("functionDeclarations");
+        if (decls == nullptr) {
+            decls = o.if_contains("function_declarations");
         }
-        const json::value* n = fn->get_object().if_contains("name");
-        if (!name.empty() && n != nullptr && n->is_string() && n->get_string() == name) {
-            return &fn->get_object();
+        if (decls != nullptr && decls->is_array()) {  // Gemini
+            for (const auto& fd : decls->get_array()) {
+                if (!fd.is_object()) {
+                    continue;
+                }
+                const json::object& f = fd.get_object();
+                if (auto n = string_field(f, "name")) {
+                    const json::value* schema = f.if_contains("parameters");
+                    if (schema == nullptr) {
+                        schema = f.if_contains("parametersJsonSchema");
+                    }
+                    out.push_back({*n, schema});
+                }
+            }
+            continue;
+        }
+        if (auto n = string_field(o, "name")) {  // Anthropic
+            out.push_back({*n, o.if_contains("input_schema")});
         }
     }
-    return name.empty() ? first : nullptr;
+    return out;
 }
 
-std::string first_tool_name(const json::object& request) {
-    if (const json::object* fn = find_tool(request, {})) {
-        if (const json::value* n = fn->if_contains("name"); n != nullptr && n->is_string()) {
-            return std::string(n->get_string());
+// The named tool, or the first when `name` is empty.
+std::optional<ToolSpec> find_tool(const json::object& request, std::string_view name) {
+    const std::vector<ToolSpec> tools = request_tools(request);
+    for (const auto& t : tools) {
+        if (name.empty() || t.name == name) {
+            return t;
         }
     }
-    return "get_weather";
+    return std::nullopt;
+}
+
+std::string lowercase_ascii(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) {
+        if (c >= 'A' && c <= 'Z') {
+            c = static_cast<char>(c - 'A' + 'a');
+        }
+    }
+    return out;
 }
 
 json::value sample_for_schema(const json::value& schema) {
@@ -91,9 +117,9 @@ json::value sample_for_schema(const json::value& schema) {
         e != nullptr && e->is_array() && !e->get_array().empty()) {
         return e->get_array().front();
     }
-    std::string_view type = "string";
+    std::string type = "string";
     if (const json::value* t = s.if_contains("type"); t != nullptr && t->is_string()) {
-        type = t->get_string();
+        type = lowercase_ascii(t->get_string());  // Gemini schemas use "STRING", "INTEGER"...
     }
     if (type == "integer" || type == "number") {
         return 1;
@@ -116,7 +142,7 @@ json::object usage_json(const Reply& r, bool details) {
     u["completion_tokens"] = r.completion_tokens;
     u["total_tokens"] = r.prompt_tokens + r.completion_tokens;
     if (details) {
-        u["prompt_tokens_details"] = json::object{{"cached_tokens", 0}};
+        u["prompt_tokens_details"] = json::object{{"cached_tokens", r.cache_read_tokens}};
         u["completion_tokens_details"] = json::object{{"reasoning_tokens", 0}};
     }
     return u;
@@ -171,6 +197,78 @@ std::string joined(const std::vector<std::string>& pieces) {
         out += p;
     }
     return out;
+}
+
+// Azure's content-filter annotations, all categories "safe".
+json::object azure_filter_results() {
+    json::object o;
+    for (const char* category : {"hate", "self_harm", "sexual", "violence"}) {
+        o[category] = json::object{{"filtered", false}, {"severity", "safe"}};
+    }
+    return o;
+}
+
+json::array azure_prompt_filter_results() {
+    return json::array{
+        json::object{{"prompt_index", 0}, {"content_filter_results", azure_filter_results()}}};
+}
+
+std::optional<std::int64_t> int_field(const json::object& o, std::string_view key) {
+    if (const json::value* v = o.if_contains(key); v != nullptr && v->is_int64()) {
+        return v->get_int64();
+    }
+    if (const json::value* v = o.if_contains(key); v != nullptr && v->is_uint64()) {
+        return static_cast<std::int64_t>(std::min<std::uint64_t>(v->get_uint64(), 1ULL << 62));
+    }
+    return std::nullopt;
+}
+
+// The request's output-token limit for the flavors that truncate to it.
+std::optional<std::int64_t> max_output_tokens(const json::object& request, Flavor flavor) {
+    if (flavor == Flavor::kAnthropic) {
+        return int_field(request, "max_tokens");
+    }
+    if (flavor == Flavor::kGemini) {
+        for (const char* cfg : {"generationConfig", "generation_config"}) {
+            if (const json::value* g = request.if_contains(cfg); g != nullptr && g->is_object()) {
+                for (const char* key : {"maxOutputTokens", "max_output_tokens"}) {
+                    if (auto n = int_field(g->get_object(), key)) {
+                        return n;
+                    }
+                }
+            }
+        }
+    }
+    return std::nullopt;
+}
+
+// A finish_reason directive in the flavor's vocabulary; OpenAI names are translated.
+std::string finish_reason_for(Flavor flavor, const std::string& requested) {
+    if (flavor == Flavor::kAnthropic) {
+        if (requested == "stop") {
+            return "end_turn";
+        }
+        if (requested == "length") {
+            return "max_tokens";
+        }
+        if (requested == "tool_calls") {
+            return "tool_use";
+        }
+        if (requested == "content_filter") {
+            return "refusal";
+        }
+    } else if (flavor == Flavor::kGemini) {
+        if (requested == "stop" || requested == "tool_calls") {
+            return "STOP";
+        }
+        if (requested == "length") {
+            return "MAX_TOKENS";
+        }
+        if (requested == "content_filter") {
+            return "SAFETY";
+        }
+    }
+    return requested;
 }
 
 // Embedding inputs as texts; token-array inputs are serialised. Sets `tokens`.
@@ -273,6 +371,29 @@ std::vector<std::string> generated_words(std::int64_t n) {
     return out;
 }
 
+std::int64_t content_code_points(const json::value& content) {
+    if (content.is_string()) {
+        return count_code_points(content.get_string());
+    }
+    std::int64_t n = 0;
+    if (content.is_array()) {
+        for (const auto& part : content.get_array()) {
+            if (!part.is_object()) {
+                continue;
+            }
+            const json::object& p = part.get_object();
+            if (const json::value* t = p.if_contains("text"); t != nullptr && t->is_string()) {
+                n += count_code_points(t->get_string());
+            }
+            if (const json::value* c = p.if_contains("content");  // Anthropic tool_result
+                c != nullptr && (c->is_string() || c->is_array())) {
+                n += content_code_points(*c);
+            }
+        }
+    }
+    return n;
+}
+
 std::int64_t count_code_points(std::string_view text) {
     std::int64_t n = 0;
     for (char c : text) {
@@ -301,6 +422,46 @@ std::int64_t chat_prompt_tokens(const json::object& request) {
     return tokens_for_chars(chars);
 }
 
+std::int64_t anthropic_prompt_tokens(const json::object& request) {
+    std::int64_t chars = 0;
+    if (const json::value* sys = request.if_contains("system")) {
+        chars += content_code_points(*sys);
+    }
+    if (const json::value* msgs = request.if_contains("messages");
+        msgs != nullptr && msgs->is_array()) {
+        for (const auto& m : msgs->get_array()) {
+            if (!m.is_object()) {
+                continue;
+            }
+            if (const json::value* c = m.get_object().if_contains("content")) {
+                chars += content_code_points(*c);
+            }
+        }
+    }
+    return tokens_for_chars(chars);
+}
+
+std::int64_t gemini_prompt_tokens(const json::object& request) {
+    std::int64_t chars = 0;
+    auto add_parts = [&](const json::value* content) {
+        if (content == nullptr || !content->is_object()) {
+            return;
+        }
+        if (const json::value* parts = content->get_object().if_contains("parts")) {
+            chars += content_code_points(*parts);
+        }
+    };
+    add_parts(request.if_contains("systemInstruction"));
+    add_parts(request.if_contains("system_instruction"));
+    if (const json::value* contents = request.if_contains("contents");
+        contents != nullptr && contents->is_array()) {
+        for (const auto& c : contents->get_array()) {
+            add_parts(&c);
+        }
+    }
+    return tokens_for_chars(chars);
+}
+
 std::int64_t text_prompt_tokens(const json::value* prompt) {
     if (prompt == nullptr) {
         return 1;
@@ -310,13 +471,21 @@ std::int64_t text_prompt_tokens(const json::value* prompt) {
     return std::max<std::int64_t>(1, tokens);
 }
 
+std::vector<std::string> request_tool_names(const json::object& request) {
+    std::vector<std::string> out;
+    for (const auto& t : request_tools(request)) {
+        out.emplace_back(t.name);
+    }
+    return out;
+}
+
 std::string tool_arguments_for(const json::object& request, std::string_view tool_name) {
-    const json::object* fn = find_tool(request, tool_name);
-    if (fn == nullptr) {
+    const std::optional<ToolSpec> fn = find_tool(request, tool_name);
+    if (!fn) {
         return R"({"location":"San Francisco, CA"})";
     }
     json::object args;
-    const json::value* params = fn->if_contains("parameters");
+    const json::value* params = fn->schema;
     if (params != nullptr && params->is_object()) {
         if (const json::value* props = params->get_object().if_contains("properties");
             props != nullptr && props->is_object()) {
@@ -332,23 +501,48 @@ Reply plan_reply(std::uint64_t seq,
                  bool text,
                  std::string_view model,
                  const Directives& d,
-                 const json::object& request) {
+                 const json::object& request,
+                 Flavor flavor) {
+    const bool anthropic = flavor == Flavor::kAnthropic;
+    const bool gemini = flavor == Flavor::kGemini;
     Reply r;
-    r.id = (text ? "cmpl-mock-" : "chatcmpl-mock-") + std::to_string(seq);
+    r.flavor = flavor;
+    const char* id_prefix = text        ? "cmpl-mock-"
+                            : anthropic ? "msg_mock_"
+                            : gemini    ? "mock-resp-"
+                                        : "chatcmpl-mock-";
+    r.id = id_prefix + std::to_string(seq);
     r.created = now_seconds();
     if (d.response_model) {
         r.model = *d.response_model;
     } else {
         r.model = model.empty() ? std::string("mock-model") : std::string(model);
     }
-    if (!text && d.tool_calls) {
-        r.tool_call = true;
-        r.tool_name = d.tool_name.empty() ? first_tool_name(request) : d.tool_name;
-        r.tool_call_id = "call_mock_" + std::to_string(seq);
-        const std::string args =
-            d.tool_arguments.value_or(tool_arguments_for(request, r.tool_name));
-        r.pieces = split_even(args, d.chunks.value_or(4));
-        r.finish_reason = "tool_calls";
+    if (!text && d.tool_calls > 0) {
+        const std::vector<std::string> names = request_tool_names(request);
+        for (std::int64_t k = 0; k < d.tool_calls; ++k) {
+            ToolCallPlan t;
+            t.id = (anthropic ? "toolu_mock_" : "call_mock_") + std::to_string(seq);
+            if (k > 0) {
+                t.id += "_" + std::to_string(k);
+            }
+            if (!d.tool_name.empty()) {
+                t.name = d.tool_name;
+            } else if (!names.empty()) {
+                t.name = names[static_cast<std::size_t>(k) % names.size()];
+            } else {
+                t.name = "get_weather";
+            }
+            const std::string args = d.tool_arguments.value_or(tool_arguments_for(request, t.name));
+            t.fragments = split_even(args, d.chunks.value_or(4));
+            t.arguments = joined(t.fragments);
+            r.tool_calls.push_back(std::move(t));
+        }
+        // OpenAI answers a tool call with null content; Anthropic and Gemini may say something
+        // first.
+        if ((anthropic || gemini) && d.content) {
+            r.pieces = split_words(*d.content);
+        }
     } else if (d.content) {
         r.pieces = d.chunks ? split_even(*d.content, *d.chunks) : split_words(*d.content);
     } else if (d.chunks) {
@@ -356,28 +550,57 @@ Reply plan_reply(std::uint64_t seq,
     } else {
         r.pieces = split_words(kDefaultContent);
     }
-    if (d.finish_reason) {
-        r.finish_reason = *d.finish_reason;
+    const bool tools = !r.tool_calls.empty();
+    if (anthropic) {
+        r.finish_reason = tools ? "tool_use" : "end_turn";
+    } else if (gemini) {
+        r.finish_reason = "STOP";
+    } else {
+        r.finish_reason = tools ? "tool_calls" : "stop";
     }
-    r.prompt_tokens = d.prompt_tokens.value_or(
-        text ? text_prompt_tokens(request.if_contains("prompt")) : chat_prompt_tokens(request));
-    r.completion_tokens = d.completion_tokens.value_or(static_cast<std::int64_t>(r.pieces.size()));
+    if (const auto max = max_output_tokens(request, flavor);
+        max && !tools && *max >= 0 && static_cast<std::int64_t>(r.pieces.size()) > *max) {
+        r.pieces.resize(static_cast<std::size_t>(*max));
+        r.finish_reason = anthropic ? "max_tokens" : "MAX_TOKENS";
+    }
+    if (d.finish_reason) {
+        r.finish_reason = finish_reason_for(flavor, *d.finish_reason);
+    }
+    std::int64_t prompt = 1;
+    if (text) {
+        prompt = text_prompt_tokens(request.if_contains("prompt"));
+    } else if (anthropic) {
+        prompt = anthropic_prompt_tokens(request);
+    } else if (gemini) {
+        prompt = gemini_prompt_tokens(request);
+    } else {
+        prompt = chat_prompt_tokens(request);
+    }
+    r.prompt_tokens = d.prompt_tokens.value_or(prompt);
+    auto produced = static_cast<std::int64_t>(r.pieces.size());
+    for (const auto& t : r.tool_calls) {
+        produced += static_cast<std::int64_t>(t.fragments.size());
+    }
+    r.completion_tokens = d.completion_tokens.value_or(produced);
+    r.cache_read_tokens = d.cache_read_tokens;
+    r.cache_creation_tokens = d.cache_creation_tokens;
     return r;
 }
 
 std::string chat_completion_json(const Reply& r) {
     json::object msg;
     msg["role"] = "assistant";
-    if (r.tool_call) {
+    if (!r.tool_calls.empty()) {
         msg["content"] = nullptr;
-        json::object fn;
-        fn["name"] = r.tool_name;
-        fn["arguments"] = joined(r.pieces);
-        json::object call;
-        call["id"] = r.tool_call_id;
-        call["type"] = "function";
-        call["function"] = std::move(fn);
-        msg["tool_calls"] = json::array{std::move(call)};
+        json::array calls;
+        for (const auto& t : r.tool_calls) {
+            json::object call;
+            call["id"] = t.id;
+            call["type"] = "function";
+            call["function"] = json::object{{"name", t.name}, {"arguments", t.arguments}};
+            calls.emplace_back(std::move(call));
+        }
+        msg["tool_calls"] = std::move(calls);
     } else {
         msg["content"] = joined(r.pieces);
     }
@@ -388,6 +611,9 @@ std::string chat_completion_json(const Reply& r) {
     choice["message"] = std::move(msg);
     choice["logprobs"] = nullptr;
     choice["finish_reason"] = r.finish_reason;
+    if (r.flavor == Flavor::kAzure) {
+        choice["content_filter_results"] = azure_filter_results();
+    }
 
     json::object o;
     o["id"] = r.id;
@@ -397,22 +623,45 @@ std::string chat_completion_json(const Reply& r) {
     o["choices"] = json::array{std::move(choice)};
     o["usage"] = usage_json(r, true);
     o["system_fingerprint"] = kSystemFingerprint;
+    if (r.flavor == Flavor::kAzure) {
+        o["prompt_filter_results"] = azure_prompt_filter_results();
+    }
     return json::serialize(o);
 }
 
 std::vector<std::string> chat_stream_payloads(const Reply& r, bool include_usage) {
     std::vector<std::string> out;
-    out.reserve(r.pieces.size() + 3);
+    std::size_t fragments = 0;
+    for (const auto& t : r.tool_calls) {
+        fragments += t.fragments.size() + 1;
+    }
+    out.reserve(r.pieces.size() + fragments + 4);
+
+    if (r.flavor == Flavor::kAzure) {
+        // Azure opens with an annotation-only chunk: empty choices, no id or model.
+        json::object o;
+        o["choices"] = json::array{};
+        o["created"] = 0;
+        o["id"] = "";
+        o["model"] = "";
+        o["object"] = "";
+        o["prompt_filter_results"] = azure_prompt_filter_results();
+        out.push_back(json::serialize(o));
+    }
+
+    auto tool_header = [](const ToolCallPlan& t, std::size_t index) {
+        json::object call;
+        call["index"] = index;
+        call["id"] = t.id;
+        call["type"] = "function";
+        call["function"] = json::object{{"name", t.name}, {"arguments", ""}};
+        return call;
+    };
 
     json::object first{{"role", "assistant"}};
-    if (r.tool_call) {
-        json::object call;
-        call["index"] = 0;
-        call["id"] = r.tool_call_id;
-        call["type"] = "function";
-        call["function"] = json::object{{"name", r.tool_name}, {"arguments", ""}};
+    if (!r.tool_calls.empty()) {
         first["content"] = nullptr;
-        first["tool_calls"] = json::array{std::move(call)};
+        first["tool_calls"] = json::array{tool_header(r.tool_calls.front(), 0)};
     } else {
         first["content"] = "";
     }
@@ -420,18 +669,31 @@ std::vector<std::string> chat_stream_payloads(const Reply& r, bool include_usage
     out.push_back(
         json::serialize(chat_chunk(r, delta_choice(std::move(first), nullptr), include_usage)));
 
-    for (const auto& piece : r.pieces) {
-        json::object delta;
-        if (r.tool_call) {
-            json::object call;
-            call["index"] = 0;
-            call["function"] = json::object{{"arguments", piece}};
-            delta["tool_calls"] = json::array{std::move(call)};
-        } else {
+    if (r.tool_calls.empty()) {
+        for (const auto& piece : r.pieces) {
+            json::object delta;
             delta["content"] = piece;
+            out.push_back(json::serialize(
+                chat_chunk(r, delta_choice(std::move(delta), nullptr), include_usage)));
         }
-        out.push_back(
-            json::serialize(chat_chunk(r, delta_choice(std::move(delta), nullptr), include_usage)));
+    }
+    for (std::size_t k = 0; k < r.tool_calls.size(); ++k) {
+        const ToolCallPlan& t = r.tool_calls[k];
+        if (k > 0) {
+            json::object delta;
+            delta["tool_calls"] = json::array{tool_header(t, k)};
+            out.push_back(json::serialize(
+                chat_chunk(r, delta_choice(std::move(delta), nullptr), include_usage)));
+        }
+        for (const auto& piece : t.fragments) {
+            json::object call;
+            call["index"] = k;
+            call["function"] = json::object{{"arguments", piece}};
+            json::object delta;
+            delta["tool_calls"] = json::array{std::move(call)};
+            out.push_back(json::serialize(
+                chat_chunk(r, delta_choice(std::move(delta), nullptr), include_usage)));
+        }
     }
 
     out.push_back(json::serialize(

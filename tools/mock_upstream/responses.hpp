@@ -33,33 +33,64 @@ inline constexpr int kMaxEmbeddingDims = 4096;
 // max(1, code points / 4).
 [[nodiscard]] std::int64_t tokens_for_chars(std::int64_t code_points);
 [[nodiscard]] std::int64_t count_code_points(std::string_view text);
+// Code points of a message content: a string, or the `text` of a list of parts/blocks
+// (Anthropic tool_result blocks: of their content too).
+[[nodiscard]] std::int64_t content_code_points(const boost::json::value& content);
 
 // Prompt tokens of a chat request: all message contents (strings and text parts).
 [[nodiscard]] std::int64_t chat_prompt_tokens(const boost::json::object& request);
+// Prompt tokens of an Anthropic Messages request: `system` and all message contents.
+[[nodiscard]] std::int64_t anthropic_prompt_tokens(const boost::json::object& request);
+// Prompt tokens of a Gemini request: `systemInstruction` and all `contents` text parts.
+[[nodiscard]] std::int64_t gemini_prompt_tokens(const boost::json::object& request);
 // Prompt tokens of a completions `prompt` or an embeddings `input`.
 [[nodiscard]] std::int64_t text_prompt_tokens(const boost::json::value* prompt);
 
+// Which provider's wire format a route speaks.
+enum class Flavor {
+    kOpenAI,     // /v1/chat/completions, ... (and OpenAI-compatible providers)
+    kAzure,      // /openai/deployments/{d}/...?api-version=
+    kAnthropic,  // /v1/messages
+    kGemini,     // /v1beta/models/{model}:generateContent
+};
+
+// One tool call of a reply: its full arguments and the fragments a stream sends them in.
+struct ToolCallPlan {
+    std::string id;  // call_mock_<seq>[_k] (OpenAI, Azure), toolu_mock_<seq>[_k] (Anthropic)
+    std::string name;
+    std::string arguments;               // JSON text (verbatim when tool_arguments is not JSON)
+    std::vector<std::string> fragments;  // concatenate to `arguments`
+};
+
 // What one chat or text completion answers; built once, rendered either as one JSON body or
-// as a list of stream events.
+// as a list of stream events, in any flavor.
 struct Reply {
+    Flavor flavor = Flavor::kOpenAI;
     std::string id;
     std::int64_t created = 0;
     std::string model;
-    std::vector<std::string> pieces;  // content pieces, or argument fragments for a tool call
-    bool tool_call = false;
-    std::string tool_call_id;
-    std::string tool_name;
+    // Text pieces. OpenAI chat answers with tool calls carry no text; Anthropic and Gemini
+    // answers send these (from `content`) before the tool calls.
+    std::vector<std::string> pieces;
+    std::vector<ToolCallPlan> tool_calls;
+    // In the flavor's vocabulary: stop / tool_calls (OpenAI), end_turn / tool_use / max_tokens
+    // (Anthropic), STOP / MAX_TOKENS (Gemini).
     std::string finish_reason = "stop";
     std::int64_t prompt_tokens = 1;
     std::int64_t completion_tokens = 0;
+    std::int64_t cache_read_tokens = 0;
+    std::int64_t cache_creation_tokens = 0;
 };
 
-// Plans a chat reply (`text` = false) or a text completion (`text` = true).
+// Plans a chat reply (`text` = false) or a text completion (`text` = true) in `flavor`'s
+// vocabulary (ids, finish reasons, prompt token counting, max-token truncation for Anthropic
+// and Gemini).
 [[nodiscard]] Reply plan_reply(std::uint64_t seq,
                                bool text,
                                std::string_view model,
                                const Directives& d,
-                               const boost::json::object& request);
+                               const boost::json::object& request,
+                               Flavor flavor = Flavor::kOpenAI);
 
 [[nodiscard]] std::string chat_completion_json(const Reply& r);
 // The payloads of the `data:` events, without [DONE].
@@ -67,9 +98,13 @@ struct Reply {
 [[nodiscard]] std::string text_completion_json(const Reply& r);
 [[nodiscard]] std::vector<std::string> text_stream_payloads(const Reply& r, bool include_usage);
 
-// Arguments for a tool call that satisfy the request's first tool schema in a shallow way.
+// Arguments for a tool call that satisfy the named (or else the first) request tool's schema in
+// a shallow way. Tools may be given in OpenAI ({"type":"function","function":{...}}), Anthropic
+// ({"name","input_schema"}) or Gemini ({"functionDeclarations":[...]}) form.
 [[nodiscard]] std::string tool_arguments_for(const boost::json::object& request,
                                              std::string_view tool_name);
+// Names of the request's tools, in order, in any of the forms above.
+[[nodiscard]] std::vector<std::string> request_tool_names(const boost::json::object& request);
 
 // Unit-length deterministic vector derived from the text.
 [[nodiscard]] std::vector<float> embedding_for(std::string_view text, int dims);
