@@ -19,6 +19,8 @@ const std::vector<std::string> kSeeds = {
     R"({"model":"gpt-4o","messages":[{"role":"user","content":"hi"}],"stream":true,"stream_options":{"include_usage":true},"temperature":0.2,"metadata":{"a":[1,2,{"b":null}]},"tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object"}}}]})",
     R"({"model":"m","prompt":["a","b"],"max_tokens":5,"stop":["\n"],"timeout":1.5})",
     R"({"model":"e","input":["x","y"],"encoding_format":"float","user":"u\u00e9\"q"})",
+    R"({"metadata":{"x":1},"mock_response":null,"model":"m","messages":[{"role":"user"}],"tags":["a"],"timeout":2})",
+    R"( { "fallbacks" : [] , "model" : "m" , "messages" : [ { "role" : "user" } ] , "cache" : {} } )",
 };
 
 std::string mutate(std::string s, std::mt19937& rng) {

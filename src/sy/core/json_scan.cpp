@@ -279,13 +279,20 @@ struct NullHandler {
 
 }  // namespace
 
-bool is_valid(std::string_view text) {
+bool is_valid(std::string_view text, std::string* error) {
     boost::json::parse_options opts;
     opts.max_depth = 64;
     boost::json::basic_parser<NullHandler> p(opts);
     boost::system::error_code ec;
     std::size_t n = p.write_some(false, text.data(), text.size(), ec);
-    return !ec && n == text.size() && p.done();
+    bool ok = !ec && n == text.size() && p.done();
+    if (!ok && error) {
+        *error = ec ? ec.message() : std::string("trailing data after the JSON value");
+    }
+    return ok;
 }
+
+bool skip_value_at(std::string_view text, std::size_t& i) { return skip_value(text, i); }
+void skip_ws_at(std::string_view text, std::size_t& i) { skip_ws(text, i); }
 
 }  // namespace sy::json_scan

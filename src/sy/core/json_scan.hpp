@@ -50,7 +50,99 @@ void append_json_string(std::string& out, std::string_view s);
 namespace sy::json_scan {
 
 // True when `text` is exactly one syntactically valid JSON value (no DOM is built, nothing is
-// allocated). Nesting is bounded at 64 levels.
-bool is_valid(std::string_view text);
+// allocated). Nesting is bounded at 64 levels. `error` (optional) receives the parser's reason.
+bool is_valid(std::string_view text, std::string* error = nullptr);
+
+// Skips one JSON value starting at text[i] (after optional whitespace); i ends past it.
+bool skip_value_at(std::string_view text, std::size_t& i);
+void skip_ws_at(std::string_view text, std::size_t& i);
+
+// One member of a top-level object: its raw key (between the quotes, escapes not decoded), where
+// the member starts (the key's opening quote) and its value.
+struct Member {
+    std::string_view key;
+    std::size_t begin = 0;
+    Span value;
+};
+
+// Calls fn(const Member&) for each member of the object `text`, in order, until fn returns
+// false. Returns false when `text` is not a well-formed object. Meant for validated text.
+template <class Fn>
+bool for_each_member(std::string_view t, Fn&& fn) {
+    std::size_t i = 0;
+    skip_ws_at(t, i);
+    if (i >= t.size() || t[i] != '{') {
+        return false;
+    }
+    ++i;
+    skip_ws_at(t, i);
+    if (i < t.size() && t[i] == '}') {
+        return true;
+    }
+    while (i < t.size() && t[i] == '"') {
+        Member m;
+        m.begin = i;
+        std::size_t key_start = i + 1;
+        if (!skip_value_at(t, i)) {
+            return false;
+        }
+        m.key = t.substr(key_start, i - 1 - key_start);
+        skip_ws_at(t, i);
+        if (i >= t.size() || t[i] != ':') {
+            return false;
+        }
+        ++i;
+        skip_ws_at(t, i);
+        m.value.offset = i;
+        if (!skip_value_at(t, i)) {
+            return false;
+        }
+        m.value.length = i - m.value.offset;
+        if (!fn(m)) {
+            return true;
+        }
+        skip_ws_at(t, i);
+        if (i < t.size() && t[i] == ',') {
+            ++i;
+            skip_ws_at(t, i);
+            continue;
+        }
+        return i < t.size() && t[i] == '}';
+    }
+    return false;
+}
+
+// Calls fn(std::string_view element) for each element of the array `text` until fn returns
+// false. Returns false when `text` is not a well-formed array.
+template <class Fn>
+bool for_each_element(std::string_view t, Fn&& fn) {
+    std::size_t i = 0;
+    skip_ws_at(t, i);
+    if (i >= t.size() || t[i] != '[') {
+        return false;
+    }
+    ++i;
+    skip_ws_at(t, i);
+    if (i < t.size() && t[i] == ']') {
+        return true;
+    }
+    while (i < t.size()) {
+        std::size_t start = i;
+        if (!skip_value_at(t, i)) {
+            return false;
+        }
+        if (!fn(t.substr(start, i - start))) {
+            return true;
+        }
+        skip_ws_at(t, i);
+        if (i < t.size() && t[i] == ',') {
+            ++i;
+            skip_ws_at(t, i);
+            continue;
+        }
+        return i < t.size() && t[i] == ']';
+    }
+    return false;
+}
 
 }  // namespace sy::json_scan

@@ -1,6 +1,7 @@
 #include "sy/pipeline/decode.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <boost/json.hpp>
 #include <boost/json/monotonic_resource.hpp>
@@ -56,108 +57,133 @@ Error missing_field(std::string_view field, providers::Route r) {
         .with_param(std::string(field));
 }
 
-bool is_number(const json::value& v) { return v.is_number(); }
-
-// Upper bound for client-supplied timeouts (body `timeout`/`stream_timeout`, x-litellm-timeout).
+// Upper bound for client-supplied timeouts (body `timeout`/`stream_timeout`).
 constexpr double kMaxClientTimeoutS = 86400.0;
 
-std::optional<double> as_double(const json::value& v) {
-    if (v.is_double()) {
-        return v.get_double();
+// What a JSON value is, from its first byte (the text is already validated).
+enum class Kind { kString, kNumber, kObject, kArray, kBool, kNull };
+
+Kind kind_of(std::string_view v) {
+    switch (v.front()) {
+        case '"':
+            return Kind::kString;
+        case '{':
+            return Kind::kObject;
+        case '[':
+            return Kind::kArray;
+        case 't':
+        case 'f':
+            return Kind::kBool;
+        case 'n':
+            return Kind::kNull;
+        default:
+            return Kind::kNumber;
     }
-    if (v.is_int64()) {
-        return static_cast<double>(v.get_int64());
-    }
-    if (v.is_uint64()) {
-        return static_cast<double>(v.get_uint64());
-    }
-    return std::nullopt;
 }
 
-std::optional<Error> check_rejected(const json::object& o) {
-    for (auto name : kRejectedFields) {
-        if (o.contains(name)) {
-            return Error::make(Errc::kBadRequest,
-                               "Rejected client-side parameter: " + std::string(name))
-                .with_param(std::string(name));
-        }
-    }
-    if (auto* eb = o.if_contains("extra_body"); eb && eb->is_object()) {
-        for (auto name : kRejectedFields) {
-            if (eb->get_object().contains(name)) {
-                return Error::make(Errc::kBadRequest,
-                                   "Rejected client-side parameter: " + std::string(name))
-                    .with_param("extra_body." + std::string(name));
-            }
-        }
-    }
-    return std::nullopt;
+bool is_integer(std::string_view v) {
+    return kind_of(v) == Kind::kNumber && v.find_first_of(".eE") == std::string_view::npos;
 }
 
-std::optional<Error> check_types(const json::object& o) {
-    struct Rule {
-        std::string_view name;
-        enum { kBool, kNumber, kInteger, kObject, kArray, kString, kStringOrArray } kind;
-    };
-    static constexpr Rule kRules[] = {
-        {"stream", Rule::kBool},
-        {"temperature", Rule::kNumber},
-        {"top_p", Rule::kNumber},
-        {"presence_penalty", Rule::kNumber},
-        {"frequency_penalty", Rule::kNumber},
-        {"max_tokens", Rule::kInteger},
-        {"max_completion_tokens", Rule::kInteger},
-        {"n", Rule::kInteger},
-        {"seed", Rule::kInteger},
-        {"stream_options", Rule::kObject},
-        {"tools", Rule::kArray},
-        {"logit_bias", Rule::kObject},
-        {"response_format", Rule::kObject},
-        {"user", Rule::kString},
-        {"stop", Rule::kStringOrArray},
-        {"metadata", Rule::kObject},
-        {"parallel_tool_calls", Rule::kBool},
-        {"logprobs", Rule::kBool},
-    };
-    for (const auto& r : kRules) {
-        const json::value* v = o.if_contains(r.name);
-        if (!v || v->is_null()) {
+std::optional<double> number_of(std::string_view v) {
+    if (kind_of(v) != Kind::kNumber) {
+        return std::nullopt;
+    }
+    std::string tmp(v);
+    char* end = nullptr;
+    double d = std::strtod(tmp.c_str(), &end);
+    if (end != tmp.c_str() + tmp.size()) {
+        return std::nullopt;
+    }
+    return d;
+}
+
+// The decoded value of a JSON string literal.
+std::string string_of(std::string_view v) {
+    if (v.find('\\') == std::string_view::npos) {
+        return std::string(v.substr(1, v.size() - 2));
+    }
+    boost::system::error_code ec;
+    json::value parsed = json::parse(v, ec);
+    return ec || !parsed.is_string() ? std::string() : std::string(parsed.get_string());
+}
+
+bool is_gateway_field(std::string_view k) {
+    for (auto f : kGatewayFields) {
+        if (f == k) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool is_rejected_field(std::string_view k) {
+    for (auto f : kRejectedFields) {
+        if (f == k) {
+            return true;
+        }
+    }
+    return false;
+}
+
+struct TypeRule {
+    std::string_view name;
+    enum { kBool, kNumber, kInteger, kObject, kArray, kString, kStringOrArray } want;
+};
+
+constexpr TypeRule kTypeRules[] = {
+    {"stream", TypeRule::kBool},
+    {"temperature", TypeRule::kNumber},
+    {"top_p", TypeRule::kNumber},
+    {"presence_penalty", TypeRule::kNumber},
+    {"frequency_penalty", TypeRule::kNumber},
+    {"max_tokens", TypeRule::kInteger},
+    {"max_completion_tokens", TypeRule::kInteger},
+    {"n", TypeRule::kInteger},
+    {"seed", TypeRule::kInteger},
+    {"stream_options", TypeRule::kObject},
+    {"tools", TypeRule::kArray},
+    {"logit_bias", TypeRule::kObject},
+    {"response_format", TypeRule::kObject},
+    {"user", TypeRule::kString},
+    {"stop", TypeRule::kStringOrArray},
+    {"metadata", TypeRule::kObject},
+    {"parallel_tool_calls", TypeRule::kBool},
+    {"logprobs", TypeRule::kBool},
+};
+
+std::optional<Error> check_type(std::string_view key, std::string_view v) {
+    for (const auto& r : kTypeRules) {
+        if (r.name != key) {
             continue;
         }
-        bool ok = true;
-        const char* want = "";
-        switch (r.kind) {
-            case Rule::kBool:
-                ok = v->is_bool();
-                want = "must be a boolean";
-                break;
-            case Rule::kNumber:
-                ok = is_number(*v);
-                want = "must be a number";
-                break;
-            case Rule::kInteger:
-                ok = v->is_int64() || v->is_uint64();
-                want = "must be an integer";
-                break;
-            case Rule::kObject:
-                ok = v->is_object();
-                want = "must be an object";
-                break;
-            case Rule::kArray:
-                ok = v->is_array();
-                want = "must be a list";
-                break;
-            case Rule::kString:
-                ok = v->is_string();
-                want = "must be a string";
-                break;
-            case Rule::kStringOrArray:
-                ok = v->is_string() || v->is_array();
-                want = "must be a string or a list of strings";
-                break;
+        Kind k = kind_of(v);
+        if (k == Kind::kNull) {
+            return std::nullopt;
         }
-        if (!ok) {
-            return bad_field(r.name, want);
+        switch (r.want) {
+            case TypeRule::kBool:
+                return k == Kind::kBool ? std::nullopt
+                                        : std::optional(bad_field(key, "must be a boolean"));
+            case TypeRule::kNumber:
+                return k == Kind::kNumber ? std::nullopt
+                                          : std::optional(bad_field(key, "must be a number"));
+            case TypeRule::kInteger:
+                return is_integer(v) ? std::nullopt
+                                     : std::optional(bad_field(key, "must be an integer"));
+            case TypeRule::kObject:
+                return k == Kind::kObject ? std::nullopt
+                                          : std::optional(bad_field(key, "must be an object"));
+            case TypeRule::kArray:
+                return k == Kind::kArray ? std::nullopt
+                                         : std::optional(bad_field(key, "must be a list"));
+            case TypeRule::kString:
+                return k == Kind::kString ? std::nullopt
+                                          : std::optional(bad_field(key, "must be a string"));
+            case TypeRule::kStringOrArray:
+                return k == Kind::kString || k == Kind::kArray
+                           ? std::nullopt
+                           : std::optional(bad_field(key, "must be a string or a list of strings"));
         }
     }
     return std::nullopt;
@@ -167,125 +193,193 @@ std::optional<Error> check_types(const json::object& o) {
 
 std::string_view route_label(providers::Route r) { return providers::route_path(r); }
 
-Result<LlmRequest> decode_request(providers::Route route, std::string_view text) {
-    boost::system::error_code ec;
-    json::parse_options opts;
-    opts.max_depth = 64;
-    // One arena per request instead of one allocation per JSON node; freed with the request.
-    json::storage_ptr arena = json::make_shared_resource<json::monotonic_resource>(
-        std::max<std::size_t>(1024, text.size() * 2));
-    json::value v = json::parse(text, ec, arena, opts);
-    if (ec) {
-        return Error::make(Errc::kBadRequest,
-                           "Invalid JSON in request body: " + ec.message());
+json::object& LlmRequest::dom() {
+    if (!dom_) {
+        boost::system::error_code ec;
+        json::parse_options opts;
+        opts.max_depth = 64;
+        json::value v = json::parse(text, ec, {}, opts);
+        dom_.emplace(v.is_object() ? std::move(v.get_object()) : json::object());
+        for (auto name : kGatewayFields) {
+            dom_->erase(name);
+        }
     }
-    if (!v.is_object()) {
+    return *dom_;
+}
+
+Result<LlmRequest> decode_request(providers::Route route, std::string_view text) {
+    std::string why;
+    if (!json_scan::is_valid(text, &why)) {
+        return Error::make(Errc::kBadRequest, "Invalid JSON in request body: " + why);
+    }
+    LlmRequest req(route, text);
+    req.members.reserve(16);
+    std::optional<json_scan::Span> model, messages, prompt, input, stream_options, extra_body;
+    std::optional<Error> err;
+    std::array<std::string_view, 48> seen{};
+    std::size_t n_seen = 0;
+    bool object = json_scan::for_each_member(text, [&](const json_scan::Member& m) {
+        std::string_view v = text.substr(m.value.offset, m.value.length);
+        // Duplicate names of fields the gateway reads are ambiguous (which one wins differs
+        // between parsers): refuse them rather than guess.
+        bool known = m.key == "model" || m.key == "messages" || m.key == "prompt" ||
+                     m.key == "input" || m.key == "stream" || m.key == "stream_options" ||
+                     is_gateway_field(m.key) || is_rejected_field(m.key);
+        if (known) {
+            if (std::find(seen.begin(), seen.begin() + n_seen, m.key) != seen.begin() + n_seen) {
+                err = bad_field(m.key, "appears more than once");
+                return false;
+            }
+            if (n_seen < seen.size()) {
+                seen[n_seen++] = m.key;
+            }
+        }
+        if (is_rejected_field(m.key)) {
+            err = Error::make(Errc::kBadRequest,
+                              "Rejected client-side parameter: " + std::string(m.key))
+                      .with_param(std::string(m.key));
+            return false;
+        }
+        if (auto e = check_type(m.key, v)) {
+            err = std::move(e);
+            return false;
+        }
+        if (m.key == "model") {
+            model = m.value;
+        } else if (m.key == "messages") {
+            messages = m.value;
+        } else if (m.key == "prompt") {
+            prompt = m.value;
+        } else if (m.key == "input") {
+            input = m.value;
+        } else if (m.key == "stream") {
+            req.stream = v == "true";
+        } else if (m.key == "stream_options") {
+            stream_options = m.value;
+        } else if (m.key == "extra_body") {
+            extra_body = m.value;
+        } else if (m.key == "timeout" || m.key == "stream_timeout") {
+            if (kind_of(v) != Kind::kNull) {
+                auto d = number_of(v);
+                if (!d || !std::isfinite(*d) || *d <= 0 || *d > kMaxClientTimeoutS) {
+                    err = bad_field(m.key, "must be a positive number of seconds, at most 86400");
+                    return false;
+                }
+                (m.key == "timeout" ? req.timeout_s : req.stream_timeout_s) = d;
+            }
+        } else if (m.key == "mock_response") {
+            if (kind_of(v) == Kind::kString) {
+                req.mock_response = string_of(v);
+            } else if (kind_of(v) != Kind::kNull) {
+                err = bad_field("mock_response", "must be a string");
+                return false;
+            }
+        } else if (m.key == "mock_timeout") {
+            req.mock_timeout = v == "true";
+        } else if (m.key == "mock_testing_rate_limit_error") {
+            req.mock_testing_rate_limit_error = v == "true";
+        }
+        req.members.push_back(
+            {m.begin, m.value.offset + m.value.length, !is_gateway_field(m.key)});
+        return true;
+    });
+    if (err) {
+        return std::move(*err);
+    }
+    if (!object) {
         return Error::make(Errc::kBadRequest, "Request body must be a JSON object");
     }
-    // Move-constructing keeps the arena (assignment would deep-copy into the default allocator).
-    LlmRequest req(route, std::move(v.get_object()));
-    json::object& o = req.body;
-
-    const json::value* model = o.if_contains("model");
-    if (!model || model->is_null()) {
+    if (!model || kind_of(text.substr(model->offset, model->length)) == Kind::kNull) {
         return missing_field("model", route);
     }
-    if (!model->is_string() || model->get_string().empty()) {
+    std::string_view model_v = text.substr(model->offset, model->length);
+    if (kind_of(model_v) != Kind::kString || model_v.size() <= 2) {
         return bad_field("model", "must be a non-empty string");
     }
-    req.model = std::string(model->get_string());
-
-    if (auto err = check_rejected(o)) {
-        return std::move(*err);
+    req.model = string_of(model_v);
+    req.model_span = *model;
+    if (extra_body && kind_of(text.substr(extra_body->offset, extra_body->length)) == Kind::kObject) {
+        std::string_view eb = text.substr(extra_body->offset, extra_body->length);
+        for (auto name : kRejectedFields) {
+            if (json_scan::find_top_level(eb, name)) {
+                return Error::make(Errc::kBadRequest,
+                                   "Rejected client-side parameter: " + std::string(name))
+                    .with_param("extra_body." + std::string(name));
+            }
+        }
     }
-    if (auto err = check_types(o)) {
-        return std::move(*err);
-    }
-
+    auto value_of = [&](const std::optional<json_scan::Span>& s) {
+        return s ? text.substr(s->offset, s->length) : std::string_view("null");
+    };
     switch (route) {
         case providers::Route::kChat: {
-            const json::value* m = o.if_contains("messages");
-            if (!m || m->is_null()) {
+            std::string_view m = value_of(messages);
+            if (kind_of(m) == Kind::kNull) {
                 return missing_field("messages", route);
             }
-            if (!m->is_array() || m->get_array().empty()) {
+            if (kind_of(m) != Kind::kArray) {
                 return bad_field("messages", "must be a non-empty list");
             }
-            for (const auto& msg : m->get_array()) {
-                if (!msg.is_object()) {
-                    return bad_field("messages", "every message must be an object");
+            std::optional<Error> merr;
+            std::size_t count = 0;
+            json_scan::for_each_element(m, [&](std::string_view msg) {
+                ++count;
+                if (kind_of(msg) != Kind::kObject) {
+                    merr = bad_field("messages", "every message must be an object");
+                    return false;
                 }
-                const json::value* role = msg.get_object().if_contains("role");
-                if (!role || !role->is_string()) {
-                    return bad_field("messages", "every message needs a string 'role'");
+                auto role = json_scan::find_top_level(msg, "role");
+                if (!role || msg[role->offset] != '"') {
+                    merr = bad_field("messages", "every message needs a string 'role'");
+                    return false;
                 }
+                return true;
+            });
+            if (merr) {
+                return std::move(*merr);
+            }
+            if (count == 0) {
+                return bad_field("messages", "must be a non-empty list");
             }
             break;
         }
         case providers::Route::kCompletions: {
-            const json::value* p = o.if_contains("prompt");
-            if (!p || p->is_null()) {
+            std::string_view p = value_of(prompt);
+            if (kind_of(p) == Kind::kNull) {
                 return missing_field("prompt", route);
             }
-            if (!p->is_string() && !p->is_array()) {
+            if (kind_of(p) != Kind::kString && kind_of(p) != Kind::kArray) {
                 return bad_field("prompt", "must be a string or a list");
             }
             break;
         }
         case providers::Route::kEmbeddings: {
-            const json::value* in = o.if_contains("input");
-            if (!in || in->is_null()) {
+            std::string_view in = value_of(input);
+            if (kind_of(in) == Kind::kNull) {
                 return missing_field("input", route);
             }
-            if (!in->is_string() && !in->is_array()) {
+            if (kind_of(in) != Kind::kString && kind_of(in) != Kind::kArray) {
                 return bad_field("input", "must be a string or a list");
             }
-            if (in->is_array() && in->get_array().empty()) {
-                return bad_field("input", "must not be empty");
+            if (kind_of(in) == Kind::kArray) {
+                bool any = false;
+                json_scan::for_each_element(in, [&](std::string_view) {
+                    any = true;
+                    return false;
+                });
+                if (!any) {
+                    return bad_field("input", "must not be empty");
+                }
             }
             break;
         }
     }
-
-    if (auto* s = o.if_contains("stream"); s && s->is_bool()) {
-        req.stream = s->get_bool();
-    }
     if (req.stream && route == providers::Route::kEmbeddings) {
         return bad_field("stream", "embeddings cannot be streamed");
     }
-    if (auto* so = o.if_contains("stream_options"); so && so->is_object()) {
-        if (auto* iu = so->get_object().if_contains("include_usage"); iu && iu->is_bool()) {
-            req.include_usage = iu->get_bool();
-        }
-    }
-    if (auto* t = o.if_contains("timeout"); t && !t->is_null()) {
-        auto d = as_double(*t);
-        if (!d || !std::isfinite(*d) || *d <= 0 || *d > kMaxClientTimeoutS) {
-            return bad_field("timeout", "must be a positive number of seconds, at most 86400");
-        }
-        req.timeout_s = d;
-    }
-    if (auto* t = o.if_contains("stream_timeout"); t && !t->is_null()) {
-        auto d = as_double(*t);
-        if (!d || !std::isfinite(*d) || *d <= 0 || *d > kMaxClientTimeoutS) {
-            return bad_field("stream_timeout", "must be a positive number of seconds, at most 86400");
-        }
-        req.stream_timeout_s = d;
-    }
-    if (auto* mr = o.if_contains("mock_response"); mr && !mr->is_null()) {
-        if (!mr->is_string()) {
-            return bad_field("mock_response", "must be a string");
-        }
-        req.mock_response = std::string(mr->get_string());
-    }
-    if (auto* mt = o.if_contains("mock_timeout"); mt && mt->is_bool()) {
-        req.mock_timeout = mt->get_bool();
-    }
-    if (auto* mr = o.if_contains("mock_testing_rate_limit_error"); mr && mr->is_bool()) {
-        req.mock_testing_rate_limit_error = mr->get_bool();
-    }
-    for (auto name : kGatewayFields) {
-        o.erase(name);
+    if (stream_options) {
+        auto iu = json_scan::find_top_level(value_of(stream_options), "include_usage");
+        req.include_usage = iu && value_of(stream_options).substr(iu->offset, iu->length) == "true";
     }
     return req;
 }
@@ -293,22 +387,68 @@ Result<LlmRequest> decode_request(providers::Route route, std::string_view text)
 std::string build_upstream_body(LlmRequest& req,
                                 std::string_view upstream_model,
                                 const json::object& defaults) {
-    // Edited in place and restored, so that another attempt (a different deployment) starts
-    // from the client's body again; no deep copy of the messages.
-    json::object& body = req.body;
-    body["model"] = upstream_model;
-    std::vector<std::string_view> added;
-    for (const auto& kv : defaults) {
-        if (!body.contains(kv.key())) {
-            body[kv.key()] = kv.value();
-            added.push_back(kv.key());
+    if (req.has_dom()) {
+        // A translating path edited the DOM: serialise it (edited in place and restored, so
+        // that another attempt starts from the same body).
+        json::object& body = req.dom();
+        body["model"] = upstream_model;
+        std::vector<std::string_view> added;
+        for (const auto& kv : defaults) {
+            if (!body.contains(kv.key())) {
+                body[kv.key()] = kv.value();
+                added.push_back(kv.key());
+            }
+        }
+        std::string out = json::serialize(body);
+        for (auto k : added) {
+            body.erase(k);
+        }
+        body["model"] = req.model;
+        return out;
+    }
+    // Pass-through: the client's members byte for byte, gateway-only ones left out, `model`'s
+    // value replaced.
+    std::string_view t = req.text;
+    std::size_t model_begin = req.model_span.offset;
+    std::size_t model_end = model_begin + req.model_span.length;
+    std::string out;
+    out.reserve(t.size() + upstream_model.size() + 64);
+    out.push_back('{');
+    bool first = true;
+    for (const auto& p : req.members) {
+        if (!p.keep) {
+            continue;
+        }
+        if (!first) {
+            out.push_back(',');
+        }
+        first = false;
+        if (model_begin >= p.begin && model_end <= p.end) {
+            out.append(t.substr(p.begin, model_begin - p.begin));
+            json_scan::append_json_string(out, upstream_model);
+            out.append(t.substr(model_end, p.end - model_end));
+        } else {
+            out.append(t.substr(p.begin, p.end - p.begin));
         }
     }
-    std::string out = json::serialize(body);
-    for (auto k : added) {
-        body.erase(k);
+    for (const auto& kv : defaults) {
+        bool present = false;
+        for (const auto& p : req.members) {
+            std::string_view member = t.substr(p.begin, p.end - p.begin);
+            if (member.size() > kv.key().size() + 1 && member[0] == '"' &&
+                member.substr(1, kv.key().size()) == kv.key() && member[kv.key().size() + 1] == '"') {
+                present = true;
+                break;
+            }
+        }
+        if (!present) {
+            out.push_back(',');
+            json_scan::append_json_string(out, kv.key());
+            out.push_back(':');
+            out += json::serialize(kv.value());
+        }
     }
-    body["model"] = req.model;
+    out.push_back('}');
     return out;
 }
 

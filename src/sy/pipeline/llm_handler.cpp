@@ -286,7 +286,7 @@ http::Task<void> LlmHandler::handle(http::Exchange& ex, providers::Route route, 
     providers::Route upstream_route = route;
     if (route == providers::Route::kCompletions &&
         !is_text_completion_model(*d->cfg, upstream_model)) {
-        auto st = completion_body_to_chat(req.body);
+        auto st = completion_body_to_chat(req.dom());
         if (!st) {
             co_await reply_error(ex, ctx, st.error());
             co_return;

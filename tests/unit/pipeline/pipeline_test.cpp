@@ -22,11 +22,15 @@ TEST(Decode, ValidChatRequestKeepsClientFieldsAndStripsGatewayFields) {
     ASSERT_TRUE(r->timeout_s);
     EXPECT_DOUBLE_EQ(*r->timeout_s, 2.5);
     EXPECT_EQ(r->mock_response.value_or(""), "x");
-    EXPECT_FALSE(r->body.contains("metadata"));
-    EXPECT_FALSE(r->body.contains("mock_response"));
-    EXPECT_FALSE(r->body.contains("timeout"));
-    EXPECT_TRUE(r->body.contains("temperature"));
-    EXPECT_TRUE(r->body.contains("user"));
+    auto up = json::parse(build_upstream_body(*r, "up-model", {})).as_object();
+    EXPECT_FALSE(up.contains("metadata"));
+    EXPECT_FALSE(up.contains("mock_response"));
+    EXPECT_FALSE(up.contains("timeout"));
+    EXPECT_TRUE(up.contains("temperature"));
+    EXPECT_TRUE(up.contains("user"));
+    EXPECT_EQ(up["model"].as_string(), "up-model");
+    EXPECT_FALSE(r->dom().contains("metadata"));
+    EXPECT_TRUE(r->dom().contains("messages"));
 }
 
 struct BadCase {
@@ -82,6 +86,24 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{Route::kEmbeddings, R"({"model":"m","input":"x","stream":true})", "stream",
                 "stream"}));
 
+TEST(Decode, PassThroughKeepsClientBytesAndCutsGatewayMembers) {
+    const std::string body =
+        R"({ "metadata": {"a": 1}, "model" : "grp", "messages":[{"role":"user","content":"x\u00e9"}],)"
+        R"( "temperature": 1.50, "mock_response": null, "timeout": 3 })";
+    auto r = decode_request(Route::kChat, body);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(build_upstream_body(*r, "gpt-4o-2024", {}),
+              R"({"model" : "gpt-4o-2024","messages":[{"role":"user","content":"x\u00e9"}],)"
+              R"("temperature": 1.50})");
+}
+
+TEST(Decode, DuplicateKnownFieldsAreRefused) {
+    auto r = decode_request(Route::kChat,
+                            R"({"model":"a","model":"b","messages":[{"role":"user"}]})");
+    ASSERT_FALSE(r);
+    EXPECT_EQ(*r.error().param, "model");
+}
+
 TEST(Decode, DeepNestingIsRejectedNotCrashing) {
     std::string body = R"({"model":"m","messages":[{"role":"user","content":)" +
                        std::string(10000, '[') + std::string(10000, ']') + "}]}";
@@ -99,9 +121,10 @@ TEST(Decode, UpstreamBodyRewritesModelAndMergesDefaults) {
     EXPECT_EQ(v["model"].as_string(), "gpt-4o-2024");
     EXPECT_DOUBLE_EQ(v["temperature"].as_double(), 0.5);  // client wins
     EXPECT_EQ(v["max_tokens"].as_int64(), 64);
-    // The client's body is left as it was, ready for another attempt on another deployment.
-    EXPECT_EQ(r->body["model"].as_string(), "group");
-    EXPECT_FALSE(r->body.contains("max_tokens"));
+    // The request is left as it was, ready for another attempt on another deployment.
+    auto again = json::parse(build_upstream_body(*r, "other", {})).as_object();
+    EXPECT_EQ(again["model"].as_string(), "other");
+    EXPECT_FALSE(again.contains("max_tokens"));
 }
 
 TEST(ErrorRender, EnvelopeShape) {

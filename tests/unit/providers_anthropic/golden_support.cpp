@@ -26,8 +26,12 @@ struct Prefix {
 
 // Longest prefixes first ("mreq_" before "req_" would not matter, but keep it explicit).
 constexpr Prefix kPrefixes[] = {
-    {"mreq_", Kind::kMsgRequest}, {"mresp_", Kind::kMsgResponse}, {"mstream_", Kind::kMsgStream},
-    {"req_", Kind::kRequest},     {"resp_", Kind::kResponse},     {"stream_", Kind::kStream},
+    {"mreq_", Kind::kMsgRequest},
+    {"mresp_", Kind::kMsgResponse},
+    {"mstream_", Kind::kMsgStream},
+    {"req_", Kind::kRequest},
+    {"resp_", Kind::kResponse},
+    {"stream_", Kind::kStream},
     {"err_", Kind::kError},
 };
 
@@ -102,10 +106,11 @@ const char* errc_name(Errc c) {
 }
 
 json::value error_json(const Error& e) {
-    return json::object{{"error", json::object{{"code", errc_name(e.code)},
-                                               {"status", e.http_status()},
-                                               {"type", e.http_type()},
-                                               {"message", e.message}}}};
+    return json::object{{"error",
+                         json::object{{"code", errc_name(e.code)},
+                                      {"status", e.http_status()},
+                                      {"type", e.http_type()},
+                                      {"message", e.message}}}};
 }
 
 // A JSON text produced by the translator: must parse, or the test fails loudly.
@@ -207,14 +212,16 @@ json::value run_msg_stream(const Case& c, const json::object& opts) {
     OpenAIStreamToAnthropic t(opt_string(opts, "client_model", "claude-via-openai"), hint);
     auto push = [&](const std::vector<AnthropicEvent>& evs) {
         for (const auto& e : evs) {
-            lines.push_back(json::object{{"event", e.event_type}, {"data", output_json(e.data_json)}});
+            lines.push_back(
+                json::object{{"event", e.event_type}, {"data", output_json(e.data_json)}});
         }
     };
     for (const auto& ev : events) {
         auto r = t.on_chunk(ev.data);
         if (!r) {
             lines.push_back(error_json(r.error()));
-            auto ee = OpenAIStreamToAnthropic::error_event(r.error().http_status(), r.error().message);
+            auto ee =
+                OpenAIStreamToAnthropic::error_event(r.error().http_status(), r.error().message);
             push({ee});
             break;
         }
@@ -329,7 +336,8 @@ bool numbers_equal(const json::value& e, const json::value& a) {
 }
 
 // Placeholders survive a rewrite where they still match; `created` is always a placeholder.
-json::value merge_placeholders(const json::value& actual, const json::value& old,
+json::value merge_placeholders(const json::value& actual,
+                               const json::value& old,
                                std::string_view key) {
     if (key == "created" && (actual.is_int64() || actual.is_uint64())) {
         return "$int";
@@ -342,8 +350,8 @@ json::value merge_placeholders(const json::value& actual, const json::value& old
         json::object out;
         for (const auto& kv : *ao) {
             const json::value* ov = oo != nullptr ? oo->if_contains(kv.key()) : nullptr;
-            out[kv.key()] = merge_placeholders(kv.value(), ov != nullptr ? *ov : json::value(),
-                                               kv.key());
+            out[kv.key()] =
+                merge_placeholders(kv.value(), ov != nullptr ? *ov : json::value(), kv.key());
         }
         return out;
     }
@@ -420,8 +428,9 @@ json::value run_case(const Case& c) {
             return r ? output_json(*r) : error_json(r.error());
         }
         case Kind::kResponse: {
-            auto r = anthropic_to_openai_response(read_file(c.dir / "input.json"),
-                                                  opt_string(opts, "client_model", "claude-quality"));
+            auto r =
+                anthropic_to_openai_response(read_file(c.dir / "input.json"),
+                                             opt_string(opts, "client_model", "claude-quality"));
             return r ? output_json(*r) : error_json(r.error());
         }
         case Kind::kStream:
@@ -434,9 +443,9 @@ json::value run_case(const Case& c) {
             return r ? output_json(*r) : error_json(r.error());
         }
         case Kind::kMsgResponse: {
-            auto r = openai_to_anthropic_response(read_file(c.dir / "input.json"),
-                                                  opt_string(opts, "client_model",
-                                                             "claude-via-openai"));
+            auto r =
+                openai_to_anthropic_response(read_file(c.dir / "input.json"),
+                                             opt_string(opts, "client_model", "claude-via-openai"));
             return r ? output_json(*r) : error_json(r.error());
         }
         case Kind::kMsgStream:
@@ -449,8 +458,8 @@ json::value run_case(const Case& c) {
             std::string body = b.is_string() ? std::string(b.get_string()) : json::serialize(b);
             Error e = map_anthropic_error(status, body);
             json::value out = error_json(e);
-            out.as_object()["envelope"] = output_json(anthropic_error_envelope(e.http_status(),
-                                                                               e.message));
+            out.as_object()["envelope"] =
+                output_json(anthropic_error_envelope(e.http_status(), e.message));
             return out;
         }
     }
@@ -501,9 +510,9 @@ std::string compare(const json::value& e, const json::value& a, const std::strin
                          json::serialize(a);
     }
     if (e.is_number() && a.is_number()) {
-        return numbers_equal(e, a) ? std::string()
-                                   : path + ": expected " + json::serialize(e) + ", got " +
-                                         json::serialize(a);
+        return numbers_equal(e, a)
+                   ? std::string()
+                   : path + ": expected " + json::serialize(e) + ", got " + json::serialize(a);
     }
     if (e.kind() != a.kind()) {
         return path + ": expected " + json::serialize(e) + ", got " + json::serialize(a);
@@ -522,8 +531,8 @@ std::string compare(const json::value& e, const json::value& a, const std::strin
         }
         for (const auto& kv : ao) {
             if (!eo->contains(kv.key())) {
-                return path + "." + std::string(kv.key()) + ": unexpected in actual: " +
-                       json::serialize(kv.value());
+                return path + "." + std::string(kv.key()) +
+                       ": unexpected in actual: " + json::serialize(kv.value());
             }
         }
         return {};

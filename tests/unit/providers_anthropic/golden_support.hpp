@@ -41,7 +41,8 @@ void write_expected(const Case& c, const json::value& actual, const json::value&
 
 // Semantic comparison: object key order ignored, numbers compared by value, placeholders
 // honoured. Returns an empty string when equal, else a description of the first difference.
-std::string compare(const json::value& expected, const json::value& actual,
+std::string compare(const json::value& expected,
+                    const json::value& actual,
                     const std::string& path = "$");
 
 std::string pretty(const json::value& v);

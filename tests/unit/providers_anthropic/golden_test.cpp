@@ -28,9 +28,7 @@ TEST_P(Golden, MatchesExpected) {
     ASSERT_FALSE(expected.is_null())
         << c.dir << ": no expected file; run with --update-golden and review the result";
     std::string diff = compare(expected, actual);
-    EXPECT_TRUE(diff.empty()) << c.dir << "\n"
-                              << diff << "\nactual:\n"
-                              << pretty(actual);
+    EXPECT_TRUE(diff.empty()) << c.dir << "\n" << diff << "\nactual:\n" << pretty(actual);
 }
 
 INSTANTIATE_TEST_SUITE_P(Anthropic,
@@ -45,8 +43,12 @@ TEST(GoldenCoverage, AtLeastFifteenCasesPerDirection) {
     for (const auto& c : discover()) {
         ++counts[c.kind];
     }
-    for (Kind k : {Kind::kRequest, Kind::kResponse, Kind::kStream, Kind::kMsgRequest,
-                   Kind::kMsgResponse, Kind::kMsgStream}) {
+    for (Kind k : {Kind::kRequest,
+                   Kind::kResponse,
+                   Kind::kStream,
+                   Kind::kMsgRequest,
+                   Kind::kMsgResponse,
+                   Kind::kMsgStream}) {
         EXPECT_GE(counts[k], 15) << kind_name(k);
     }
     EXPECT_GE(counts[Kind::kError], 8) << kind_name(Kind::kError);

@@ -9,9 +9,9 @@
 
 #include <boost/json.hpp>
 #include <cstdlib>
+#include <filesystem>
 #include <iterator>
 #include <limits>
-#include <filesystem>
 #include <random>
 
 #include "golden_support.hpp"
@@ -35,17 +35,59 @@ int iterations() {
 
 // Words that steer mutations into the translators' interesting branches.
 const char* const kWords[] = {
-    "text",          "image",         "image_url",       "tool_use",         "tool_result",
-    "tool",          "assistant",     "user",            "system",           "function",
-    "thinking",      "redacted_thinking", "input_json_delta", "text_delta",  "thinking_delta",
-    "signature_delta", "json_tool_call", "message_start", "message_delta",   "message_stop",
-    "content_block_start", "content_block_delta", "content_block_stop", "error",
-    "data:image/png;base64,AAAA",    "data:application/pdf;base64,JVBE", "data:,x", "data:",
-    "https://x.example/a.png",       "file",            "document",        "base64", "url",
-    "auto",          "any",           "none",            "required",        "json_object",
-    "json_schema",   "tool_calls",    "stop",            "length",          "end_turn",
-    "max_tokens",    "{\"a\":",       "}",               "",                "\xC3\x28",
-    "overloaded_error", "rate_limit_error", "prompt is too long", "[DONE]", "enabled",
+    "text",
+    "image",
+    "image_url",
+    "tool_use",
+    "tool_result",
+    "tool",
+    "assistant",
+    "user",
+    "system",
+    "function",
+    "thinking",
+    "redacted_thinking",
+    "input_json_delta",
+    "text_delta",
+    "thinking_delta",
+    "signature_delta",
+    "json_tool_call",
+    "message_start",
+    "message_delta",
+    "message_stop",
+    "content_block_start",
+    "content_block_delta",
+    "content_block_stop",
+    "error",
+    "data:image/png;base64,AAAA",
+    "data:application/pdf;base64,JVBE",
+    "data:,x",
+    "data:",
+    "https://x.example/a.png",
+    "file",
+    "document",
+    "base64",
+    "url",
+    "auto",
+    "any",
+    "none",
+    "required",
+    "json_object",
+    "json_schema",
+    "tool_calls",
+    "stop",
+    "length",
+    "end_turn",
+    "max_tokens",
+    "{\"a\":",
+    "}",
+    "",
+    "\xC3\x28",
+    "overloaded_error",
+    "rate_limit_error",
+    "prompt is too long",
+    "[DONE]",
+    "enabled",
 };
 
 class Mutator {
@@ -315,7 +357,8 @@ const Seeds& seeds() {
                     s.openai_responses.push_back(golden::read_file(c.dir / "input.json"));
                     break;
                 case golden::Kind::kStream:
-                    s.anthropic_streams.push_back(split_sse(golden::read_file(c.dir / "events.sse")));
+                    s.anthropic_streams.push_back(
+                        split_sse(golden::read_file(c.dir / "events.sse")));
                     break;
                 case golden::Kind::kMsgStream: {
                     std::vector<std::string> chunks;
@@ -328,9 +371,9 @@ const Seeds& seeds() {
                 case golden::Kind::kError:
                     if (auto o = parse_obj(c.dir / "input.json")) {
                         const json::value& b = o->at("body");
-                        s.errors.emplace_back(static_cast<int>(o->at("status").as_int64()),
-                                              b.is_string() ? std::string(b.get_string())
-                                                            : json::serialize(b));
+                        s.errors.emplace_back(
+                            static_cast<int>(o->at("status").as_int64()),
+                            b.is_string() ? std::string(b.get_string()) : json::serialize(b));
                     }
                     break;
             }
@@ -410,13 +453,15 @@ void fuzz_text(std::uint32_t seed, const std::vector<std::string>& seeds_v, Fn f
 }
 
 TEST(Robustness, AnthropicToOpenAIResponse) {
-    fuzz_text(3, seeds().anthropic_responses,
-              [](const std::string& t) { check(anthropic_to_openai_response(t, "grp")); });
+    fuzz_text(3, seeds().anthropic_responses, [](const std::string& t) {
+        check(anthropic_to_openai_response(t, "grp"));
+    });
 }
 
 TEST(Robustness, OpenAIToAnthropicResponse) {
-    fuzz_text(4, seeds().openai_responses,
-              [](const std::string& t) { check(openai_to_anthropic_response(t, "grp")); });
+    fuzz_text(4, seeds().openai_responses, [](const std::string& t) {
+        check(openai_to_anthropic_response(t, "grp"));
+    });
 }
 
 TEST(Robustness, MapAnthropicError) {
@@ -435,11 +480,16 @@ TEST(Robustness, MapAnthropicError) {
     });
 }
 
-const char* const kEventTypes[] = {"message_start",       "content_block_start",
-                                   "content_block_delta", "content_block_stop",
-                                   "message_delta",       "message_stop",
-                                   "ping",                "error",
-                                   "",                    "unknown_future_event"};
+const char* const kEventTypes[] = {"message_start",
+                                   "content_block_start",
+                                   "content_block_delta",
+                                   "content_block_stop",
+                                   "message_delta",
+                                   "message_stop",
+                                   "ping",
+                                   "error",
+                                   "",
+                                   "unknown_future_event"};
 
 TEST(Robustness, StreamToOpenAI) {
     Mutator m(6);
@@ -467,8 +517,9 @@ TEST(Robustness, StreamToOpenAI) {
                     events.erase(events.begin() + static_cast<std::ptrdiff_t>(at));
                     break;
                 case 3:
-                    events.insert(events.begin() + static_cast<std::ptrdiff_t>(m.below(events.size())),
-                                  events[at]);
+                    events.insert(
+                        events.begin() + static_cast<std::ptrdiff_t>(m.below(events.size())),
+                        events[at]);
                     break;
                 case 4:
                     std::swap(events[at], events[m.below(events.size())]);
@@ -521,8 +572,9 @@ TEST(Robustness, OpenAIStreamToAnthropic) {
                     chunks.erase(chunks.begin() + static_cast<std::ptrdiff_t>(at));
                     break;
                 case 3:
-                    chunks.insert(chunks.begin() + static_cast<std::ptrdiff_t>(m.below(chunks.size())),
-                                  chunks[at]);
+                    chunks.insert(
+                        chunks.begin() + static_cast<std::ptrdiff_t>(m.below(chunks.size())),
+                        chunks[at]);
                     break;
                 default:
                     std::swap(chunks[at], chunks[m.below(chunks.size())]);
@@ -551,10 +603,14 @@ TEST(Robustness, OpenAIStreamToAnthropic) {
 TEST(Robustness, HostileInputs) {
     // Index values at the limits, negative indexes, a huge number of blocks.
     StreamToOpenAI t("m", true);
-    EXPECT_TRUE(t.on_event("content_block_start",
-                           R"({"index":9223372036854775807,"content_block":{"type":"tool_use","id":"a","name":"b"}})"));
-    EXPECT_TRUE(t.on_event("content_block_delta",
-                           R"({"index":9223372036854775807,"delta":{"type":"input_json_delta","partial_json":"{}"}})"));
+    EXPECT_TRUE(t.on_event(
+        "content_block_start",
+        R"({"index":9223372036854775807,"content_block":{"type":"tool_use","id":"a","name":"b")"
+        R"(}})"));
+    EXPECT_TRUE(t.on_event(
+        "content_block_delta",
+        R"({"index":9223372036854775807,"delta":{"type":"input_json_delta","partial_json":"{}")"
+        R"(}})"));
     EXPECT_TRUE(t.on_event("content_block_start",
                            R"({"index":-1,"content_block":{"type":"text","text":"x"}})"));
     EXPECT_FALSE(t.on_event("content_block_stop", R"({"index":1.5})"));
@@ -585,6 +641,14 @@ TEST(Robustness, HostileInputs) {
                             std::to_string(i) + R"(,"id":"c","function":{"name":"f"}}]}}]})");
     }
     EXPECT_FALSE(lr);
+
+    // A tool index at INT64_MAX followed by an index-less call with a new id.
+    OpenAIStreamToAnthropic edge("m");
+    EXPECT_TRUE(
+        edge.on_chunk(R"({"choices":[{"index":0,"delta":{"tool_calls":[)"
+                      R"({"index":9223372036854775807,"id":"a","function":{"name":"f"}}]}}]})"));
+    EXPECT_FALSE(edge.on_chunk(R"({"choices":[{"index":0,"delta":{"tool_calls":[)"
+                               R"({"id":"b","function":{"name":"g"}}]}}]})"));
 
     // Empty and whitespace inputs.
     EXPECT_FALSE(anthropic_to_openai_response("", "m"));

@@ -1,14 +1,14 @@
 // Property tests for providers/anthropic that golden files express poorly: the providers.md
 // §1.9 example verbatim, fragment reassembly, chunk invariants, round trips, error tables.
 
+#include "sy/providers/anthropic/translate.hpp"
+
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstdio>
 #include <map>
-
-#include "sy/providers/anthropic/translate.hpp"
 
 namespace sy::providers::anthropic {
 namespace {
@@ -19,7 +19,8 @@ json::object obj(std::string_view text) { return json::parse(text).as_object(); 
 
 // ---- providers.md §1.9, byte for byte the reference's upstream body (semantically).
 TEST(OpenAIToAnthropicRequest, ReferenceExampleVerbatim) {
-    json::object in = obj(R"({"model":"claude-quality","max_tokens":256,"stop":"END","user":"svc-42",
+    json::object in =
+        obj(R"({"model":"claude-quality","max_tokens":256,"stop":"END","user":"svc-42",
  "messages":[{"role":"system","content":"Be brief."},
   {"role":"user","content":[{"type":"text","text":"What is this?"},
     {"type":"image_url","image_url":{"url":"data:image/png;base64,iVBORw0KGgo="}}]},
@@ -29,12 +30,15 @@ TEST(OpenAIToAnthropicRequest, ReferenceExampleVerbatim) {
  "tools":[{"type":"function","function":{"name":"lookup","description":"search",
    "parameters":{"type":"object","properties":{"q":{"type":"string"}}}}}],
  "tool_choice":"auto"})");
-    json::value want = json::parse(R"({"model":"claude-sonnet-4-6","max_tokens":256,"stop_sequences":["END"],"metadata":{"user_id":"svc-42"},
+    json::value want = json::parse(
+        R"({"model":"claude-sonnet-4-6","max_tokens":256,"stop_sequences":["END"],
+ "metadata":{"user_id":"svc-42"},
  "system":[{"type":"text","text":"Be brief."}],
  "messages":[
   {"role":"user","content":[{"type":"text","text":"What is this?"},
     {"type":"image","source":{"type":"base64","media_type":"image/png","data":"iVBORw0KGgo="}}]},
-  {"role":"assistant","content":[{"type":"tool_use","id":"call_1","name":"lookup","input":{"q":"cat"}}]},
+  {"role":"assistant","content":[{"type":"tool_use","id":"call_1","name":"lookup",
+    "input":{"q":"cat"}}]},
   {"role":"user","content":[{"type":"tool_result","tool_use_id":"call_1","content":"a cat"}]}],
  "tools":[{"name":"lookup","description":"search",
    "input_schema":{"type":"object","properties":{"q":{"type":"string"}}}}],
@@ -112,7 +116,9 @@ TEST(StreamToOpenAI, FiftyFragmentToolCallReassemblesIdentically) {
     feed("message_start",
          R"({"type":"message_start","message":{"id":"msg_1","usage":{"input_tokens":3}}})");
     feed("content_block_start",
-         R"({"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"toolu_1","name":"search","input":{}}})");
+         R"({"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"toolu)"
+         R"(_1)"
+         R"(","name":"search","input":{}}})");
     for (const auto& f : frags) {
         json::object ev{{"type", "content_block_delta"},
                         {"index", 0},
@@ -121,7 +127,8 @@ TEST(StreamToOpenAI, FiftyFragmentToolCallReassemblesIdentically) {
     }
     feed("content_block_stop", R"({"type":"content_block_stop","index":0})");
     feed("message_delta",
-         R"({"type":"message_delta","delta":{"stop_reason":"tool_use"},"usage":{"output_tokens":9}})");
+         R"({"type":"message_delta","delta":{"stop_reason":"tool_use"},"usage":{"output_tokens":)"
+         R"(9}})");
     feed("message_stop", R"({"type":"message_stop"})");
     auto tail = t.finish();
     chunks.insert(chunks.end(), tail.begin(), tail.end());
@@ -192,10 +199,12 @@ TEST(OpenAIStreamToAnthropic, FiftyFragmentsForTwoInterleavedToolsReassembleIden
     feed(json::serialize(openai_chunk({{"tool_calls", json::array{call(1, "call_b", "fb", "")}}})));
     for (std::size_t i = 0; i < std::max(fa.size(), fb.size()); ++i) {
         if (i < fa.size()) {
-            feed(json::serialize(openai_chunk({{"tool_calls", json::array{call(0, {}, {}, fa[i])}}})));
+            feed(json::serialize(
+                openai_chunk({{"tool_calls", json::array{call(0, {}, {}, fa[i])}}})));
         }
         if (i < fb.size()) {
-            feed(json::serialize(openai_chunk({{"tool_calls", json::array{call(1, {}, {}, fb[i])}}})));
+            feed(json::serialize(
+                openai_chunk({{"tool_calls", json::array{call(1, {}, {}, fb[i])}}})));
         }
     }
     feed(json::serialize(openai_chunk({}, "tool_calls")));
@@ -251,7 +260,8 @@ TEST(StreamToOpenAI, OverloadedErrorEventIsRetryable503) {
         "error", R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})");
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().http_status(), 503);
-    EXPECT_EQ(r.error().message, "litellm.ServiceUnavailableError: AnthropicException - Overloaded");
+    EXPECT_EQ(r.error().message,
+              "litellm.ServiceUnavailableError: AnthropicException - Overloaded");
 }
 
 TEST(OpenAIStreamToAnthropic, ErrorsAreStickyAndRenderAsAnthropicErrorEvent) {
@@ -274,7 +284,8 @@ TEST(RoundTrip, OpenAIRequestThroughAnthropicAndBack) {
     json::object in = obj(R"({"model":"g","max_tokens":99,"stop":["X"],"temperature":0.5,
       "messages":[{"role":"system","content":"sys"},{"role":"user","content":"q"},
         {"role":"assistant","content":"let me see","tool_calls":[
-          {"id":"call_1","type":"function","function":{"name":"f","arguments":"{\"a\":[1,{\"b\":null}]}"}},
+          {"id":"call_1","type":"function","function":{"name":"f",
+            "arguments":"{\"a\":[1,{\"b\":null}]}"}},
           {"id":"call_2","type":"function","function":{"name":"g","arguments":"{}"}}]},
         {"role":"tool","tool_call_id":"call_1","content":"r1"},
         {"role":"tool","tool_call_id":"call_2","content":"r2"},
@@ -291,7 +302,8 @@ TEST(RoundTrip, OpenAIRequestThroughAnthropicAndBack) {
     json::value want = json::parse(R"({"model":"gpt","max_tokens":99,"stop":["X"],"temperature":0.5,
       "messages":[{"role":"system","content":"sys"},{"role":"user","content":"q"},
         {"role":"assistant","content":"let me see","tool_calls":[
-          {"id":"call_1","type":"function","function":{"name":"f","arguments":"{\"a\":[1,{\"b\":null}]}"}},
+          {"id":"call_1","type":"function","function":{"name":"f",
+            "arguments":"{\"a\":[1,{\"b\":null}]}"}},
           {"id":"call_2","type":"function","function":{"name":"g","arguments":"{}"}}]},
         {"role":"tool","tool_call_id":"call_1","content":"r1"},
         {"role":"tool","tool_call_id":"call_2","content":"r2"},
@@ -307,12 +319,14 @@ TEST(RoundTrip, AnthropicResponseThroughOpenAIAndBack) {
         {"type":"text","text":"On it."},
         {"type":"tool_use","id":"toolu_1","name":"f","input":{"x":1}},
         {"type":"tool_use","id":"toolu_2","name":"g","input":{}}],
-      "stop_reason":"tool_use","usage":{"input_tokens":7,"cache_read_input_tokens":3,"output_tokens":4}})";
+      "stop_reason":"tool_use","usage":{"input_tokens":7,"cache_read_input_tokens":3,
+        "output_tokens":4}})";
     auto oa = anthropic_to_openai_response(anth, "grp");
     ASSERT_TRUE(oa) << oa.error().message;
     auto back = openai_to_anthropic_response(*oa, "grp");
     ASSERT_TRUE(back) << back.error().message;
-    json::value want = json::parse(R"({"id":"msg_9","type":"message","role":"assistant","model":"grp",
+    json::value want =
+        json::parse(R"({"id":"msg_9","type":"message","role":"assistant","model":"grp",
       "content":[{"type":"text","text":"On it."},
         {"type":"tool_use","id":"toolu_1","name":"f","input":{"x":1}},
         {"type":"tool_use","id":"toolu_2","name":"g","input":{}}],
@@ -325,21 +339,32 @@ TEST(RoundTrip, AnthropicResponseThroughOpenAIAndBack) {
 TEST(RoundTrip, AnthropicStreamThroughOpenAIChunksAndBack) {
     const char* events[][2] = {
         {"message_start",
-         R"({"type":"message_start","message":{"id":"msg_s","usage":{"input_tokens":11,"output_tokens":1}}})"},
+         R"({"type":"message_start","message":{"id":"msg_s","usage":{"input_tokens":11,"output_to)"
+         R"(ke)"
+         R"(ns":1}}})"},
         {"content_block_start",
          R"({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}})"},
         {"content_block_delta",
-         R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi \"there\"\n"}})"},
+         R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi \"the)"
+         R"(re)"
+         R"(\"\n"}})"},
         {"content_block_stop", R"({"type":"content_block_stop","index":0})"},
         {"content_block_start",
-         R"({"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"toolu_1","name":"f","input":{}}})"},
+         R"({"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"tool)"
+         R"(u_)"
+         R"(1","name":"f","input":{}}})"},
         {"content_block_delta",
-         R"({"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\"a\":"}})"},
+         R"({"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_j)"
+         R"(so)"
+         R"(n":"{\"a\":"}})"},
         {"content_block_delta",
-         R"({"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"[1,2]}"}})"},
+         R"({"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_j)"
+         R"(so)"
+         R"(n":"[1,2]}"}})"},
         {"content_block_stop", R"({"type":"content_block_stop","index":1})"},
         {"message_delta",
-         R"({"type":"message_delta","delta":{"stop_reason":"tool_use"},"usage":{"output_tokens":6}})"},
+         R"({"type":"message_delta","delta":{"stop_reason":"tool_use"},"usage":{"output_tokens")"
+         R"(:6}})"},
         {"message_stop", R"({"type":"message_stop"})"},
     };
     StreamToOpenAI up("grp", true);
@@ -414,33 +439,59 @@ INSTANTIATE_TEST_SUITE_P(
     ProvidersMd8,
     AnthropicErrorMapping,
     ::testing::Values(
-        ErrCase{400, R"({"type":"error","error":{"type":"invalid_request_error","message":"prompt is too long: 1 > 0"}})",
-                400, "invalid_request_error",
-                "litellm.ContextWindowExceededError: AnthropicException - prompt is too long"},
-        ErrCase{400, R"({"type":"error","error":{"type":"invalid_request_error","message":"bad"}})",
-                400, "invalid_request_error", "litellm.BadRequestError: AnthropicException - bad"},
-        ErrCase{401, R"({"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}})",
-                401, "authentication_error",
-                "litellm.AuthenticationError: AnthropicException - invalid x-api-key"},
+        ErrCase{
+            400,
+            R"({"type":"error","error":{"type":"invalid_request_error","message":"prompt is too l)"
+            R"(on)"
+            R"(g: 1 > 0"}})",
+            400,
+            "invalid_request_error",
+            "litellm.ContextWindowExceededError: AnthropicException - prompt is too long"},
+        ErrCase{400,
+                R"({"type":"error","error":{"type":"invalid_request_error","message":"bad"}})",
+                400,
+                "invalid_request_error",
+                "litellm.BadRequestError: AnthropicException - bad"},
+        ErrCase{
+            401,
+            R"({"type":"error","error":{"type":"authentication_error","message":"invalid x-api-ke)"
+            R"(y")"
+            R"(}})",
+            401,
+            "authentication_error",
+            "litellm.AuthenticationError: AnthropicException - invalid x-api-key"},
         ErrCase{403, "{}", 403, "permission_error", "litellm.PermissionDeniedError"},
         ErrCase{404, "{}", 404, "not_found_error", "litellm.NotFoundError"},
-        ErrCase{408, "timeout", 408, "timeout_error", "litellm.Timeout: AnthropicException - timeout"},
+        ErrCase{
+            408, "timeout", 408, "timeout_error", "litellm.Timeout: AnthropicException - timeout"},
         ErrCase{422, "{}", 422, "unprocessable_entity_error", "litellm.UnprocessableEntityError"},
-        ErrCase{429, R"({"type":"error","error":{"type":"rate_limit_error","message":"slow"}})", 429,
-                "rate_limit_error", "litellm.RateLimitError: AnthropicException - slow"},
+        ErrCase{429,
+                R"({"type":"error","error":{"type":"rate_limit_error","message":"slow"}})",
+                429,
+                "rate_limit_error",
+                "litellm.RateLimitError: AnthropicException - slow"},
         ErrCase{500, "{}", 500, "api_error", "litellm.InternalServerError"},
         ErrCase{502, "", 503, "service_unavailable", "litellm.ServiceUnavailableError"},
         ErrCase{504, "", 503, "service_unavailable", "litellm.ServiceUnavailableError"},
-        ErrCase{529, R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})",
-                503, "service_unavailable",
+        ErrCase{529,
+                R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})",
+                503,
+                "service_unavailable",
                 "litellm.ServiceUnavailableError: AnthropicException - Overloaded"}));
 
 TEST(AnthropicErrorEnvelope, TypeByStatusPerApiMd5) {
     const std::pair<int, const char*> table[] = {
-        {400, "invalid_request_error"}, {401, "authentication_error"}, {403, "permission_error"},
-        {404, "not_found_error"},       {413, "request_too_large"},   {429, "rate_limit_error"},
-        {500, "api_error"},             {503, "overloaded_error"},    {529, "overloaded_error"},
-        {418, "invalid_request_error"}, {502, "api_error"},
+        {400, "invalid_request_error"},
+        {401, "authentication_error"},
+        {403, "permission_error"},
+        {404, "not_found_error"},
+        {413, "request_too_large"},
+        {429, "rate_limit_error"},
+        {500, "api_error"},
+        {503, "overloaded_error"},
+        {529, "overloaded_error"},
+        {418, "invalid_request_error"},
+        {502, "api_error"},
     };
     for (const auto& [status, type] : table) {
         json::value v = json::parse(anthropic_error_envelope(status, "m \"q\""));
@@ -468,12 +519,16 @@ TEST(Utf8, InvalidBytesNeverProduceInvalidJson) {
 // catches gross regressions (it also runs under sanitizers).
 TEST(Performance, PerEventCostIsMicroseconds) {
     StreamToOpenAI t("claude-quality", true);
-    ASSERT_TRUE(t.on_event("message_start",
-                           R"({"type":"message_start","message":{"id":"msg_p","usage":{"input_tokens":3}}})"));
-    ASSERT_TRUE(t.on_event("content_block_start",
-                           R"({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}})"));
+    ASSERT_TRUE(t.on_event(
+        "message_start",
+        R"({"type":"message_start","message":{"id":"msg_p","usage":{"input_tokens":3}}})"));
+    ASSERT_TRUE(t.on_event(
+        "content_block_start",
+        R"({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}})"));
     const std::string ev =
-        R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hello, this is a typical token run of text."}})";
+        R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hello, th)"
+        R"(is)"
+        R"( is a typical token run of text."}})";
     constexpr int kN = 20000;
     auto t0 = std::chrono::steady_clock::now();
     std::size_t bytes = 0;
@@ -486,7 +541,11 @@ TEST(Performance, PerEventCostIsMicroseconds) {
 
     OpenAIStreamToAnthropic back("claude-quality");
     const std::string chunk =
-        R"({"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"Hello, this is a typical token run of text."},"finish_reason":null}]})";
+        R"({"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"m","choices":)"
+        R"([{)"
+        R"("index":0,"delta":{"content":"Hello, this is a typical token run of text."},"finis)"
+        R"(h_)"
+        R"(reason":null}]})";
     auto t2 = std::chrono::steady_clock::now();
     for (int i = 0; i < kN; ++i) {
         auto r = back.on_chunk(chunk);
@@ -494,9 +553,12 @@ TEST(Performance, PerEventCostIsMicroseconds) {
     }
     auto t3 = std::chrono::steady_clock::now();
     double us_back = std::chrono::duration<double, std::micro>(t3 - t2).count() / kN;
-    std::printf("[ perf ] Anthropic event -> OpenAI chunk: %.3f us; OpenAI chunk -> Anthropic "
-                "events: %.3f us (%zu bytes)\n",
-                us, us_back, bytes);
+    std::printf(
+        "[ perf ] Anthropic event -> OpenAI chunk: %.3f us; OpenAI chunk -> Anthropic "
+        "events: %.3f us (%zu bytes)\n",
+        us,
+        us_back,
+        bytes);
     EXPECT_LT(us, 200.0);
     EXPECT_LT(us_back, 200.0);
 }

@@ -156,7 +156,8 @@ Status convert_user(const json::value& content, const std::string& where, json::
         tool_images.push_back(std::move(p));
     }
     if (!tool_images.empty()) {
-        out.push_back(json::object{{"role", "user"}, {"content", content_of(std::move(tool_images))}});
+        out.push_back(
+            json::object{{"role", "user"}, {"content", content_of(std::move(tool_images))}});
     }
     return ok_status();
 }
@@ -192,10 +193,10 @@ Status convert_assistant(const json::value& content, const std::string& where, j
             const json::value* input = find(*b, "input");
             std::string args =
                 input != nullptr && !input->is_null() ? json::serialize(*input) : "{}";
-            calls.push_back(json::object{
-                {"id", id},
-                {"type", "function"},
-                {"function", json::object{{"name", name}, {"arguments", args}}}});
+            calls.push_back(
+                json::object{{"id", id},
+                             {"type", "function"},
+                             {"function", json::object{{"name", name}, {"arguments", args}}}});
         } else if (type == "thinking" || type == "redacted_thinking") {
             continue;  // only Anthropic-family targets can verify thinking signatures
         } else {
@@ -326,10 +327,10 @@ Result<std::string> translate(const json::object& body, std::string_view upstrea
                 fn["description"] = *d;
             }
             const json::object* schema = find_object(*t, "input_schema");
-            fn["parameters"] = schema != nullptr
-                                   ? json::value(*schema)
-                                   : json::value(json::object{{"type", "object"},
-                                                              {"properties", json::object{}}});
+            fn["parameters"] =
+                schema != nullptr
+                    ? json::value(*schema)
+                    : json::value(json::object{{"type", "object"}, {"properties", json::object{}}});
             tools.push_back(json::object{{"type", "function"}, {"function", std::move(fn)}});
         }
         if (!tools.empty()) {
@@ -353,8 +354,8 @@ Result<std::string> translate(const json::object& body, std::string_view upstrea
             if (name.empty()) {
                 return bad_request("tool_choice.name: missing");
             }
-            out["tool_choice"] = json::object{{"type", "function"},
-                                              {"function", json::object{{"name", name}}}};
+            out["tool_choice"] =
+                json::object{{"type", "function"}, {"function", json::object{{"name", name}}}};
         } else {
             return bad_request("tool_choice.type: expected auto, any, tool or none");
         }
@@ -378,7 +379,8 @@ Result<std::string> translate(const json::object& body, std::string_view upstrea
             out["user"] = user;
         }
     }
-    if (const json::value* v = find(body, "stream"); v != nullptr && v->is_bool() && v->get_bool()) {
+    if (const json::value* v = find(body, "stream");
+        v != nullptr && v->is_bool() && v->get_bool()) {
         out["stream"] = true;
         out["stream_options"] = json::object{{"include_usage", true}};
     }

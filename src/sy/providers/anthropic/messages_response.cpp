@@ -76,8 +76,8 @@ Result<std::string> translate(std::string_view text, std::string_view client_mod
         reasoning = find_string(*msg, "reasoning");
     }
     if (!reasoning.empty()) {
-        content.push_back(json::object{{"type", "thinking"}, {"thinking", reasoning},
-                                       {"signature", ""}});
+        content.push_back(
+            json::object{{"type", "thinking"}, {"thinking", reasoning}, {"signature", ""}});
     }
     std::string text_out;
     if (const json::value* c = find(*msg, "content")) {
@@ -105,18 +105,19 @@ Result<std::string> translate(std::string_view text, std::string_view client_mod
             }
             const json::object* fn = find_object(*call, "function");
             std::string_view name = fn != nullptr ? find_string(*fn, "name") : std::string_view{};
-            std::string_view args = fn != nullptr ? find_string(*fn, "arguments") : std::string_view{};
+            std::string_view args =
+                fn != nullptr ? find_string(*fn, "arguments") : std::string_view{};
             json::value input;
             std::string pwhy;
             if (args.empty() || !detail::parse_json(args, input, pwhy) || !input.is_object()) {
                 input = json::object{};  // providers.md §2.3: invalid JSON -> {}
             }
             std::string_view id = find_string(*call, "id");
-            content.push_back(json::object{{"type", "tool_use"},
-                                           {"id", id.empty() ? "toolu_" + new_call_id()
-                                                             : std::string(id)},
-                                           {"name", name},
-                                           {"input", std::move(input)}});
+            content.push_back(
+                json::object{{"type", "tool_use"},
+                             {"id", id.empty() ? "toolu_" + new_call_id() : std::string(id)},
+                             {"name", name},
+                             {"input", std::move(input)}});
             any_tool = true;
         }
     }
@@ -131,7 +132,8 @@ Result<std::string> translate(std::string_view text, std::string_view client_mod
         stop = "refusal";
     }
     if (any_tool && stop == "end_turn") {
-        stop = "tool_use";  // some providers say "stop" after tool calls; clients run tools on tool_use
+        stop = "tool_use";  // some providers say "stop" after tool calls; clients run tools on
+                            // tool_use
     }
 
     const json::object* u = find_object(*resp, "usage");
@@ -165,7 +167,8 @@ Result<std::string> openai_to_anthropic_response(std::string_view openai_json,
     try {
         return translate(openai_json, client_model);
     } catch (const std::exception& e) {
-        return detail::protocol_error(kLabel, std::string("cannot translate response: ") + e.what());
+        return detail::protocol_error(kLabel,
+                                      std::string("cannot translate response: ") + e.what());
     } catch (...) {
         return detail::protocol_error(kLabel, "cannot translate response");
     }

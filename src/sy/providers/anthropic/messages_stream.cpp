@@ -23,8 +23,8 @@ constexpr std::string_view kLabel = "OpenAIException";
 constexpr std::size_t kMaxToolCalls = 1024;
 
 std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\n' || s.front() == '\r' ||
-                          s.front() == '\t')) {
+    while (!s.empty() &&
+           (s.front() == ' ' || s.front() == '\n' || s.front() == '\r' || s.front() == '\t')) {
         s.remove_prefix(1);
     }
     while (!s.empty() &&
@@ -103,7 +103,7 @@ std::string format_sse(const AnthropicEvent& ev) {
 OpenAIStreamToAnthropic::OpenAIStreamToAnthropic(std::string client_model,
                                                  std::int64_t input_tokens_hint)
     : model_(detail::sanitize_utf8(client_model)),
-      input_hint_(input_tokens_hint < 0 ? 0
+      input_hint_(input_tokens_hint < 0                    ? 0
                   : input_tokens_hint > detail::kMaxTokens ? detail::kMaxTokens
                                                            : input_tokens_hint) {}
 
@@ -146,7 +146,8 @@ void OpenAIStreamToAnthropic::close_open(std::vector<AnthropicEvent>& out) {
     open_index_ = -1;
 }
 
-void OpenAIStreamToAnthropic::open_block(Open kind, std::string_view block_json,
+void OpenAIStreamToAnthropic::open_block(Open kind,
+                                         std::string_view block_json,
                                          std::vector<AnthropicEvent>& out) {
     close_open(out);
     open_ = kind;
@@ -177,15 +178,23 @@ Status OpenAIStreamToAnthropic::on_tool_calls(const json::array& calls,
         } else if (!id.empty()) {
             // Providers that omit `index`: a new id starts a new call (a repeated id continues
             // its call), a fragment without id continues the latest call.
-            key = tools_.empty() ? 0 : tools_.rbegin()->first + 1;
+            bool known = false;
             for (const auto& [k, t] : tools_) {
                 if (t.id == id) {
                     key = k;
+                    known = true;
                     break;
                 }
             }
-        } else if (last_tool_key_ >= 0) {
-            key = last_tool_key_;
+            if (!known && !tools_.empty()) {
+                std::int64_t last = tools_.rbegin()->first;
+                if (last == INT64_MAX) {
+                    return detail::protocol_error(kLabel, "tool call index out of range");
+                }
+                key = last + 1;
+            }
+        } else if (!tools_.empty()) {
+            key = last_tool_key_;  // set whenever a tool was seen
         }
 
         auto it = tools_.find(key);
@@ -296,10 +305,11 @@ Result<std::vector<AnthropicEvent>> OpenAIStreamToAnthropic::handle(std::string_
                 if (!reasoning.empty()) {
                     if (open_ != Open::kThinking) {
                         open_block(Open::kThinking,
-                                   R"({"type":"thinking","thinking":"","signature":""})", out);
+                                   R"({"type":"thinking","thinking":"","signature":""})",
+                                   out);
                     }
-                    out.push_back(block_delta(
-                        open_index_, typed_text("thinking_delta", "thinking", reasoning)));
+                    out.push_back(block_delta(open_index_,
+                                              typed_text("thinking_delta", "thinking", reasoning)));
                 }
                 std::string_view content = find_string(*delta, "content");
                 if (!content.empty()) {
@@ -327,8 +337,8 @@ Result<std::vector<AnthropicEvent>> OpenAIStreamToAnthropic::handle(std::string_
         usage_seen_ = true;
         prompt_tokens_ = detail::token_count(u, "prompt_tokens");
         completion_tokens_ = detail::token_count(u, "completion_tokens");
-        cached_tokens_ = detail::token_count(find_object(*u, "prompt_tokens_details"),
-                                             "cached_tokens");
+        cached_tokens_ =
+            detail::token_count(find_object(*u, "prompt_tokens_details"), "cached_tokens");
         if (cached_tokens_ > prompt_tokens_) {
             cached_tokens_ = prompt_tokens_;
         }

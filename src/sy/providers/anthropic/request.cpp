@@ -1,8 +1,8 @@
 // OpenAI chat request -> Anthropic Messages request (providers.md §1.2-§1.4, §1.6).
 
 #include <algorithm>
-#include <iterator>
 #include <boost/json.hpp>
+#include <iterator>
 
 #include "sy/providers/anthropic/detail/json_util.hpp"
 #include "sy/providers/anthropic/translate.hpp"
@@ -19,12 +19,25 @@ using detail::find_string;
 
 // Params translated by this adapter.
 constexpr std::string_view kSupported[] = {
-    "model",       "messages",    "stream",          "stream_options",
-    "temperature", "top_p",       "top_k",           "stop",
-    "max_tokens",  "max_completion_tokens",          "user",
-    "tools",       "tool_choice", "parallel_tool_calls",
-    "response_format",            "reasoning_effort", "thinking",
-    "functions",   "function_call",
+    "model",
+    "messages",
+    "stream",
+    "stream_options",
+    "temperature",
+    "top_p",
+    "top_k",
+    "stop",
+    "max_tokens",
+    "max_completion_tokens",
+    "user",
+    "tools",
+    "tool_choice",
+    "parallel_tool_calls",
+    "response_format",
+    "reasoning_effort",
+    "thinking",
+    "functions",
+    "function_call",
 };
 
 // Gateway-only fields (api.md §2.1): consumed before the upstream call, never forwarded and never
@@ -193,7 +206,9 @@ Result<json::object> image_block(const json::object& part, std::string_view wher
 
 // One OpenAI content part -> zero or one Anthropic block. `allow_files` is false inside tool
 // results, which take text and images only.
-Status convert_part(const json::value& pv, std::string_view where, bool allow_files,
+Status convert_part(const json::value& pv,
+                    std::string_view where,
+                    bool allow_files,
                     json::array& out) {
     const json::object* part = pv.if_object();
     if (part == nullptr) {
@@ -233,8 +248,9 @@ Status convert_part(const json::value& pv, std::string_view where, bool allow_fi
         const json::object* f = find_object(*part, "file");
         std::string_view data = f != nullptr ? find_string(*f, "file_data") : std::string_view{};
         if (!starts_with_ci(data, "data:")) {
-            return bad_request(std::string(where) +
-                               ".file: only inline file_data (data: URL) is supported by anthropic");
+            return bad_request(
+                std::string(where) +
+                ".file: only inline file_data (data: URL) is supported by anthropic");
         }
         auto src = data_url_source(data, std::string(where) + ".file.file_data");
         if (!src) {
@@ -257,8 +273,11 @@ Status convert_part(const json::value& pv, std::string_view where, bool allow_fi
 
 // OpenAI message content (string, list of parts or null) -> blocks. `from_string` is set when
 // the content was a plain string (so an unmerged turn can stay a string).
-Status convert_content(const json::value* content, std::string_view where, bool allow_files,
-                       json::array& out, bool& from_string) {
+Status convert_content(const json::value* content,
+                       std::string_view where,
+                       bool allow_files,
+                       json::array& out,
+                       bool& from_string) {
     from_string = false;
     if (content == nullptr || content->is_null()) {
         return ok_status();
@@ -272,8 +291,8 @@ Status convert_content(const json::value* content, std::string_view where, bool 
     }
     if (const json::array* parts = content->if_array()) {
         for (std::size_t i = 0; i < parts->size(); ++i) {
-            Status st = convert_part((*parts)[i], std::string(where) + "[" + std::to_string(i) + "]",
-                                     allow_files, out);
+            Status st = convert_part(
+                (*parts)[i], std::string(where) + "[" + std::to_string(i) + "]", allow_files, out);
             if (!st) {
                 return st;
             }
@@ -370,7 +389,8 @@ Status MessageBuilder::add(const json::object& msg, std::size_t i) {
 Status MessageBuilder::add_system(const json::object& msg, const std::string& where) {
     json::array blocks;
     bool from_string = false;
-    Status st = convert_content(find(msg, "content"), where + ".content", false, blocks, from_string);
+    Status st =
+        convert_content(find(msg, "content"), where + ".content", false, blocks, from_string);
     if (!st) {
         return st;
     }
@@ -389,7 +409,8 @@ Status MessageBuilder::add_system(const json::object& msg, const std::string& wh
 Status MessageBuilder::add_user(const json::object& msg, const std::string& where) {
     json::array blocks;
     bool from_string = false;
-    Status st = convert_content(find(msg, "content"), where + ".content", true, blocks, from_string);
+    Status st =
+        convert_content(find(msg, "content"), where + ".content", true, blocks, from_string);
     if (!st) {
         return st;
     }
@@ -421,8 +442,7 @@ Result<json::object> tool_use_block(const json::object& call, const std::string&
                 json::value parsed;
                 std::string why;
                 if (!detail::parse_json(text, parsed, why) || !parsed.is_object()) {
-                    return bad_request(where +
-                                       ".function.arguments: not a JSON object (" +
+                    return bad_request(where + ".function.arguments: not a JSON object (" +
                                        (why.empty() ? std::string("wrong type") : why) + ")");
                 }
                 input = std::move(parsed.get_object());
@@ -464,8 +484,7 @@ Status MessageBuilder::add_assistant(const json::object& msg, const std::string&
                 return bad_request(pw + ": content part must be an object");
             }
             std::string_view type = find_string(*p, "type");
-            std::string_view text =
-                find_string(*p, type == "refusal" ? "refusal" : "text");
+            std::string_view text = find_string(*p, type == "refusal" ? "refusal" : "text");
             if (type != "text" && type != "refusal") {
                 return bad_request(pw + ": assistant content part type '" + std::string(type) +
                                    "' is not supported by anthropic");
@@ -524,7 +543,8 @@ Status MessageBuilder::add_assistant(const json::object& msg, const std::string&
     return ok_status();
 }
 
-Status MessageBuilder::add_tool_result(const json::object& msg, const std::string& where,
+Status MessageBuilder::add_tool_result(const json::object& msg,
+                                       const std::string& where,
                                        bool legacy) {
     std::string id(find_string(msg, "tool_call_id"));
     if (id.empty() && legacy) {
@@ -562,8 +582,8 @@ void rstrip_text(json::object& block) {
         return;
     }
     std::string s(t->get_string());
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\t' ||
-                          s.back() == '\r')) {
+    while (!s.empty() &&
+           (s.back() == ' ' || s.back() == '\n' || s.back() == '\t' || s.back() == '\r')) {
         s.pop_back();
     }
     *t = s;
@@ -580,9 +600,9 @@ Status MessageBuilder::finish(const RequestOptions& opts, bool have_tools, json:
         }
     }
     if (opts.modify_params && !turns_.empty() && turns_.front().role == "assistant") {
-        turns_.insert(turns_.begin(),
-                      Turn{"user", json::array{json::object{{"type", "text"}, {"text", "."}}},
-                           true});
+        turns_.insert(
+            turns_.begin(),
+            Turn{"user", json::array{json::object{{"type", "text"}, {"text", "."}}}, true});
     }
     if (turns_.empty()) {
         return bad_request("messages: at least one non-system message with content is required");
@@ -690,8 +710,7 @@ Result<json::value> convert_tool_choice(const json::value& v, std::string_view w
         if (type == "auto" || type == "any" || type == "none" || type == "tool") {
             return json::value(*o);  // already Anthropic form
         }
-        return bad_request(std::string(where) + ".type: unknown value '" + std::string(type) +
-                           "'");
+        return bad_request(std::string(where) + ".type: unknown value '" + std::string(type) + "'");
     }
     return bad_request(std::string(where) + ": must be a string or an object");
 }
@@ -708,7 +727,8 @@ Result<std::string> translate(const json::object& body, const RequestOptions& op
     // 1. Parameter admission: additional_drop_params, gateway-only fields, unsupported params.
     std::vector<std::string> unsupported;
     auto dropped = [&](std::string_view k) {
-        return std::find(opts.additional_drop_params.begin(), opts.additional_drop_params.end(),
+        return std::find(opts.additional_drop_params.begin(),
+                         opts.additional_drop_params.end(),
                          k) != opts.additional_drop_params.end();
     };
     auto get = [&](std::string_view k) -> const json::value* {
@@ -728,18 +748,19 @@ Result<std::string> translate(const json::object& body, const RequestOptions& op
         }
     }
     if (!unsupported.empty()) {
-        return bad_request("litellm.UnsupportedParamsError: anthropic does not support parameters: " +
-                           py_list(unsupported) + ", for model=" + opts.upstream_model +
-                           ". To drop these, set `litellm.drop_params=True` or for proxy: "
-                           "`litellm_settings: drop_params: true`.");
+        return bad_request(
+            "litellm.UnsupportedParamsError: anthropic does not support parameters: " +
+            py_list(unsupported) + ", for model=" + opts.upstream_model +
+            ". To drop these, set `litellm.drop_params=True` or for proxy: "
+            "`litellm_settings: drop_params: true`.");
     }
 
     json::object out;
     out["model"] = opts.upstream_model;
 
     // 2. max_tokens (required by Anthropic).
-    std::int64_t max_tokens = opts.default_max_tokens > 0 ? opts.default_max_tokens
-                                                          : kDefaultMaxTokens;
+    std::int64_t max_tokens =
+        opts.default_max_tokens > 0 ? opts.default_max_tokens : kDefaultMaxTokens;
     if (const json::value* v = get("max_completion_tokens")) {
         auto n = positive_int(*v, "max_completion_tokens");
         if (!n) {
@@ -814,7 +835,8 @@ Result<std::string> translate(const json::object& body, const RequestOptions& op
         } else if (s != nullptr && *s == "none") {
             budget = 0;
         } else {
-            return bad_request("reasoning_effort: expected one of none, minimal, low, medium, high");
+            return bad_request(
+                "reasoning_effort: expected one of none, minimal, low, medium, high");
         }
         if (budget > 0) {
             out["thinking"] = json::object{{"type", "enabled"}, {"budget_tokens", budget}};

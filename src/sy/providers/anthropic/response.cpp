@@ -76,9 +76,10 @@ Result<std::string> translate(std::string_view text, std::string_view client_mod
             json::object call;
             call["id"] = find_string(*b, "id");
             call["type"] = "function";
-            call["function"] = json::object{
-                {"name", name},
-                {"arguments", input != nullptr && !input->is_null() ? json::serialize(*input)
+            call["function"] =
+                json::object{{"name", name},
+                             {"arguments",
+                              input != nullptr && !input->is_null() ? json::serialize(*input)
                                                                     : std::string("{}")}};
             tool_calls.push_back(std::move(call));
         }
@@ -156,7 +157,8 @@ Result<std::string> anthropic_to_openai_response(std::string_view anthropic_json
     try {
         return translate(anthropic_json, client_model);
     } catch (const std::exception& e) {
-        return detail::protocol_error(kLabel, std::string("cannot translate response: ") + e.what());
+        return detail::protocol_error(kLabel,
+                                      std::string("cannot translate response: ") + e.what());
     } catch (...) {
         return detail::protocol_error(kLabel, "cannot translate response");
     }

@@ -23,8 +23,7 @@ constexpr std::size_t kMaxBlocks = 4096;
 
 bool known_event(std::string_view t) {
     return t == "message_start" || t == "content_block_start" || t == "content_block_delta" ||
-           t == "content_block_stop" || t == "message_delta" || t == "message_stop" ||
-           t == "error";
+           t == "content_block_stop" || t == "message_delta" || t == "message_stop" || t == "error";
 }
 
 std::string content_delta(std::string_view text) {
@@ -76,7 +75,8 @@ void StreamToOpenAI::start(std::string id, std::vector<std::string>& out) {
     out.push_back(chunk(R"({"role":"assistant","content":""})"));
 }
 
-std::string StreamToOpenAI::chunk(std::string_view delta_json, std::string_view finish_reason) const {
+std::string StreamToOpenAI::chunk(std::string_view delta_json,
+                                  std::string_view finish_reason) const {
     std::string c;
     c.reserve(prefix_.size() + delta_json.size() + 64);
     c += prefix_;
@@ -97,7 +97,8 @@ std::string StreamToOpenAI::chunk(std::string_view delta_json, std::string_view 
 
 std::string StreamToOpenAI::usage_chunk() const {
     const StreamUsage& u = usage_;
-    std::int64_t prompt = u.input_tokens + u.cache_creation_input_tokens + u.cache_read_input_tokens;
+    std::int64_t prompt =
+        u.input_tokens + u.cache_creation_input_tokens + u.cache_read_input_tokens;
     std::string c = R"({"id":)";
     append_quoted(c, id_);
     c += R"(,"object":"chat.completion.chunk","created":)";
@@ -315,9 +316,10 @@ Result<std::vector<std::string>> StreamToOpenAI::dispatch(std::string_view type,
             if (it == blocks_.end() || (it->second.kind != BlockKind::kToolUse &&
                                         it->second.kind != BlockKind::kJsonTool)) {
                 // Never guess: a fragment we cannot attribute would corrupt some tool's arguments.
-                return detail::protocol_error(
-                    kLabel, "input_json_delta for content block " + std::to_string(*index) +
-                                " which is not a started tool_use block");
+                return detail::protocol_error(kLabel,
+                                              "input_json_delta for content block " +
+                                                  std::to_string(*index) +
+                                                  " which is not a started tool_use block");
             }
             const json::value* pj = find(*d, "partial_json");
             if (pj == nullptr || !pj->is_string()) {

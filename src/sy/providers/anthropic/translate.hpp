@@ -35,7 +35,7 @@ struct RequestOptions {
                                                       // max_completion_tokens is given
     bool drop_params = false;                         // drop unsupported params instead of 400
     std::vector<std::string> additional_drop_params;  // always removed, supported or not
-    bool modify_params = false;  // providers.md §1.6 rewrites (placeholder tool, leading user turn)
+    bool modify_params = false;  // providers.md §1.6 rewrites (dummy tool, leading user turn)
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -48,7 +48,12 @@ struct RequestOptions {
 // `drop_params` is set, else rejected: 400 `litellm.UnsupportedParamsError: anthropic does not
 // support parameters: [...]`. A param whose value is JSON null counts as absent.
 // Malformed messages/tools (unparsable tool arguments, bad image URL, unknown role) -> 400
-// invalid_request_error naming the offending field.
+// invalid_request_error naming the offending field. Consecutive same-role turns are merged (tool
+// results first); messages left without content (null, "", []) are skipped. Image URLs are passed
+// by reference (never fetched). `user` goes to metadata.user_id unless it looks like an e-mail
+// address or a phone number. `reasoning_effort` none/minimal/low/medium/high -> no thinking /
+// 1024 / 1024 / 2048 / 4096 budget tokens (`thinking` given directly wins).
+// Precondition: the body came from a JSON parser (strings are valid UTF-8).
 Result<std::string> openai_to_anthropic_request(const boost::json::object& openai_chat_body,
                                                 const RequestOptions& opts);
 

@@ -51,7 +51,8 @@ std::optional<std::int64_t> as_integer(const json::value* v) {
         return *i;
     }
     if (const std::uint64_t* u = v->if_uint64()) {
-        return *u > static_cast<std::uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<std::int64_t>(*u);
+        return *u > static_cast<std::uint64_t>(INT64_MAX) ? INT64_MAX
+                                                          : static_cast<std::int64_t>(*u);
     }
     if (const double* d = v->if_double()) {
         if (std::isfinite(*d) && *d == std::floor(*d) && std::fabs(*d) < 9.0e18) {
@@ -133,9 +134,9 @@ std::string sanitize_utf8(std::string_view s) {
             }
         }
         // Reject overlong forms, surrogates and values past U+10FFFF.
-        if (ok && ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
-                   (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-                   (cp >= 0xD800 && cp <= 0xDFFF))) {
+        if (ok &&
+            ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
+             (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))) {
             ok = false;
         }
         if (ok) {
@@ -154,8 +155,7 @@ bool contains_ci(std::string_view hay, std::string_view needle) {
         return false;
     }
     auto lower = [](char c) {
-        return static_cast<char>(
-            (c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c);
+        return static_cast<char>((c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c);
     };
     for (std::size_t i = 0; i + needle.size() <= hay.size(); ++i) {
         std::size_t j = 0;

@@ -27,14 +27,17 @@ inline constexpr std::size_t kMaxErrorMessageBytes = 2000;
 
 // Parses `text` with bounded depth into `out`. Returns false on malformed JSON and writes a short
 // reason to `why`.
-bool parse_json(std::string_view text, json::value& out, std::string& why,
+bool parse_json(std::string_view text,
+                json::value& out,
+                std::string& why,
                 json::storage_ptr sp = {});
 
 const json::value* find(const json::object& o, std::string_view key);
 const json::object* find_object(const json::object& o, std::string_view key);
 const json::array* find_array(const json::object& o, std::string_view key);
 // The string value of `key`, or `dflt` when absent or not a string.
-std::string_view find_string(const json::object& o, std::string_view key,
+std::string_view find_string(const json::object& o,
+                             std::string_view key,
                              std::string_view dflt = {});
 
 // An integer from int64/uint64/integral double; nullopt otherwise.
