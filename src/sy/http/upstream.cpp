@@ -94,6 +94,14 @@ std::string build_head(const UpstreamRequest& req) {
         out += std::to_string(req.origin.port);
     }
     out += "\r\n";
+    if (req.static_headers) {
+        for (const auto& h : *req.static_headers) {
+            out += h.name;
+            out += ": ";
+            out += h.value;
+            out += "\r\n";
+        }
+    }
     for (const auto& h : req.headers) {
         out += h.name;
         out += ": ";

@@ -29,7 +29,10 @@ struct UpstreamTimeouts {
 struct UpstreamRequest {
     Origin origin;
     std::string target;  // path + query
-    std::vector<Header> headers;
+    // Fixed headers of the deployment (credentials, extra_headers): owned by the deployment's
+    // immutable settings, which outlive every request; never copied per request.
+    const std::vector<Header>* static_headers = nullptr;
+    std::vector<Header> headers;  // per-request headers
     std::string body;
     std::string content_type = "application/json";
 };

@@ -199,7 +199,7 @@ http::UpstreamRequest build_request(const Target& t, Route r, std::string body) 
         req.target += '?';
         req.target += t.url.query;
     }
-    req.headers = t.headers;
+    req.static_headers = &t.headers;
     req.body = std::move(body);
     return req;
 }

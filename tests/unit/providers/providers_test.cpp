@@ -126,7 +126,8 @@ TEST(Target, BuildsUrlHeadersAndRequest) {
     EXPECT_EQ(req.target, "/tag/v1/embeddings");
     EXPECT_EQ(req.origin.port, 9999);
     bool auth = false, org = false, extra = false;
-    for (const auto& h : req.headers) {
+    ASSERT_NE(req.static_headers, nullptr);
+    for (const auto& h : *req.static_headers) {
         auth |= h.name == "Authorization" && h.value == "Bearer sk-upstream";
         org |= h.name == "OpenAI-Organization" && h.value == "org-1";
         extra |= h.name == "X-Extra";
