@@ -39,11 +39,11 @@ std::vector<ProviderInfo> build_table() {
                            {"OPENAI_API_KEY"},
                            {"OPENAI_API_BASE", "OPENAI_BASE_URL"}));
 
-    // Translated providers: parsed and resolved completely (key, base, api_version), but their
-    // adapters arrive with a later issue, so calls answer 400 "provider not supported" for now.
-    // Flip `supported` when the adapter lands.
+    // Translated providers: parsed and resolved completely (key, base, api_version). anthropic
+    // is translated by src/sy/providers/anthropic; azure and gemini answer 400 "provider not
+    // supported" until their adapters land (flip `supported` then).
     t.push_back(ProviderInfo{"anthropic",
-                             false,
+                             true,
                              false,
                              "https://api.anthropic.com",
                              {"ANTHROPIC_API_KEY"},

@@ -9,6 +9,7 @@
 #include "sy/http/sse.hpp"
 #include "sy/pipeline/completions_adapter.hpp"
 #include "sy/pipeline/error_render.hpp"
+#include "sy/pipeline/provider_adapter.hpp"
 #include "sy/pipeline/stream_transform.hpp"
 #include "sy/pipeline/test_hooks.hpp"
 
@@ -283,19 +284,14 @@ http::Task<void> LlmHandler::handle(http::Exchange& ex, providers::Route route, 
 
     // dispatch
     std::string upstream_model = routing::ModelTable::upstream_model(*d, *resolved);
-    providers::Route upstream_route = route;
-    if (route == providers::Route::kCompletions &&
-        !is_text_completion_model(*d->cfg, upstream_model)) {
-        auto st = completion_body_to_chat(req.dom());
-        if (!st) {
-            co_await reply_error(ex, ctx, st.error());
-            co_return;
-        }
-        upstream_route = providers::Route::kChat;
-        a.completion_from_chat = true;
+    auto plan = plan_upstream(*d, table_.settings(), req, upstream_model);
+    if (!plan) {
+        co_await reply_error(ex, ctx, plan.error());
+        co_return;
     }
-    std::string body = build_upstream_body(req, upstream_model, d->defaults);
-    a.upstream = providers::build_request(*d->target, upstream_route, std::move(body));
+    a.plan = std::move(plan).value();
+    a.shape = d->target->shape;
+    a.upstream = providers::build_request(*d->target, a.plan.route, std::move(a.plan.body));
     ctx.attempts = 1;
     if (req.stream) {
         co_await dispatch_stream(ex, ctx, req, a);
@@ -332,7 +328,7 @@ http::Task<void> LlmHandler::dispatch_unary(http::Exchange& ex,
     }
     http::UpstreamResponse& up = r.value();
     if (up.status < 200 || up.status >= 300) {
-        Error e = providers::map_upstream_error(up.status, up.headers(), up.body(), a.err_ctx);
+        Error e = map_upstream_error(a.shape, up.status, up.headers(), up.body(), a.err_ctx);
         if (is_failure_for_health(up.status)) {
             state.record_failure(up.status, e.message);
         }
@@ -351,18 +347,14 @@ http::Task<void> LlmHandler::dispatch_unary(http::Exchange& ex,
     add_line(head, "x-litellm-response-duration-ms", fmt_ms(ctx.upstream_ms));
     add_line(head, "x-litellm-overhead-duration-ms",
              fmt_ms(std::max(0.0, ms_since(ctx.start) - ctx.upstream_ms)));
-    std::string body;
-    if (a.completion_from_chat) {
-        auto converted = chat_response_to_completion(up.body(), req.model);
-        if (!converted) {
-            Error e = providers::map_transport_error(converted.error(), a.err_ctx, a.timeout_s);
-            co_await reply_error(ex, ctx, e);
-            co_return;
-        }
-        body = std::move(converted).value();
-    } else {
-        body = json_scan::replace_top_level_string(up.body(), "model", req.model);
+    auto converted = convert_response(a.shape, a.plan, req, up.body());
+    if (!converted) {
+        Error e = converted.error();
+        state.record_failure(500, e.message);
+        co_await reply_error(ex, ctx, e);
+        co_return;
     }
+    std::string body = std::move(converted).value();
     ctx.status = 200;
     co_await ex.respond_raw(200, head, body);
 }
@@ -514,9 +506,7 @@ http::Task<void> LlmHandler::dispatch_stream(http::Exchange& ex,
                                              CallContext& ctx,
                                              LlmRequest& req,
                                              Attempt& a) {
-    StreamTransformPtr transform = a.completion_from_chat
-                                       ? make_chat_to_completion(req.model, a.err_ctx)
-                                       : make_openai_passthrough(req.model, a.err_ctx);
+    StreamTransformPtr transform = make_stream_transform(a.shape, a.plan, req, a.err_ctx);
     StreamRelay relay(ex, ctx, *a.deployment->state, a.err_ctx, std::move(transform));
     auto attempt = stream_attempt(ex, ctx, a, relay);
     const std::function<void()> on_gone = [&relay] { relay.cancel(); };
@@ -550,7 +540,7 @@ http::Task<void> LlmHandler::stream_attempt(http::Exchange& ex,
         auto st = co_await s->read_all(body, 1024 * 1024);
         (void)st;
         ctx.upstream_ms = ms_since(t0);
-        Error e = providers::map_upstream_error(s->status(), http::lowercase_headers(s->head()),
+        Error e = map_upstream_error(a.shape, s->status(), http::lowercase_headers(s->head()),
                                                 body, a.err_ctx);
         if (is_failure_for_health(s->status())) {
             state.record_failure(s->status(), e.message);

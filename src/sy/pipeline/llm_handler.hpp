@@ -14,6 +14,7 @@
 #include "sy/http/upstream.hpp"
 #include "sy/pipeline/call_context.hpp"
 #include "sy/pipeline/decode.hpp"
+#include "sy/pipeline/provider_adapter.hpp"
 #include "sy/routing/model_table.hpp"
 
 namespace sy::pipeline {
@@ -38,7 +39,8 @@ private:
         http::UpstreamTimeouts timeouts;
         double timeout_s = 0;
         providers::ErrorContext err_ctx;
-        bool completion_from_chat = false;  // /completions served by a chat model (api.md §4.1)
+        providers::ApiShape shape = providers::ApiShape::kOpenAI;
+        UpstreamPlan plan;  // upstream route and body; completions served by a chat model
     };
 
     http::Task<void> dispatch_unary(http::Exchange& ex, CallContext& ctx, LlmRequest& req,

@@ -4,6 +4,7 @@
 
 #include "sy/core/json_scan.hpp"
 #include "sy/pipeline/completions_adapter.hpp"
+#include "sy/providers/anthropic/translate.hpp"
 
 namespace sy::pipeline {
 namespace {
@@ -96,7 +97,90 @@ protected:
     }
 };
 
+class AnthropicToOpenAI : public StreamTransform {
+public:
+    AnthropicToOpenAI(std::string client_model,
+                      bool include_usage,
+                      bool completion_from_chat,
+                      const providers::ErrorContext& err_ctx)
+        : conv_(client_model, include_usage),
+          client_model_(std::move(client_model)),
+          completion_(completion_from_chat),
+          err_ctx_(err_ctx) {}
+
+    Status on_event(std::string_view event_type, std::string_view data, std::string& out) override {
+        if (done_ || (event_type.empty() && data.empty())) {
+            return ok_status();
+        }
+        auto chunks = conv_.on_event(event_type, data);
+        note_usage();
+        if (!chunks) {
+            return std::move(chunks).error();
+        }
+        for (const auto& c : chunks.value()) {
+            if (auto st = emit(c, out); !st) {
+                return st;
+            }
+        }
+        if (conv_.finished()) {
+            for (const auto& c : conv_.finish()) {
+                if (auto st = emit(c, out); !st) {
+                    return st;
+                }
+            }
+            out += "data: [DONE]\n\n";
+            done_ = true;
+        }
+        return ok_status();
+    }
+
+    bool done() const override { return done_; }
+
+private:
+    void note_usage() {
+        const auto& u = conv_.usage();
+        if (u.input_tokens || u.cache_read_input_tokens || u.cache_creation_input_tokens) {
+            prompt_tokens =
+                u.input_tokens + u.cache_read_input_tokens + u.cache_creation_input_tokens;
+        }
+        if (u.output_tokens) {
+            completion_tokens = u.output_tokens;
+        }
+    }
+
+    Status emit(const std::string& chunk, std::string& out) {
+        if (!completion_) {
+            out += "data: ";
+            out += chunk;
+            out += "\n\n";
+            return ok_status();
+        }
+        auto converted = chat_chunk_to_completion(chunk, client_model_);
+        if (!converted) {
+            return protocol_error(err_ctx_.exception_label, converted.error().message);
+        }
+        out += "data: ";
+        out += converted.value();
+        out += "\n\n";
+        return ok_status();
+    }
+
+    providers::anthropic::StreamToOpenAI conv_;
+    std::string client_model_;
+    bool completion_;
+    const providers::ErrorContext& err_ctx_;
+    bool done_ = false;
+};
+
 }  // namespace
+
+StreamTransformPtr make_anthropic_to_openai(std::string client_model,
+                                            bool include_usage,
+                                            bool completion_from_chat,
+                                            const providers::ErrorContext& err_ctx) {
+    return std::make_unique<AnthropicToOpenAI>(std::move(client_model), include_usage,
+                                               completion_from_chat, err_ctx);
+}
 
 StreamTransformPtr make_openai_passthrough(std::string client_model,
                                            const providers::ErrorContext& err_ctx) {

@@ -42,4 +42,11 @@ StreamTransformPtr make_openai_passthrough(std::string client_model,
 StreamTransformPtr make_chat_to_completion(std::string client_model,
                                            const providers::ErrorContext& err_ctx);
 
+// Anthropic Messages SSE to OpenAI chat chunks (or text_completion chunks when
+// `completion_from_chat`), ending with [DONE] after message_stop (providers.md §1.7).
+StreamTransformPtr make_anthropic_to_openai(std::string client_model,
+                                            bool include_usage,
+                                            bool completion_from_chat,
+                                            const providers::ErrorContext& err_ctx);
+
 }  // namespace sy::pipeline

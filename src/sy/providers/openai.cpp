@@ -162,6 +162,16 @@ Result<Target> prepare_target(const config::Deployment& d) {
     }
     Target t;
     t.url = std::move(url).value();
+    t.shape = d.provider == "anthropic" ? ApiShape::kAnthropic : ApiShape::kOpenAI;
+    if (t.shape == ApiShape::kAnthropic) {
+        // api_base may be given as https://host, https://host/v1 or the full messages URL.
+        std::string& p = t.url.base_path;
+        if (p.size() >= 12 && p.compare(p.size() - 12, 12, "/v1/messages") == 0) {
+            p.resize(p.size() - 12);
+        } else if (p.size() >= 3 && p.compare(p.size() - 3, 3, "/v1") == 0) {
+            p.resize(p.size() - 3);
+        }
+    }
     if (d.api_key && !d.api_key->empty()) {
         // A key read from a file or secret often ends with a newline: trim it. Anything else
         // that could break the request head is refused (never echoed: it is a secret).
@@ -169,7 +179,18 @@ Result<Target> prepare_target(const config::Deployment& d) {
         if (has_control_chars(key)) {
             return Error::make(Errc::kBadRequest, where() + "api_key contains control characters");
         }
-        t.headers.push_back({"Authorization", "Bearer " + std::string(key)});
+        if (t.shape == ApiShape::kAnthropic) {
+            t.headers.push_back({"x-api-key", std::string(key)});
+        } else {
+            t.headers.push_back({"Authorization", "Bearer " + std::string(key)});
+        }
+    }
+    if (t.shape == ApiShape::kAnthropic) {
+        std::string version(kAnthropicVersion);
+        if (d.api_version && !has_control_chars(*d.api_version)) {
+            version = *d.api_version;
+        }
+        t.headers.push_back({"anthropic-version", version});
     }
     if (d.organization) {
         if (has_control_chars(*d.organization)) {
@@ -194,7 +215,7 @@ http::UpstreamRequest build_request(const Target& t, Route r, std::string body) 
     http::UpstreamRequest req;
     req.origin = t.url.origin;
     req.target = t.url.base_path;
-    req.target += route_path(r);
+    req.target += t.shape == ApiShape::kAnthropic ? std::string_view("/v1/messages") : route_path(r);
     if (!t.url.query.empty()) {
         req.target += '?';
         req.target += t.url.query;

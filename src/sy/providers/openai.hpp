@@ -4,6 +4,7 @@
 //
 // Thread safety: Target is immutable after prepare_target(); functions are pure.
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,11 +21,21 @@ enum class Route { kChat, kCompletions, kEmbeddings };
 std::string_view route_path(Route r);  // "/chat/completions", ...
 
 // Everything needed to call one deployment, computed once at load.
-struct Target {
-    http::ParsedUrl url;
-    std::vector<Header> headers;  // Authorization, OpenAI-Organization, extra_headers
-    std::string exception_label;  // "OpenAIException", "GroqException", ...
+// The wire format a deployment speaks.
+enum class ApiShape : std::uint8_t {
+    kOpenAI,     // OpenAI and OpenAI-compatible servers
+    kAnthropic,  // Anthropic Messages API (translated, providers.md §1)
 };
+
+struct Target {
+    ApiShape shape = ApiShape::kOpenAI;
+    http::ParsedUrl url;
+    std::vector<Header> headers;  // credentials, API version, OpenAI-Organization, extra_headers
+    std::string exception_label;  // "OpenAIException", "AnthropicException", ...
+};
+
+// Anthropic API version sent when the deployment sets none (api.md §5).
+inline constexpr std::string_view kAnthropicVersion = "2023-06-01";
 
 // Errors (startup): invalid api_base, control characters in api_key / organization /
 // extra_headers (they would corrupt the hand-built request head).

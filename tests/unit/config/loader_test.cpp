@@ -46,7 +46,7 @@ TEST(Seed, LoadsUnchangedWithMasterKeySet) {
     EXPECT_EQ(claude.model, "claude-sonnet-4-6");
     EXPECT_EQ(claude.provider, "anthropic");
     EXPECT_EQ(claude.upstream_model, "claude-sonnet-4-6");
-    EXPECT_FALSE(claude.provider_supported);
+    EXPECT_TRUE(claude.provider_supported);
     EXPECT_EQ(claude.api_base, "https://api.anthropic.com");
     EXPECT_FALSE(claude.api_key.has_value());
     EXPECT_EQ(claude.mark.path, "model_list[0]");
@@ -93,7 +93,7 @@ TEST(Seed, LoadsUnchangedWithMasterKeySet) {
     const auto w = warnings(r);
     EXPECT_TRUE(any_contains(w, "environment variable REDIS_HOST is not set")) << dump(r);
     EXPECT_TRUE(any_contains(w, "environment variable DATABASE_URL is not set")) << dump(r);
-    EXPECT_TRUE(any_contains(w, "provider anthropic not supported yet (model_list[0])")) << dump(r);
+    EXPECT_FALSE(any_contains(w, "provider anthropic not supported yet")) << dump(r);
     EXPECT_TRUE(any_contains(w,
                              kSeed + ":13:16: model_list[1].litellm_params.api_key: environment "
                                      "variable OPENAI_API_KEY is not set"))

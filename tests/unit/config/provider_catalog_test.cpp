@@ -19,10 +19,10 @@ TEST(ProviderCatalog, OpenAiIsSupportedWithDefaultBaseAndEnvs) {
     EXPECT_FALSE(p->needs_api_base);
 }
 
-TEST(ProviderCatalog, TranslatedProvidersAreResolvedButNotSupportedYet) {
+TEST(ProviderCatalog, TranslatedProvidersAreResolved) {
     const ProviderInfo* anthropic = find_provider("anthropic");
     ASSERT_NE(anthropic, nullptr);
-    EXPECT_FALSE(anthropic->supported);
+    EXPECT_TRUE(anthropic->supported);  // translated by src/sy/providers/anthropic
     EXPECT_EQ(anthropic->default_base, "https://api.anthropic.com");
     EXPECT_EQ(anthropic->key_envs, (std::vector<std::string_view>{"ANTHROPIC_API_KEY"}));
     EXPECT_EQ(anthropic->base_envs,

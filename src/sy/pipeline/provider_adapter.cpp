@@ -1,0 +1,130 @@
+#include "sy/pipeline/provider_adapter.hpp"
+
+#include <cstdlib>
+
+#include "sy/core/json_scan.hpp"
+#include "sy/observability/log.hpp"
+#include "sy/pipeline/completions_adapter.hpp"
+#include "sy/providers/anthropic/translate.hpp"
+
+namespace sy::pipeline {
+namespace {
+
+using providers::ApiShape;
+using providers::Route;
+
+int anthropic_default_max_tokens() {
+    static const int value = [] {
+        const char* v = std::getenv("DEFAULT_ANTHROPIC_CHAT_MAX_TOKENS");
+        int n = v ? std::atoi(v) : 0;
+        return n > 0 ? n : providers::anthropic::kDefaultMaxTokens;
+    }();
+    return value;
+}
+
+}  // namespace
+
+Result<UpstreamPlan> plan_upstream(const routing::DeploymentRuntime& d,
+                                   const config::Settings& settings,
+                                   LlmRequest& req,
+                                   std::string_view upstream_model) {
+    UpstreamPlan plan;
+    plan.route = req.route;
+    const config::Deployment& cfg = *d.cfg;
+    ApiShape shape = d.target->shape;
+    if (req.route == Route::kEmbeddings && shape == ApiShape::kAnthropic) {
+        return Error::make(Errc::kBadRequest,
+                           "litellm.BadRequestError: anthropic does not support embeddings "
+                           "(model group " + cfg.model_name + ")");
+    }
+    if (req.route == Route::kCompletions &&
+        (shape != ApiShape::kOpenAI || !is_text_completion_model(cfg, upstream_model))) {
+        auto st = completion_body_to_chat(req.dom());
+        if (!st) {
+            return std::move(st).error();
+        }
+        plan.route = Route::kChat;
+        plan.completion_from_chat = true;
+    }
+    if (shape == ApiShape::kAnthropic) {
+        providers::anthropic::RequestOptions opts;
+        opts.upstream_model = std::string(upstream_model);
+        opts.default_max_tokens = anthropic_default_max_tokens();
+        opts.drop_params = cfg.drop_params.value_or(settings.litellm.drop_params);
+        opts.additional_drop_params = cfg.additional_drop_params;
+        opts.modify_params = settings.litellm.modify_params;
+        // Deployment defaults (temperature, max_tokens, ...) apply before translation.
+        boost::json::object& body = req.dom();
+        for (const auto& kv : d.defaults) {
+            if (!body.contains(kv.key())) {
+                body[kv.key()] = kv.value();
+            }
+        }
+        auto translated = providers::anthropic::openai_to_anthropic_request(body, opts);
+        if (!translated) {
+            return std::move(translated).error();
+        }
+        plan.body = std::move(translated).value();
+        return plan;
+    }
+    plan.body = build_upstream_body(req, upstream_model, d.defaults);
+    return plan;
+}
+
+Result<std::string> convert_response(ApiShape shape,
+                                     const UpstreamPlan& plan,
+                                     const LlmRequest& req,
+                                     std::string_view upstream_body) {
+    std::string chat;
+    if (shape == ApiShape::kAnthropic) {
+        auto r = providers::anthropic::anthropic_to_openai_response(upstream_body, req.model);
+        if (!r) {
+            return std::move(r).error();
+        }
+        chat = std::move(r).value();
+        if (!plan.completion_from_chat) {
+            return chat;
+        }
+        return chat_response_to_completion(chat, req.model);
+    }
+    if (plan.completion_from_chat) {
+        return chat_response_to_completion(upstream_body, req.model);
+    }
+    return json_scan::replace_top_level_string(upstream_body, "model", req.model);
+}
+
+StreamTransformPtr make_stream_transform(ApiShape shape,
+                                         const UpstreamPlan& plan,
+                                         const LlmRequest& req,
+                                         const providers::ErrorContext& err_ctx) {
+    if (shape == ApiShape::kAnthropic) {
+        return make_anthropic_to_openai(req.model, req.include_usage, plan.completion_from_chat,
+                                        err_ctx);
+    }
+    return plan.completion_from_chat ? make_chat_to_completion(req.model, err_ctx)
+                                     : make_openai_passthrough(req.model, err_ctx);
+}
+
+Error map_upstream_error(ApiShape shape,
+                         int status,
+                         const std::vector<Header>& headers,
+                         std::string_view body,
+                         const providers::ErrorContext& err_ctx) {
+    if (shape != ApiShape::kAnthropic) {
+        return providers::map_upstream_error(status, headers, body, err_ctx);
+    }
+    Error e = providers::anthropic::map_anthropic_error(status, body);
+    e.message = obs::scrub(e.message);
+    if (!err_ctx.model_group.empty()) {
+        e.message += ". Received Model Group=" + std::string(err_ctx.model_group) +
+                     "\nAvailable Model Group Fallbacks=None";
+    }
+    for (const auto& h : headers) {
+        if (h.name == "retry-after") {
+            e.headers.push_back({h.name, h.value});
+        }
+    }
+    return e;
+}
+
+}  // namespace sy::pipeline
