@@ -6,6 +6,7 @@
 #include "sy/observability/log.hpp"
 #include "sy/pipeline/auth.hpp"
 #include "sy/pipeline/error_render.hpp"
+#include "sy/pipeline/token_estimate.hpp"
 
 namespace sy::app {
 namespace {
@@ -21,6 +22,8 @@ enum class RouteId {
     kChat,
     kCompletions,
     kEmbeddings,
+    kMessages,
+    kCountTokens,
     kModels,
     kModelById,
     kManagement,  // LiteLLM admin API (/key/*, /user/*, ...): issue 6
@@ -71,6 +74,12 @@ RouteMatch match_route(std::string_view path) {
     if (p == "/embeddings") {
         return {RouteId::kEmbeddings, verb::post, {}};
     }
+    if (path == "/v1/messages") {
+        return {RouteId::kMessages, verb::post, {}};
+    }
+    if (path == "/v1/messages/count_tokens") {
+        return {RouteId::kCountTokens, verb::post, {}};
+    }
     if (p == "/models") {
         return {RouteId::kModels, verb::get, {}};
     }
@@ -81,6 +90,17 @@ RouteMatch match_route(std::string_view path) {
         return {RouteId::kManagement, verb::unknown, {}};
     }
     return {};
+}
+
+http::Response count_tokens(std::string_view body, unsigned version) {
+    auto n = pipeline::estimate_input_tokens(body);
+    if (!n) {
+        return pipeline::render_anthropic_error(n.error(), version);
+    }
+    http::Response res{http::bhttp::status::ok, version};
+    res.set(http::bhttp::field::content_type, "application/json");
+    res.body() = "{\"input_tokens\":" + std::to_string(n.value()) + "}";
+    return res;
 }
 
 std::string query_param(std::string_view query, std::string_view name) {
@@ -206,8 +226,10 @@ http::Task<void> HttpRouter::dispatch(http::Exchange& ex, pipeline::CallContext&
             break;
     }
 
-    bool llm = m.id == RouteId::kChat || m.id == RouteId::kCompletions || m.id == RouteId::kEmbeddings;
+    bool llm = m.id == RouteId::kChat || m.id == RouteId::kCompletions ||
+               m.id == RouteId::kEmbeddings || m.id == RouteId::kMessages;
     ctx.llm_route = llm;
+    ctx.anthropic_format = m.id == RouteId::kMessages || m.id == RouteId::kCountTokens;
 
     // authenticate: first stage of every non-public route.
     auto principal = auth_.authenticate(req);
@@ -232,6 +254,14 @@ http::Task<void> HttpRouter::dispatch(http::Exchange& ex, pipeline::CallContext&
         case RouteId::kEmbeddings:
             co_await llm_.handle(ex, providers::Route::kEmbeddings, ctx);
             co_return;
+        case RouteId::kMessages:
+            co_await llm_.handle(ex, providers::Route::kMessages, ctx);
+            co_return;
+        case RouteId::kCountTokens: {
+            http::Response res = count_tokens(req.body(), version);
+            co_await ex.respond(res);
+            co_return;
+        }
         case RouteId::kModels: {
             http::Response res = admin::list_models(table_, version);
             co_await ex.respond(res);

@@ -40,8 +40,9 @@ std::vector<ProviderInfo> build_table() {
                            {"OPENAI_API_BASE", "OPENAI_BASE_URL"}));
 
     // Translated providers: parsed and resolved completely (key, base, api_version). anthropic
-    // is translated by src/sy/providers/anthropic; azure and gemini answer 400 "provider not
-    // supported" until their adapters land (flip `supported` then).
+    // is translated by src/sy/providers/anthropic, azure is OpenAI's body on Azure's URL
+    // shape (src/sy/providers/openai.cpp); gemini answers 400 "provider not supported" until its
+    // adapter lands (flip `supported` then).
     t.push_back(ProviderInfo{"anthropic",
                              true,
                              false,
@@ -51,7 +52,7 @@ std::vector<ProviderInfo> build_table() {
                              false,
                              true});
     t.push_back(
-        ProviderInfo{"azure", false, false, {}, {"AZURE_API_KEY"}, {"AZURE_API_BASE"}, true, true});
+        ProviderInfo{"azure", true, false, {}, {"AZURE_API_KEY"}, {"AZURE_API_BASE"}, true, true});
     t.push_back(ProviderInfo{"gemini",
                              false,
                              false,

@@ -18,6 +18,7 @@ struct CallContext {
     std::string route;  // path as received
     std::string client_ip;
     bool llm_route = false;
+    bool anthropic_format = false;  // /v1/messages: errors in Anthropic's envelope (api.md §5)
 
     std::string requested_model;
     std::string model_group;

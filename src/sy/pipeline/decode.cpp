@@ -117,6 +117,11 @@ bool is_gateway_field(std::string_view k) {
     return false;
 }
 
+// Anthropic's Messages API has its own `metadata` (user_id): it is forwarded on that route.
+bool is_gateway_field(std::string_view k, providers::Route route) {
+    return is_gateway_field(k) && !(route == providers::Route::kMessages && k == "metadata");
+}
+
 bool is_rejected_field(std::string_view k) {
     for (auto f : kRejectedFields) {
         if (f == k) {
@@ -201,7 +206,9 @@ json::object& LlmRequest::dom() {
         json::value v = json::parse(text, ec, {}, opts);
         dom_.emplace(v.is_object() ? std::move(v.get_object()) : json::object());
         for (auto name : kGatewayFields) {
-            dom_->erase(name);
+            if (is_gateway_field(name, route)) {
+                dom_->erase(name);
+            }
         }
     }
     return *dom_;
@@ -280,7 +287,7 @@ Result<LlmRequest> decode_request(providers::Route route, std::string_view text)
             req.mock_testing_rate_limit_error = v == "true";
         }
         req.members.push_back(
-            {m.begin, m.value.offset + m.value.length, !is_gateway_field(m.key)});
+            {m.begin, m.value.offset + m.value.length, !is_gateway_field(m.key, route)});
         return true;
     });
     if (err) {
@@ -312,6 +319,7 @@ Result<LlmRequest> decode_request(providers::Route route, std::string_view text)
         return s ? text.substr(s->offset, s->length) : std::string_view("null");
     };
     switch (route) {
+        case providers::Route::kMessages:
         case providers::Route::kChat: {
             std::string_view m = value_of(messages);
             if (kind_of(m) == Kind::kNull) {
@@ -340,6 +348,12 @@ Result<LlmRequest> decode_request(providers::Route route, std::string_view text)
             }
             if (count == 0) {
                 return bad_field("messages", "must be a non-empty list");
+            }
+            if (route == providers::Route::kMessages) {
+                auto mt = json_scan::find_top_level(text, "max_tokens");
+                if (!mt || !is_integer(text.substr(mt->offset, mt->length))) {
+                    return bad_field("max_tokens", "required, an integer");
+                }
             }
             break;
         }

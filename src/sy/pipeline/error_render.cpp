@@ -1,6 +1,7 @@
 #include "sy/pipeline/error_render.hpp"
 
 #include "sy/core/json_scan.hpp"
+#include "sy/providers/anthropic/translate.hpp"
 
 namespace sy::pipeline {
 
@@ -30,6 +31,16 @@ http::Response render_error(const Error& e, unsigned http_version) {
         res.set(h.name, h.value);
     }
     res.body() = error_json(e);
+    return res;
+}
+
+http::Response render_anthropic_error(const Error& e, unsigned http_version) {
+    http::Response res{static_cast<http::bhttp::status>(e.http_status()), http_version};
+    res.set(http::bhttp::field::content_type, "application/json");
+    for (const auto& h : e.headers) {
+        res.set(h.name, h.value);
+    }
+    res.body() = providers::anthropic::anthropic_error_envelope(e.http_status(), e.message);
     return res;
 }
 

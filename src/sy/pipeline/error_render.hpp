@@ -14,6 +14,9 @@ namespace sy::pipeline {
 std::string error_json(const Error& e);
 http::Response render_error(const Error& e, unsigned http_version = 11);
 
+// Anthropic's error shape for /v1/messages: {"type":"error","error":{"type","message"}} (D22).
+http::Response render_anthropic_error(const Error& e, unsigned http_version = 11);
+
 // The SSE event sent when a stream fails after bytes reached the client.
 std::string error_sse_event(const Error& e);
 

@@ -163,7 +163,8 @@ http::UpstreamPool& LlmHandler::pool_for(http::Exchange& ex) {
 }
 
 http::Task<void> LlmHandler::reply_error(http::Exchange& ex, CallContext& ctx, const Error& e) {
-    http::Response res = render_error(e, ex.request().version());
+    http::Response res = ctx.anthropic_format ? render_anthropic_error(e, ex.request().version())
+                                              : render_error(e, ex.request().version());
     add_call_headers(res, ctx);
     ctx.status = e.http_status();
     if (ctx.error_class.empty()) {
@@ -200,6 +201,7 @@ http::Task<void> LlmHandler::reply_mock(http::Exchange& ex,
 }
 
 http::Task<void> LlmHandler::handle(http::Exchange& ex, providers::Route route, CallContext& ctx) {
+    ctx.anthropic_format = route == providers::Route::kMessages;
     // parse: JSON, required fields and types, client-side credential rejection.
     auto decoded = decode_request(route, ex.request().body());
     if (!decoded) {
@@ -253,7 +255,7 @@ http::Task<void> LlmHandler::handle(http::Exchange& ex, providers::Route route, 
     // deployment's health (README D28).
     const std::optional<std::string>& mock_text =
         req.mock_response ? req.mock_response : d->cfg->mock_response;
-    if (mock_text && route != providers::Route::kEmbeddings) {
+    if (mock_text && (route == providers::Route::kChat || route == providers::Route::kCompletions)) {
         co_await reply_mock(ex, ctx, req, *mock_text);
         co_return;
     }
@@ -291,7 +293,8 @@ http::Task<void> LlmHandler::handle(http::Exchange& ex, providers::Route route, 
     }
     a.plan = std::move(plan).value();
     a.shape = d->target->shape;
-    a.upstream = providers::build_request(*d->target, a.plan.route, std::move(a.plan.body));
+    a.upstream = providers::build_request(*d->target, a.plan.route, std::move(a.plan.body),
+                                          upstream_model);
     ctx.attempts = 1;
     if (req.stream) {
         co_await dispatch_stream(ex, ctx, req, a);
@@ -418,7 +421,7 @@ http::Task<void> StreamRelay::fail(const Error& e) {
     }
     // The chunked body is terminated properly after the error event, so the client connection
     // stays consistent and reusable; only the upstream connection is discarded.
-    out_ += error_sse_event(e);
+    out_ += transform_->error_event(e);
     co_await ex_.write_chunk(out_, true);
     ctx_.status = 200;
 }

@@ -32,13 +32,28 @@ Result<UpstreamPlan> plan_upstream(const routing::DeploymentRuntime& d,
     plan.route = req.route;
     const config::Deployment& cfg = *d.cfg;
     ApiShape shape = d.target->shape;
+    if (req.route == Route::kMessages) {
+        // Anthropic format in (api.md §5): native to Anthropic deployments, translated to
+        // OpenAI-format ones (providers.md §2).
+        plan.route = Route::kChat;
+        if (shape == ApiShape::kAnthropic) {
+            plan.body = build_upstream_body(req, upstream_model, {});
+            return plan;
+        }
+        auto translated = providers::anthropic::anthropic_to_openai_request(req.dom(), upstream_model);
+        if (!translated) {
+            return std::move(translated).error();
+        }
+        plan.body = std::move(translated).value();
+        return plan;
+    }
     if (req.route == Route::kEmbeddings && shape == ApiShape::kAnthropic) {
         return Error::make(Errc::kBadRequest,
                            "litellm.BadRequestError: anthropic does not support embeddings "
                            "(model group " + cfg.model_name + ")");
     }
     if (req.route == Route::kCompletions &&
-        (shape != ApiShape::kOpenAI || !is_text_completion_model(cfg, upstream_model))) {
+        (shape == ApiShape::kAnthropic || !is_text_completion_model(cfg, upstream_model))) {
         auto st = completion_body_to_chat(req.dom());
         if (!st) {
             return std::move(st).error();
@@ -75,6 +90,12 @@ Result<std::string> convert_response(ApiShape shape,
                                      const UpstreamPlan& plan,
                                      const LlmRequest& req,
                                      std::string_view upstream_body) {
+    if (req.route == Route::kMessages) {
+        if (shape == ApiShape::kAnthropic) {
+            return json_scan::replace_top_level_string(upstream_body, "model", req.model);
+        }
+        return providers::anthropic::openai_to_anthropic_response(upstream_body, req.model);
+    }
     std::string chat;
     if (shape == ApiShape::kAnthropic) {
         auto r = providers::anthropic::anthropic_to_openai_response(upstream_body, req.model);
@@ -97,6 +118,10 @@ StreamTransformPtr make_stream_transform(ApiShape shape,
                                          const UpstreamPlan& plan,
                                          const LlmRequest& req,
                                          const providers::ErrorContext& err_ctx) {
+    if (req.route == Route::kMessages) {
+        return shape == ApiShape::kAnthropic ? make_anthropic_passthrough(req.model, err_ctx)
+                                             : make_openai_to_anthropic(req.model, err_ctx);
+    }
     if (shape == ApiShape::kAnthropic) {
         return make_anthropic_to_openai(req.model, req.include_usage, plan.completion_from_chat,
                                         err_ctx);

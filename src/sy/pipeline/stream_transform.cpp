@@ -4,10 +4,19 @@
 
 #include "sy/core/json_scan.hpp"
 #include "sy/pipeline/completions_adapter.hpp"
+#include "sy/pipeline/error_render.hpp"
 #include "sy/providers/anthropic/translate.hpp"
 
 namespace sy::pipeline {
+
+std::string StreamTransform::error_event(const Error& e) const { return error_sse_event(e); }
+
 namespace {
+
+std::string anthropic_error_event(const Error& e) {
+    return "event: error\ndata: " +
+           providers::anthropic::anthropic_error_envelope(e.http_status(), e.message) + "\n\n";
+}
 
 namespace json = boost::json;
 
@@ -172,7 +181,134 @@ private:
     bool done_ = false;
 };
 
+class AnthropicPassthrough : public StreamTransform {
+public:
+    AnthropicPassthrough(std::string, const providers::ErrorContext& err_ctx) : err_ctx_(err_ctx) {}
+
+    Status on_event(std::string_view event_type, std::string_view data, std::string& out) override {
+        if (done_ || data.empty()) {
+            return ok_status();
+        }
+        if (data.front() != '{' || !json_scan::is_valid(data)) {
+            return protocol_error(err_ctx_.exception_label, "malformed event in upstream stream");
+        }
+        if (event_type == "error") {
+            return error_from_event(data);
+        }
+        if (event_type == "message_start" || event_type == "message_delta") {
+            read_usage(data);
+        }
+        if (!event_type.empty()) {
+            out += "event: ";
+            out += event_type;
+            out += '\n';
+        }
+        out += "data: ";
+        out += data;
+        out += "\n\n";
+        if (event_type == "message_stop") {
+            done_ = true;
+        }
+        return ok_status();
+    }
+
+    bool done() const override { return done_; }
+    std::string error_event(const Error& e) const override { return anthropic_error_event(e); }
+
+private:
+    Error error_from_event(std::string_view data) const {
+        boost::system::error_code ec;
+        json::value v = json::parse(data, ec);
+        std::string type;
+        if (!ec && v.is_object()) {
+            if (auto* err = v.get_object().if_contains("error"); err && err->is_object()) {
+                if (auto* t = err->get_object().if_contains("type"); t && t->is_string()) {
+                    type = std::string(t->get_string());
+                }
+            }
+        }
+        int status = type == "overloaded_error"       ? 529
+                     : type == "rate_limit_error"      ? 429
+                     : type == "invalid_request_error" ? 400
+                                                       : 500;
+        return providers::anthropic::map_anthropic_error(status, data);
+    }
+
+    void read_usage(std::string_view data) {
+        boost::system::error_code ec;
+        json::value v = json::parse(data, ec);
+        if (ec || !v.is_object()) {
+            return;
+        }
+        const json::object* usage = nullptr;
+        if (auto* m = v.get_object().if_contains("message"); m && m->is_object()) {
+            if (auto* u = m->get_object().if_contains("usage"); u && u->is_object()) {
+                usage = &u->get_object();
+            }
+        } else if (auto* u = v.get_object().if_contains("usage"); u && u->is_object()) {
+            usage = &u->get_object();
+        }
+        if (!usage) {
+            return;
+        }
+        if (auto* in = usage->if_contains("input_tokens"); in && in->is_int64()) {
+            prompt_tokens = in->get_int64();
+        }
+        if (auto* o = usage->if_contains("output_tokens"); o && o->is_int64()) {
+            completion_tokens = o->get_int64();
+        }
+    }
+
+    const providers::ErrorContext& err_ctx_;
+    bool done_ = false;
+};
+
+class OpenAIToAnthropic : public StreamTransform {
+public:
+    OpenAIToAnthropic(std::string client_model, const providers::ErrorContext& err_ctx)
+        : conv_(std::move(client_model)), err_ctx_(err_ctx) {}
+
+    Status on_event(std::string_view, std::string_view data, std::string& out) override {
+        if (done_ || data.empty()) {
+            return ok_status();
+        }
+        if (data != "[DONE]") {
+            if (auto span = json_scan::find_top_level(data, "usage");
+                span && data[span->offset] == '{') {
+                read_usage(data.substr(span->offset, span->length), *this);
+            }
+        }
+        auto events = conv_.on_chunk(data);
+        if (!events) {
+            return std::move(events).error();
+        }
+        for (const auto& ev : events.value()) {
+            out += providers::anthropic::format_sse(ev);
+        }
+        done_ = conv_.finished();
+        return ok_status();
+    }
+
+    bool done() const override { return done_; }
+    std::string error_event(const Error& e) const override { return anthropic_error_event(e); }
+
+private:
+    providers::anthropic::OpenAIStreamToAnthropic conv_;
+    const providers::ErrorContext& err_ctx_;
+    bool done_ = false;
+};
+
 }  // namespace
+
+StreamTransformPtr make_anthropic_passthrough(std::string client_model,
+                                              const providers::ErrorContext& err_ctx) {
+    return std::make_unique<AnthropicPassthrough>(std::move(client_model), err_ctx);
+}
+
+StreamTransformPtr make_openai_to_anthropic(std::string client_model,
+                                            const providers::ErrorContext& err_ctx) {
+    return std::make_unique<OpenAIToAnthropic>(std::move(client_model), err_ctx);
+}
 
 StreamTransformPtr make_anthropic_to_openai(std::string client_model,
                                             bool include_usage,

@@ -27,6 +27,10 @@ public:
     // The upstream signalled a complete answer ([DONE], message_stop, ...).
     virtual bool done() const = 0;
 
+    // The client event that reports a failure after bytes were sent (OpenAI clients get
+    // `data: {"error":...}`, Anthropic clients `event: error`).
+    virtual std::string error_event(const Error& e) const;
+
     std::int64_t prompt_tokens = -1;
     std::int64_t completion_tokens = -1;
 };
@@ -47,6 +51,15 @@ StreamTransformPtr make_chat_to_completion(std::string client_model,
 StreamTransformPtr make_anthropic_to_openai(std::string client_model,
                                             bool include_usage,
                                             bool completion_from_chat,
+                                            const providers::ErrorContext& err_ctx);
+
+// Anthropic upstream to an Anthropic client (/v1/messages, native): events pass through
+// unchanged; usage is read from message_start / message_delta; done at message_stop.
+StreamTransformPtr make_anthropic_passthrough(std::string client_model,
+                                              const providers::ErrorContext& err_ctx);
+
+// OpenAI chunks to Anthropic events (/v1/messages on an OpenAI-format deployment).
+StreamTransformPtr make_openai_to_anthropic(std::string client_model,
                                             const providers::ErrorContext& err_ctx);
 
 }  // namespace sy::pipeline

@@ -127,6 +127,8 @@ std::string_view route_path(Route r) {
             return "/completions";
         case Route::kEmbeddings:
             return "/embeddings";
+        case Route::kMessages:
+            return "/v1/messages";
     }
     return "/chat/completions";
 }
@@ -162,7 +164,21 @@ Result<Target> prepare_target(const config::Deployment& d) {
     }
     Target t;
     t.url = std::move(url).value();
-    t.shape = d.provider == "anthropic" ? ApiShape::kAnthropic : ApiShape::kOpenAI;
+    t.shape = d.provider == "anthropic" ? ApiShape::kAnthropic
+              : d.provider == "azure"   ? ApiShape::kAzure
+                                        : ApiShape::kOpenAI;
+    if (t.shape == ApiShape::kAzure) {
+        t.api_version = d.api_version.value_or("2024-10-21");
+        if (has_control_chars(t.api_version) || t.api_version.find_first_of("&# ") != std::string::npos) {
+            return Error::make(Errc::kBadRequest, where() + "api_version has invalid characters");
+        }
+        // api_base is the resource (https://<name>.openai.azure.com); a trailing /openai is
+        // tolerated.
+        std::string& p = t.url.base_path;
+        if (p.size() >= 7 && p.compare(p.size() - 7, 7, "/openai") == 0) {
+            p.resize(p.size() - 7);
+        }
+    }
     if (t.shape == ApiShape::kAnthropic) {
         // api_base may be given as https://host, https://host/v1 or the full messages URL.
         std::string& p = t.url.base_path;
@@ -181,6 +197,8 @@ Result<Target> prepare_target(const config::Deployment& d) {
         }
         if (t.shape == ApiShape::kAnthropic) {
             t.headers.push_back({"x-api-key", std::string(key)});
+        } else if (t.shape == ApiShape::kAzure) {
+            t.headers.push_back({"api-key", std::string(key)});
         } else {
             t.headers.push_back({"Authorization", "Bearer " + std::string(key)});
         }
@@ -211,14 +229,40 @@ Result<Target> prepare_target(const config::Deployment& d) {
     return t;
 }
 
-http::UpstreamRequest build_request(const Target& t, Route r, std::string body) {
+http::UpstreamRequest build_request(const Target& t,
+                                    Route r,
+                                    std::string body,
+                                    std::string_view upstream_model) {
     http::UpstreamRequest req;
     req.origin = t.url.origin;
     req.target = t.url.base_path;
-    req.target += t.shape == ApiShape::kAnthropic ? std::string_view("/v1/messages") : route_path(r);
-    if (!t.url.query.empty()) {
+    std::string query = t.url.query;
+    switch (t.shape) {
+        case ApiShape::kAnthropic:
+            req.target += "/v1/messages";
+            break;
+        case ApiShape::kAzure:
+            req.target += "/openai/deployments/";
+            for (char c : upstream_model) {  // a path segment: escape what is not unreserved
+                if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ||
+                    c == '.' || c == '~') {
+                    req.target += c;
+                } else {
+                    char buf[4];
+                    std::snprintf(buf, sizeof buf, "%%%02X", static_cast<unsigned char>(c));
+                    req.target += buf;
+                }
+            }
+            req.target += route_path(r);
+            query = "api-version=" + t.api_version + (query.empty() ? "" : "&" + query);
+            break;
+        case ApiShape::kOpenAI:
+            req.target += route_path(r);
+            break;
+    }
+    if (!query.empty()) {
         req.target += '?';
-        req.target += t.url.query;
+        req.target += query;
     }
     req.static_headers = &t.headers;
     req.body = std::move(body);

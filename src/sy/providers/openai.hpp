@@ -16,7 +16,8 @@
 
 namespace sy::providers {
 
-enum class Route { kChat, kCompletions, kEmbeddings };
+// kMessages: an Anthropic Messages request from the client (POST /v1/messages).
+enum class Route { kChat, kCompletions, kEmbeddings, kMessages };
 
 std::string_view route_path(Route r);  // "/chat/completions", ...
 
@@ -25,6 +26,7 @@ std::string_view route_path(Route r);  // "/chat/completions", ...
 enum class ApiShape : std::uint8_t {
     kOpenAI,     // OpenAI and OpenAI-compatible servers
     kAnthropic,  // Anthropic Messages API (translated, providers.md §1)
+    kAzure,      // Azure OpenAI: OpenAI bodies, deployment URLs, api-key header (providers.md §3)
 };
 
 struct Target {
@@ -32,6 +34,7 @@ struct Target {
     http::ParsedUrl url;
     std::vector<Header> headers;  // credentials, API version, OpenAI-Organization, extra_headers
     std::string exception_label;  // "OpenAIException", "AnthropicException", ...
+    std::string api_version;      // Azure: sent as ?api-version=
 };
 
 // Anthropic API version sent when the deployment sets none (api.md §5).
@@ -44,7 +47,12 @@ Result<Target> prepare_target(const config::Deployment& d);
 // True when `s` has bytes that must never reach an HTTP head (C0 controls, DEL).
 bool has_control_chars(std::string_view s);
 
-http::UpstreamRequest build_request(const Target& t, Route r, std::string body);
+// `upstream_model` is the deployment's model after the prefix (Azure: the deployment name, part
+// of the URL).
+http::UpstreamRequest build_request(const Target& t,
+                                    Route r,
+                                    std::string body,
+                                    std::string_view upstream_model);
 
 // Context for error messages (api.md §12.2).
 struct ErrorContext {

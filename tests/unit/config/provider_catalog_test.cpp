@@ -30,7 +30,7 @@ TEST(ProviderCatalog, TranslatedProvidersAreResolved) {
 
     const ProviderInfo* azure = find_provider("azure");
     ASSERT_NE(azure, nullptr);
-    EXPECT_FALSE(azure->supported);
+    EXPECT_TRUE(azure->supported);
     EXPECT_TRUE(azure->needs_api_base);
     EXPECT_EQ(azure->key_envs, (std::vector<std::string_view>{"AZURE_API_KEY"}));
     EXPECT_EQ(azure->base_envs, (std::vector<std::string_view>{"AZURE_API_BASE"}));

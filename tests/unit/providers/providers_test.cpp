@@ -112,6 +112,38 @@ TEST(Target, HeaderInjectionIsRefusedAndKeyWhitespaceTrimmed) {
     EXPECT_FALSE(prepare_target(d));
 }
 
+TEST(Target, AzureUsesDeploymentUrlApiVersionAndApiKey) {
+    config::Deployment d;
+    d.model_name = "g";
+    d.provider = "azure";
+    d.api_base = "https://res.openai.azure.com/";
+    d.api_key = config::Secret{"azure-key", "inline"};
+    d.api_version = "2024-10-21";
+    auto t = prepare_target(d);
+    ASSERT_TRUE(t);
+    EXPECT_EQ(t->shape, ApiShape::kAzure);
+    auto req = build_request(*t, Route::kChat, "{}", "my gpt4o");
+    EXPECT_EQ(req.target, "/openai/deployments/my%20gpt4o/chat/completions?api-version=2024-10-21");
+    ASSERT_EQ(t->headers.size(), 1u);
+    EXPECT_EQ(t->headers[0].name, "api-key");
+    EXPECT_EQ(t->headers[0].value, "azure-key");
+    EXPECT_EQ(t->exception_label, "AzureException");
+}
+
+TEST(Target, AnthropicUsesMessagesPathAndHeaders) {
+    config::Deployment d;
+    d.model_name = "c";
+    d.provider = "anthropic";
+    d.api_base = "https://api.anthropic.com/v1";
+    d.api_key = config::Secret{"ant-key", "inline"};
+    auto t = prepare_target(d);
+    ASSERT_TRUE(t);
+    EXPECT_EQ(build_request(*t, Route::kChat, "{}", "claude").target, "/v1/messages");
+    EXPECT_EQ(t->headers[0].name, "x-api-key");
+    EXPECT_EQ(t->headers[1].name, "anthropic-version");
+    EXPECT_EQ(t->headers[1].value, "2023-06-01");
+}
+
 TEST(Target, BuildsUrlHeadersAndRequest) {
     config::Deployment d;
     d.model_name = "g";
@@ -122,7 +154,7 @@ TEST(Target, BuildsUrlHeadersAndRequest) {
     d.extra_headers["X-Extra"] = "1";
     auto t = prepare_target(d);
     ASSERT_TRUE(t);
-    auto req = build_request(*t, Route::kEmbeddings, "{}");
+    auto req = build_request(*t, Route::kEmbeddings, "{}", "m");
     EXPECT_EQ(req.target, "/tag/v1/embeddings");
     EXPECT_EQ(req.origin.port, 9999);
     bool auth = false, org = false, extra = false;
