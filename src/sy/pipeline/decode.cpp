@@ -400,12 +400,25 @@ Result<LlmRequest> decode_request(providers::Route route, std::string_view text)
 
 std::string build_upstream_body(LlmRequest& req,
                                 std::string_view upstream_model,
-                                const json::object& defaults) {
+                                const json::object& defaults,
+                                const std::vector<std::string>* drop) {
+    auto dropped = [drop](std::string_view key) {
+        return drop && std::find(drop->begin(), drop->end(), key) != drop->end();
+    };
     if (req.has_dom()) {
         // A translating path edited the DOM: serialise it (edited in place and restored, so
         // that another attempt starts from the same body).
         json::object& body = req.dom();
         body["model"] = upstream_model;
+        std::vector<std::pair<std::string, json::value>> removed;
+        if (drop) {
+            for (const auto& k : *drop) {
+                if (auto* v = body.if_contains(k); v && k != "model") {
+                    removed.emplace_back(k, *v);
+                    body.erase(k);
+                }
+            }
+        }
         std::vector<std::string_view> added;
         for (const auto& kv : defaults) {
             if (!body.contains(kv.key())) {
@@ -416,6 +429,9 @@ std::string build_upstream_body(LlmRequest& req,
         std::string out = json::serialize(body);
         for (auto k : added) {
             body.erase(k);
+        }
+        for (auto& [k, v] : removed) {
+            body[k] = std::move(v);
         }
         body["model"] = req.model;
         return out;
@@ -432,6 +448,13 @@ std::string build_upstream_body(LlmRequest& req,
     for (const auto& p : req.members) {
         if (!p.keep) {
             continue;
+        }
+        if (drop) {
+            std::string_view member = t.substr(p.begin, p.end - p.begin);
+            std::string_view key = member.substr(1, member.find('"', 1) - 1);
+            if (dropped(key) && !(model_begin >= p.begin && model_end <= p.end)) {
+                continue;
+            }
         }
         if (!first) {
             out.push_back(',');

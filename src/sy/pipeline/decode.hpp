@@ -63,9 +63,11 @@ Result<LlmRequest> decode_request(providers::Route route, std::string_view text)
 // Upstream JSON body: the client's body with `model` replaced, gateway-only members removed and
 // deployment defaults merged (the client's values win). Leaves `req` reusable for another
 // attempt.
+// `drop` (optional): names removed for this deployment (litellm_params.additional_drop_params).
 std::string build_upstream_body(LlmRequest& req,
                                 std::string_view upstream_model,
-                                const boost::json::object& defaults);
+                                const boost::json::object& defaults,
+                                const std::vector<std::string>* drop = nullptr);
 
 // "/chat/completions" etc., as used in error messages.
 std::string_view route_label(providers::Route r);

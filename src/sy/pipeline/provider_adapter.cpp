@@ -82,7 +82,9 @@ Result<UpstreamPlan> plan_upstream(const routing::DeploymentRuntime& d,
         plan.body = std::move(translated).value();
         return plan;
     }
-    plan.body = build_upstream_body(req, upstream_model, d.defaults);
+    plan.body = build_upstream_body(req, upstream_model, d.defaults,
+                                    cfg.additional_drop_params.empty() ? nullptr
+                                                                       : &cfg.additional_drop_params);
     return plan;
 }
 

@@ -97,6 +97,21 @@ TEST(Decode, PassThroughKeepsClientBytesAndCutsGatewayMembers) {
               R"("temperature": 1.50})");
 }
 
+TEST(Decode, AdditionalDropParamsAreRemovedForThatDeploymentOnly) {
+    auto r = decode_request(Route::kChat,
+                            R"({"model":"g","messages":[{"role":"user"}],"seed":1,"user":"u"})");
+    ASSERT_TRUE(r);
+    std::vector<std::string> drop{"seed", "model"};
+    EXPECT_EQ(build_upstream_body(*r, "up", {}, &drop),
+              R"({"model":"up","messages":[{"role":"user"}],"user":"u"})");
+    EXPECT_EQ(build_upstream_body(*r, "up", {}),
+              R"({"model":"up","messages":[{"role":"user"}],"seed":1,"user":"u"})");
+    r->dom();  // the DOM path drops and restores too
+    auto v = json::parse(build_upstream_body(*r, "up", {}, &drop)).as_object();
+    EXPECT_FALSE(v.contains("seed"));
+    EXPECT_TRUE(r->dom().contains("seed"));
+}
+
 TEST(Decode, DuplicateKnownFieldsAreRefused) {
     auto r = decode_request(Route::kChat,
                             R"({"model":"a","model":"b","messages":[{"role":"user"}]})");

@@ -406,4 +406,39 @@ Error map_error_object(int status, const json::object& err) {
     return e;
 }
 
+std::string_view finish_reason_for(std::string_view r, bool made_calls) {
+    if (r == "MAX_TOKENS") {
+        return "length";
+    }
+    if (r == "SAFETY" || r == "RECITATION" || r == "BLOCKLIST" || r == "PROHIBITED_CONTENT" ||
+        r == "SPII" || r == "IMAGE_SAFETY") {
+        return "content_filter";
+    }
+    // STOP, FINISH_REASON_UNSPECIFIED, OTHER, MALFORMED_FUNCTION_CALL, LANGUAGE, future values.
+    return made_calls ? "tool_calls" : "stop";
+}
+
+StreamUsage read_usage(const json::object& um) {
+    StreamUsage u;
+    u.prompt_tokens = token_count(&um, "promptTokenCount");
+    u.candidates_tokens = token_count(&um, "candidatesTokenCount");
+    u.thoughts_tokens = token_count(&um, "thoughtsTokenCount");
+    u.cached_tokens = token_count(&um, "cachedContentTokenCount");
+    u.total_tokens = token_count(&um, "totalTokenCount");
+    u.seen = true;
+    return u;
+}
+
+json::object usage_object(const StreamUsage& u) {
+    std::int64_t completion = u.candidates_tokens + u.thoughts_tokens;
+    std::int64_t total = u.total_tokens > 0 ? u.total_tokens : u.prompt_tokens + completion;
+    json::object o;
+    o["prompt_tokens"] = u.prompt_tokens;
+    o["completion_tokens"] = completion;
+    o["total_tokens"] = total;
+    o["prompt_tokens_details"] = json::object{{"cached_tokens", u.cached_tokens}};
+    o["completion_tokens_details"] = json::object{{"reasoning_tokens", u.thoughts_tokens}};
+    return o;
+}
+
 }  // namespace sy::providers::gemini::detail

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "sy/core/error.hpp"
+#include "sy/providers/gemini/translate.hpp"
 
 namespace sy::providers::gemini::detail {
 
@@ -81,5 +82,15 @@ const json::object* error_object(const json::value& body);
 
 // Maps an already parsed Gemini error object (see map_gemini_error()).
 Error map_error_object(int status, const json::object& err);
+
+// Gemini finishReason -> OpenAI finish_reason (providers.md §4.2). `made_calls`: the candidate
+// returned function calls (STOP -> tool_calls).
+std::string_view finish_reason_for(std::string_view gemini_reason, bool made_calls);
+
+// usageMetadata -> counts (missing fields are 0).
+StreamUsage read_usage(const json::object& usage_metadata);
+// OpenAI `usage` object: prompt/completion/total tokens with prompt_tokens_details.cached_tokens
+// and completion_tokens_details.reasoning_tokens.
+json::object usage_object(const StreamUsage& u);
 
 }  // namespace sy::providers::gemini::detail
