@@ -28,6 +28,55 @@ using Task = net::awaitable<T>;
 // Completion token that returns (error_code, ...) as a tuple instead of throwing.
 inline constexpr auto kNoThrow = net::as_tuple(net::use_awaitable);
 
+// Reads one HTTP message (or its head only) by feeding the parser from `buf` and reading more
+// from `s` only when the parser needs it. Unlike Beast's composed async_read this allocates no
+// operation state and completes inline when the bytes are already buffered (the common case on
+// keep-alive connections). Returns the parser's or the socket's error.
+template <class Stream, class Parser>
+Task<boost::system::error_code> read_message(Stream& s,
+                                             beast::flat_buffer& buf,
+                                             Parser& parser,
+                                             bool head_only) {
+    parser.eager(!head_only);
+    for (;;) {
+        if (buf.size() > 0) {
+            boost::system::error_code ec;
+            std::size_t n = parser.put(buf.data(), ec);
+            buf.consume(n);
+            if (ec && ec != bhttp::error::need_more) {
+                co_return ec;
+            }
+            if (parser.is_done() || (head_only && parser.is_header_done())) {
+                co_return boost::system::error_code{};
+            }
+            if (!ec && n > 0 && buf.size() > 0) {
+                continue;  // progress and bytes left: parse again before reading
+            }
+        } else if (parser.is_done() || (head_only && parser.is_header_done())) {
+            co_return boost::system::error_code{};
+        }
+        if (buf.capacity() - buf.size() < 4096) {
+            buf.reserve(buf.size() + 16 * 1024);
+        }
+        auto [ec, n] = co_await s.async_read_some(buf.prepare(buf.capacity() - buf.size()),
+                                                  kNoThrow);
+        if (ec) {
+            if (ec == net::error::eof) {
+                // A message delimited by the end of the connection is complete now.
+                boost::system::error_code pec;
+                parser.put_eof(pec);
+                if (!pec && parser.is_done()) {
+                    co_return boost::system::error_code{};
+                }
+                co_return parser.got_some() ? boost::system::error_code(bhttp::error::partial_message)
+                                            : boost::system::error_code(bhttp::error::end_of_stream);
+            }
+            co_return ec;
+        }
+        buf.commit(n);
+    }
+}
+
 // Seconds to a steady-clock duration, clamped to [0, 1 year] (no overflow, no negative waits).
 inline Duration seconds_to_duration(double s) {
     constexpr double kMax = 365.0 * 86400.0;

@@ -428,8 +428,7 @@ Task<void> Worker::session(tcp::socket sock) {
         parser.header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
         parser.body_limit(limits_.max_body_bytes);
         stream.expires_after(limits_.read_timeout);
-        auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kNoThrow);
-        boost::system::error_code ec = hec;
+        boost::system::error_code ec = co_await read_message(stream, buffer, parser, true);
         if (!ec) {
             // The head is in and within limits (a Content-Length over the body limit has failed
             // already): let a client waiting on `Expect: 100-continue` send its body now.
@@ -442,8 +441,7 @@ Task<void> Worker::session(tcp::socket sock) {
             }
         }
         if (!ec && !parser.is_done()) {
-            auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, kNoThrow);
-            ec = bec;
+            ec = co_await read_message(stream, buffer, parser, false);
         }
         if (ec) {
             int status = 0;

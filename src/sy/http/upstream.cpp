@@ -131,27 +131,54 @@ template <class S>
 Task<boost::system::error_code> read_full(S& s,
                                           beast::flat_buffer& b,
                                           bhttp::response_parser<bhttp::string_body>& p) {
-    auto [ec, n] = co_await bhttp::async_read(s, b, p, kNoThrow);
-    (void)n;
-    co_return ec;
+    co_return co_await read_message(s, b, p, false);
 }
 
 template <class S>
 Task<boost::system::error_code> read_head(S& s,
                                           beast::flat_buffer& b,
                                           bhttp::response_parser<bhttp::buffer_body>& p) {
-    auto [ec, n] = co_await bhttp::async_read_header(s, b, p, kNoThrow);
-    (void)n;
-    co_return ec;
+    co_return co_await read_message(s, b, p, true);
 }
 
+// Parses body bytes into the parser's buffer_body from what is buffered, reading from the socket
+// only when nothing is buffered (no composed operation, no allocation).
 template <class S>
 Task<boost::system::error_code> read_body_some(S& s,
                                                beast::flat_buffer& b,
                                                bhttp::response_parser<bhttp::buffer_body>& p) {
-    auto [ec, n] = co_await bhttp::async_read_some(s, b, p, kNoThrow);
-    (void)n;
-    co_return ec;
+    p.eager(true);
+    for (;;) {
+        if (b.size() > 0) {
+            boost::system::error_code ec;
+            std::size_t n = p.put(b.data(), ec);
+            b.consume(n);
+            if (ec == bhttp::error::need_buffer) {
+                co_return boost::system::error_code{};  // the body buffer is full
+            }
+            if (ec && ec != bhttp::error::need_more) {
+                co_return ec;
+            }
+            if (n > 0 || p.is_done()) {
+                co_return boost::system::error_code{};
+            }
+        } else if (p.is_done()) {
+            co_return boost::system::error_code{};
+        }
+        if (b.capacity() - b.size() < 4096) {
+            b.reserve(b.size() + 16 * 1024);
+        }
+        auto [ec, n] = co_await s.async_read_some(b.prepare(b.capacity() - b.size()), kNoThrow);
+        if (ec) {
+            if (ec == net::error::eof) {
+                boost::system::error_code pec;
+                p.put_eof(pec);
+                co_return pec ? boost::system::error_code(bhttp::error::partial_message) : pec;
+            }
+            co_return ec;
+        }
+        b.commit(n);
+    }
 }
 
 }  // namespace

@@ -121,20 +121,44 @@ test('upstream cut mid-stream → terminal error event, no [DONE]; the SDK throw
   assert.ok(got.length >= 1, 'chunks before the cut reached the SDK');
 });
 
+// These failures come after the first chunks; inter_chunk_ms makes those chunks reach the client
+// first (in one burst the gateway sees the failure before sending anything: next test).
 test('upstream stream without [DONE] → terminal error event', async () => {
-  const s = await streamRaw(chatUrl(), streamBody('gpt-4o', { no_done: true }), { fresh: true });
+  const s = await streamRaw(chatUrl(), streamBody('gpt-4o', { no_done: true, inter_chunk_ms: 30 }), { fresh: true });
   assertErrorTerminated(s, 'no_done');
 });
 
 test('malformed upstream chunk → terminal error event', async () => {
-  const s = await streamRaw(chatUrl(), streamBody('gpt-4o', { malformed_after: 2 }), { fresh: true });
+  const s = await streamRaw(chatUrl(), streamBody('gpt-4o', { malformed_after: 2, inter_chunk_ms: 30 }), { fresh: true });
   assertErrorTerminated(s, 'malformed_after 2');
   assert.ok(!s.raw.includes('{not json'), 'the malformed chunk is not passed to the client');
 });
 
 test('upstream stream_error event → passed as the terminal error event', async () => {
-  const s = await streamRaw(chatUrl(), streamBody('gpt-4o', { stream_error_after: 2 }), { fresh: true });
+  const s = await streamRaw(chatUrl(), streamBody('gpt-4o', { stream_error_after: 2, inter_chunk_ms: 30 }), { fresh: true });
   assertErrorTerminated(s, 'stream_error_after 2');
+});
+
+test('a failure seen before any byte reached the client is a plain error response (README D18)', async () => {
+  // The whole broken stream arrives in one burst: nothing was sent yet, so the client gets a
+  // normal error status and body (and a later router may retry or fall back).
+  for (const directives of [{ malformed_after: 2 }, { stream_error_after: 2 }, { no_done: true }]) {
+    const r = await fetch(chatUrl(), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify(streamBody('gpt-4o', directives)),
+    });
+    const text = await r.text();
+    if (r.status === 200) {
+      // The upstream's burst was split across reads: then it must be an error-terminated stream.
+      assert.ok(!text.includes('data: [DONE]') && text.includes('data: {"error":'), text);
+      continue;
+    }
+    assert.ok(r.status >= 400, `${JSON.stringify(directives)}: ${r.status}`);
+    const body = JSON.parse(text);
+    assert.equal(typeof body.error.message, 'string');
+    assert.ok(!text.includes('data: [DONE]'));
+  }
 });
 
 test('upstream stall mid-stream with deployment timeout: 1 → error event within a few seconds', async () => {

@@ -49,7 +49,8 @@ TEST(GoldenCoverage, AtLeastFifteenCasesPerDirection) {
 }
 
 TEST(GoldenSupport, PlaceholdersAndSemanticCompare) {
-    json::value e = json::parse(R"({"a":"$int","b":"$prefix:call_","c":[1,2.5],"d":{"x":1,"y":2}})");
+    json::value e =
+        json::parse(R"({"a":"$int","b":"$prefix:call_","c":[1,2.5],"d":{"x":1,"y":2}})");
     json::value a = json::parse(R"({"d":{"y":2,"x":1},"c":[1,2.5],"b":"call_01","a":17})");
     EXPECT_EQ(compare(e, a), "");
     json::value bad = json::parse(R"({"d":{"y":2,"x":1},"c":[1,2.5],"b":"chatcmpl-1","a":17})");

@@ -151,7 +151,8 @@ std::string at(std::string_view where, std::size_t i) {
 
 class SchemaCleaner {
 public:
-    SchemaCleaner(const json::object& root, std::string where) : root_(root), where_(std::move(where)) {}
+    SchemaCleaner(const json::object& root, std::string where)
+        : root_(root), where_(std::move(where)) {}
 
     Result<json::object> clean(const json::value& v, int depth);
 
@@ -190,8 +191,7 @@ Result<const json::value*> SchemaCleaner::resolve(std::string_view ref) {
     }
     const json::value* target = defs != nullptr && !name.empty() ? find(*defs, name) : nullptr;
     if (target == nullptr || name.find('/') != std::string::npos) {
-        return bad_request(where_ + ": cannot resolve $ref '" +
-                           detail::truncate_utf8(ref, 200) +
+        return bad_request(where_ + ": cannot resolve $ref '" + detail::truncate_utf8(ref, 200) +
                            "' (only local #/$defs/<name> and #/definitions/<name> are supported)");
     }
     return target;
@@ -350,9 +350,8 @@ Result<json::object> SchemaCleaner::clean(const json::value& v, int depth) {
             const json::array* e = val.if_array();
             // Gemini enums are STRING-only; a numeric enum is dropped rather than rejected.
             if (e != nullptr && !e->empty() &&
-                std::all_of(e->begin(), e->end(), [](const json::value& x) {
-                    return x.is_string();
-                })) {
+                std::all_of(
+                    e->begin(), e->end(), [](const json::value& x) { return x.is_string(); })) {
                 out["enum"] = *e;
             }
         } else if (k == "const") {
@@ -382,6 +381,10 @@ Result<json::object> SchemaCleaner::clean(const json::value& v, int depth) {
         }
         // $ref (handled above), $schema, $id, $defs, definitions, additionalProperties, strict,
         // examples, patternProperties, not, if/then/else, ...: removed.
+    }
+    // Gemini enums are typed STRING (`const: "x"` and untyped string enums need the type).
+    if (out.contains("enum") && !out.contains("type") && !out.contains("anyOf")) {
+        out["type"] = "string";
     }
     // `required` may only name declared properties.
     if (json::value* r = out.if_contains("required")) {
@@ -431,14 +434,14 @@ std::string_view guess_mime(std::string_view url) {
     }
     std::string ext = lower_ascii(file.substr(dot + 1));
     static constexpr std::pair<std::string_view, std::string_view> kTypes[] = {
-        {"png", "image/png"},        {"jpg", "image/jpeg"},      {"jpeg", "image/jpeg"},
-        {"gif", "image/gif"},        {"webp", "image/webp"},     {"heic", "image/heic"},
-        {"heif", "image/heif"},      {"pdf", "application/pdf"}, {"txt", "text/plain"},
-        {"mp3", "audio/mp3"},        {"wav", "audio/wav"},       {"ogg", "audio/ogg"},
-        {"flac", "audio/flac"},      {"aac", "audio/aac"},       {"m4a", "audio/m4a"},
-        {"mp4", "video/mp4"},        {"mov", "video/mov"},       {"mpeg", "video/mpeg"},
-        {"mpg", "video/mpg"},        {"webm", "video/webm"},     {"avi", "video/avi"},
-        {"wmv", "video/wmv"},        {"flv", "video/x-flv"},     {"3gp", "video/3gpp"},
+        {"png", "image/png"},   {"jpg", "image/jpeg"},      {"jpeg", "image/jpeg"},
+        {"gif", "image/gif"},   {"webp", "image/webp"},     {"heic", "image/heic"},
+        {"heif", "image/heif"}, {"pdf", "application/pdf"}, {"txt", "text/plain"},
+        {"mp3", "audio/mp3"},   {"wav", "audio/wav"},       {"ogg", "audio/ogg"},
+        {"flac", "audio/flac"}, {"aac", "audio/aac"},       {"m4a", "audio/m4a"},
+        {"mp4", "video/mp4"},   {"mov", "video/mov"},       {"mpeg", "video/mpeg"},
+        {"mpg", "video/mpg"},   {"webm", "video/webm"},     {"avi", "video/avi"},
+        {"wmv", "video/wmv"},   {"flv", "video/x-flv"},     {"3gp", "video/3gpp"},
     };
     for (const auto& [e, mime] : kTypes) {
         if (ext == e) {
@@ -711,8 +714,8 @@ Status MessageBuilder::add(const json::object& msg, std::size_t i) {
     }
     if (role == "user") {
         json::array parts;
-        if (Status st =
-                convert_content(find(msg, "content"), where + ".content", PartsAllowed::kAll, parts);
+        if (Status st = convert_content(
+                find(msg, "content"), where + ".content", PartsAllowed::kAll, parts);
             !st) {
             return st;
         }
@@ -882,16 +885,17 @@ Status convert_tool(const json::value& tv,
     if (fn == nullptr && !t->contains("type")) {
         for (const auto& [key, camel] : kNativeTools) {
             if (const json::value* cfg = find(*t, key); cfg != nullptr && t->size() == 1) {
-                native.push_back(json::object{
-                    {camel, cfg->is_object() ? *cfg : json::value(json::object{})}});
+                native.push_back(
+                    json::object{{camel, cfg->is_object() ? *cfg : json::value(json::object{})}});
                 return ok_status();
             }
         }
     }
     std::string_view type = find_string(*t, "type", "function");
     if (type != "function" || fn == nullptr) {
-        return bad_request(where + ": only function tools (and Gemini's googleSearch, "
-                                   "codeExecution, urlContext) are supported by gemini");
+        return bad_request(where +
+                           ": only function tools (and Gemini's googleSearch, "
+                           "codeExecution, urlContext) are supported by gemini");
     }
     std::string_view name = find_string(*fn, "name");
     if (name.empty()) {
@@ -902,7 +906,8 @@ Status convert_tool(const json::value& tv,
     if (const json::value* d = find(*fn, "description"); d != nullptr && d->is_string()) {
         decl["description"] = *d;
     }
-    if (const json::value* params = find(*fn, "parameters"); params != nullptr && !params->is_null()) {
+    if (const json::value* params = find(*fn, "parameters");
+        params != nullptr && !params->is_null()) {
         const json::object* po = params->if_object();
         if (po == nullptr) {
             return bad_request(where + ".function.parameters: must be an object");
@@ -941,8 +946,9 @@ Result<json::object> convert_tool_choice(const json::value& v, const std::string
         const json::object* fn = find_object(*o, "function");
         std::string_view name = fn != nullptr ? find_string(*fn, "name") : find_string(*o, "name");
         if (type != "function" || name.empty()) {
-            return bad_request(where + ": expected {\"type\":\"function\",\"function\":{\"name\":"
-                                       "...}}");
+            return bad_request(where +
+                               ": expected {\"type\":\"function\",\"function\":{\"name\":"
+                               "...}}");
         }
         return json::object{{"mode", "ANY"}, {"allowedFunctionNames", json::array{name}}};
     }
@@ -1211,10 +1217,9 @@ Result<std::string> translate(const json::object& body, const RequestOptions& op
         }
         std::string_view type = find_string(*o, "type");
         if (type == "enabled") {
-            auto budget = positive_int(find(*o, "budget_tokens") != nullptr
-                                           ? *find(*o, "budget_tokens")
-                                           : json::value(nullptr),
-                                       "thinking.budget_tokens");
+            const json::value* bt = find(*o, "budget_tokens");
+            auto budget =
+                positive_int(bt != nullptr ? *bt : json::value(nullptr), "thinking.budget_tokens");
             if (!budget) {
                 return std::move(budget).error();
             }

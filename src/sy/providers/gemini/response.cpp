@@ -45,15 +45,14 @@ Result<json::object> convert_candidate(const json::object& cand, std::int64_t in
                     json::object call;
                     call["id"] = detail::new_tool_call_id();
                     call["type"] = "function";
-                    call["function"] = json::object{
-                        {"name", name},
-                        {"arguments",
-                         args != nullptr && !args->is_null() ? json::serialize(*args)
-                                                             : std::string("{}")}};
+                    call["function"] =
+                        json::object{{"name", name},
+                                     {"arguments",
+                                      args != nullptr && !args->is_null() ? json::serialize(*args)
+                                                                          : std::string("{}")}};
                     std::string_view sig = find_string(*part, "thoughtSignature");
                     if (!sig.empty()) {
-                        call["provider_specific_fields"] =
-                            json::object{{"thought_signature", sig}};
+                        call["provider_specific_fields"] = json::object{{"thought_signature", sig}};
                     }
                     tool_calls.push_back(std::move(call));
                     continue;

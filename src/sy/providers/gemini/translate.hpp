@@ -96,12 +96,12 @@ Result<std::string> gemini_to_openai_response(std::string_view gemini_json,
 
 // Token counts from the last usageMetadata seen on a stream (Gemini's counts are cumulative).
 struct StreamUsage {
-    std::int64_t prompt_tokens = 0;         // promptTokenCount
-    std::int64_t candidates_tokens = 0;     // candidatesTokenCount
-    std::int64_t thoughts_tokens = 0;       // thoughtsTokenCount
-    std::int64_t cached_tokens = 0;         // cachedContentTokenCount
-    std::int64_t total_tokens = 0;          // totalTokenCount (0 = not reported)
-    bool seen = false;                      // any usageMetadata arrived
+    std::int64_t prompt_tokens = 0;      // promptTokenCount
+    std::int64_t candidates_tokens = 0;  // candidatesTokenCount
+    std::int64_t thoughts_tokens = 0;    // thoughtsTokenCount
+    std::int64_t cached_tokens = 0;      // cachedContentTokenCount
+    std::int64_t total_tokens = 0;       // totalTokenCount (0 = not reported)
+    bool seen = false;                   // any usageMetadata arrived
 };
 
 // Gemini SSE `data:` payloads (streamGenerateContent?alt=sse; each a partial
@@ -122,7 +122,8 @@ struct StreamUsage {
 //   without candidates returns 400 ContentPolicyViolationError. Malformed or truncated JSON, or
 //   a payload that is not a GenerateContentResponse, returns a 500 kUpstreamProtocol Error. After
 //   an error, every later call returns the same Error. A `[DONE]` payload is ignored.
-// - finished() is true once every candidate that appeared has sent its finishReason. finish()
+// - finished() is true once every candidate that appeared has sent its finishReason. Gemini may
+//   still send a usage-only event after that, so call finish() when the upstream body ends: it
 //   then returns the usage chunk when include_usage (once); it returns nothing when the stream
 //   did not finish (a truncated stream: the caller sends an error event instead of [DONE];
 //   usage() still holds what was seen, for billing).

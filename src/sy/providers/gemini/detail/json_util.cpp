@@ -326,7 +326,11 @@ std::string_view error_info_reason(const json::object& err) {
 
 Error map_error_object(int status, const json::object& err) {
     std::string_view rpc = find_string(err, "status");
-    std::string message(find_string(err, "message"));
+    std::string_view m = find_string(err, "message");
+    while (!m.empty() && (m.back() == '\n' || m.back() == '\r' || m.back() == ' ')) {
+        m.remove_suffix(1);
+    }
+    std::string message(m);
     int effective = status;
     if (effective < 400 || effective > 599) {
         std::optional<std::int64_t> code = as_integer(find(err, "code"));
@@ -363,7 +367,7 @@ Error map_error_object(int status, const json::object& err) {
         type = "authentication_error";
     } else if (effective == 400 || effective == 413) {
         cls = "BadRequestError";
-        type = effective == 413 ? "request_too_large" : "invalid_request_error";
+        type = "invalid_request_error";
     } else if (effective == 401) {
         cls = "AuthenticationError";
         type = "authentication_error";
