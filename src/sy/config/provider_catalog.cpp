@@ -41,8 +41,7 @@ std::vector<ProviderInfo> build_table() {
 
     // Translated providers: parsed and resolved completely (key, base, api_version). anthropic
     // is translated by src/sy/providers/anthropic, azure is OpenAI's body on Azure's URL
-    // shape (src/sy/providers/openai.cpp); gemini answers 400 "provider not supported" until its
-    // adapter lands (flip `supported` then).
+    // shape (src/sy/providers/openai.cpp), gemini is translated by src/sy/providers/gemini.
     t.push_back(ProviderInfo{"anthropic",
                              true,
                              false,
@@ -54,7 +53,7 @@ std::vector<ProviderInfo> build_table() {
     t.push_back(
         ProviderInfo{"azure", true, false, {}, {"AZURE_API_KEY"}, {"AZURE_API_BASE"}, true, true});
     t.push_back(ProviderInfo{"gemini",
-                             false,
+                             true,
                              false,
                              "https://generativelanguage.googleapis.com",
                              {"GEMINI_API_KEY"},

@@ -294,7 +294,7 @@ http::Task<void> LlmHandler::handle(http::Exchange& ex, providers::Route route, 
     a.plan = std::move(plan).value();
     a.shape = d->target->shape;
     a.upstream = providers::build_request(*d->target, a.plan.route, std::move(a.plan.body),
-                                          upstream_model);
+                                          upstream_model, req.stream);
     ctx.attempts = 1;
     if (req.stream) {
         co_await dispatch_stream(ex, ctx, req, a);
@@ -468,6 +468,14 @@ http::Task<void> StreamRelay::relay(std::unique_ptr<http::UpstreamStream>& s,
         }
         // The upstream's end-of-answer marker completes the client's stream now, whatever the
         // upstream does next (api.md §3.1); its body is then drained briefly for reuse.
+        if (s_->done() && !transform_->done()) {
+            auto st = transform_->on_end(out_);
+            if (!st) {
+                Error err = st.error();
+                co_await fail(err);
+                co_return;
+            }
+        }
         bool finished = s_->done() || transform_->done();
         if (finished && !transform_->done()) {
             Error err = stream_protocol_error(err_ctx_.exception_label,

@@ -6,6 +6,10 @@
 #include "sy/observability/log.hpp"
 #include "sy/pipeline/completions_adapter.hpp"
 #include "sy/providers/anthropic/translate.hpp"
+#include "sy/providers/gemini/translate.hpp"
+
+#include <algorithm>
+#include <cmath>
 
 namespace sy::pipeline {
 namespace {
@@ -47,13 +51,15 @@ Result<UpstreamPlan> plan_upstream(const routing::DeploymentRuntime& d,
         plan.body = std::move(translated).value();
         return plan;
     }
-    if (req.route == Route::kEmbeddings && shape == ApiShape::kAnthropic) {
+    bool translated = shape == ApiShape::kAnthropic || shape == ApiShape::kGemini;
+    if (req.route == Route::kEmbeddings && translated) {
         return Error::make(Errc::kBadRequest,
-                           "litellm.BadRequestError: anthropic does not support embeddings "
-                           "(model group " + cfg.model_name + ")");
+                           "litellm.BadRequestError: " + cfg.provider +
+                               " does not support embeddings through this gateway yet (model "
+                               "group " + cfg.model_name + ")");
     }
     if (req.route == Route::kCompletions &&
-        (shape == ApiShape::kAnthropic || !is_text_completion_model(cfg, upstream_model))) {
+        (translated || !is_text_completion_model(cfg, upstream_model))) {
         auto st = completion_body_to_chat(req.dom());
         if (!st) {
             return std::move(st).error();
@@ -82,6 +88,24 @@ Result<UpstreamPlan> plan_upstream(const routing::DeploymentRuntime& d,
         plan.body = std::move(translated).value();
         return plan;
     }
+    if (shape == ApiShape::kGemini) {
+        providers::gemini::RequestOptions opts;
+        opts.upstream_model = std::string(upstream_model);
+        opts.drop_params = cfg.drop_params.value_or(settings.litellm.drop_params);
+        opts.additional_drop_params = cfg.additional_drop_params;
+        boost::json::object& body = req.dom();
+        for (const auto& kv : d.defaults) {
+            if (!body.contains(kv.key())) {
+                body[kv.key()] = kv.value();
+            }
+        }
+        auto gemini_body = providers::gemini::openai_to_gemini_request(body, opts);
+        if (!gemini_body) {
+            return std::move(gemini_body).error();
+        }
+        plan.body = std::move(gemini_body).value();
+        return plan;
+    }
     plan.body = build_upstream_body(req, upstream_model, d.defaults,
                                     cfg.additional_drop_params.empty() ? nullptr
                                                                        : &cfg.additional_drop_params);
@@ -99,8 +123,10 @@ Result<std::string> convert_response(ApiShape shape,
         return providers::anthropic::openai_to_anthropic_response(upstream_body, req.model);
     }
     std::string chat;
-    if (shape == ApiShape::kAnthropic) {
-        auto r = providers::anthropic::anthropic_to_openai_response(upstream_body, req.model);
+    if (shape == ApiShape::kAnthropic || shape == ApiShape::kGemini) {
+        auto r = shape == ApiShape::kAnthropic
+                     ? providers::anthropic::anthropic_to_openai_response(upstream_body, req.model)
+                     : providers::gemini::gemini_to_openai_response(upstream_body, req.model);
         if (!r) {
             return std::move(r).error();
         }
@@ -124,6 +150,10 @@ StreamTransformPtr make_stream_transform(ApiShape shape,
         return shape == ApiShape::kAnthropic ? make_anthropic_passthrough(req.model, err_ctx)
                                              : make_openai_to_anthropic(req.model, err_ctx);
     }
+    if (shape == ApiShape::kGemini) {
+        return make_gemini_to_openai(req.model, req.include_usage, plan.completion_from_chat,
+                                     err_ctx);
+    }
     if (shape == ApiShape::kAnthropic) {
         return make_anthropic_to_openai(req.model, req.include_usage, plan.completion_from_chat,
                                         err_ctx);
@@ -137,10 +167,18 @@ Error map_upstream_error(ApiShape shape,
                          const std::vector<Header>& headers,
                          std::string_view body,
                          const providers::ErrorContext& err_ctx) {
-    if (shape != ApiShape::kAnthropic) {
+    if (shape != ApiShape::kAnthropic && shape != ApiShape::kGemini) {
         return providers::map_upstream_error(status, headers, body, err_ctx);
     }
-    Error e = providers::anthropic::map_anthropic_error(status, body);
+    Error e = shape == ApiShape::kAnthropic ? providers::anthropic::map_anthropic_error(status, body)
+                                            : providers::gemini::map_gemini_error(status, body);
+    if (shape == ApiShape::kGemini) {
+        // Gemini puts the wait in the body (google.rpc.RetryInfo), not in a header.
+        if (auto delay = providers::gemini::retry_delay_seconds(body)) {
+            e.headers.push_back({"retry-after", std::to_string(static_cast<long long>(
+                                                    std::ceil(std::max(*delay, 1.0))))});
+        }
+    }
     e.message = obs::scrub(e.message);
     if (!err_ctx.model_group.empty()) {
         e.message += ". Received Model Group=" + std::string(err_ctx.model_group) +

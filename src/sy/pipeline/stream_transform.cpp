@@ -6,10 +6,13 @@
 #include "sy/pipeline/completions_adapter.hpp"
 #include "sy/pipeline/error_render.hpp"
 #include "sy/providers/anthropic/translate.hpp"
+#include "sy/providers/gemini/translate.hpp"
 
 namespace sy::pipeline {
 
 std::string StreamTransform::error_event(const Error& e) const { return error_sse_event(e); }
+
+Status StreamTransform::on_end(std::string&) { return ok_status(); }
 
 namespace {
 
@@ -181,6 +184,80 @@ private:
     bool done_ = false;
 };
 
+class GeminiToOpenAI : public StreamTransform {
+public:
+    GeminiToOpenAI(std::string client_model,
+                   bool include_usage,
+                   bool completion_from_chat,
+                   const providers::ErrorContext& err_ctx)
+        : conv_(client_model, include_usage),
+          client_model_(std::move(client_model)),
+          completion_(completion_from_chat),
+          err_ctx_(err_ctx) {}
+
+    Status on_event(std::string_view, std::string_view data, std::string& out) override {
+        if (done_ || data.empty()) {
+            return ok_status();
+        }
+        auto chunks = conv_.on_event(data);
+        if (!chunks) {
+            return std::move(chunks).error();
+        }
+        note_usage();
+        return emit_all(chunks.value(), out);
+    }
+
+    Status on_end(std::string& out) override {
+        if (done_ || !conv_.finished()) {
+            return ok_status();  // no finishReason: the relay reports a cut stream
+        }
+        if (auto st = emit_all(conv_.finish(), out); !st) {
+            return st;
+        }
+        out += "data: [DONE]\n\n";
+        done_ = true;
+        return ok_status();
+    }
+
+    bool done() const override { return done_; }
+
+private:
+    void note_usage() {
+        const auto& u = conv_.usage();
+        if (u.prompt_tokens > 0) {
+            prompt_tokens = u.prompt_tokens;
+        }
+        if (u.candidates_tokens + u.thoughts_tokens > 0) {
+            completion_tokens = u.candidates_tokens + u.thoughts_tokens;
+        }
+    }
+
+    Status emit_all(const std::vector<std::string>& chunks, std::string& out) {
+        for (const auto& c : chunks) {
+            if (!completion_) {
+                out += "data: ";
+                out += c;
+                out += "\n\n";
+                continue;
+            }
+            auto converted = chat_chunk_to_completion(c, client_model_);
+            if (!converted) {
+                return protocol_error(err_ctx_.exception_label, converted.error().message);
+            }
+            out += "data: ";
+            out += converted.value();
+            out += "\n\n";
+        }
+        return ok_status();
+    }
+
+    providers::gemini::StreamToOpenAI conv_;
+    std::string client_model_;
+    bool completion_;
+    const providers::ErrorContext& err_ctx_;
+    bool done_ = false;
+};
+
 class AnthropicPassthrough : public StreamTransform {
 public:
     AnthropicPassthrough(std::string, const providers::ErrorContext& err_ctx) : err_ctx_(err_ctx) {}
@@ -299,6 +376,14 @@ private:
 };
 
 }  // namespace
+
+StreamTransformPtr make_gemini_to_openai(std::string client_model,
+                                         bool include_usage,
+                                         bool completion_from_chat,
+                                         const providers::ErrorContext& err_ctx) {
+    return std::make_unique<GeminiToOpenAI>(std::move(client_model), include_usage,
+                                            completion_from_chat, err_ctx);
+}
 
 StreamTransformPtr make_anthropic_passthrough(std::string client_model,
                                               const providers::ErrorContext& err_ctx) {

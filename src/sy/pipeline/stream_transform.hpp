@@ -27,6 +27,10 @@ public:
     // The upstream signalled a complete answer ([DONE], message_stop, ...).
     virtual bool done() const = 0;
 
+    // The upstream body ended. Formats without an end marker (Gemini) complete here; the
+    // default does nothing (their done() must already be true, else the stream was cut).
+    virtual Status on_end(std::string& out);
+
     // The client event that reports a failure after bytes were sent (OpenAI clients get
     // `data: {"error":...}`, Anthropic clients `event: error`).
     virtual std::string error_event(const Error& e) const;
@@ -52,6 +56,13 @@ StreamTransformPtr make_anthropic_to_openai(std::string client_model,
                                             bool include_usage,
                                             bool completion_from_chat,
                                             const providers::ErrorContext& err_ctx);
+
+// Gemini streamGenerateContent events to OpenAI chunks (or text_completion chunks); completes
+// with the usage chunk and [DONE] when the upstream body ends after a finishReason.
+StreamTransformPtr make_gemini_to_openai(std::string client_model,
+                                         bool include_usage,
+                                         bool completion_from_chat,
+                                         const providers::ErrorContext& err_ctx);
 
 // Anthropic upstream to an Anthropic client (/v1/messages, native): events pass through
 // unchanged; usage is read from message_start / message_delta; done at message_stop.

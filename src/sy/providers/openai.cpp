@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "sy/observability/log.hpp"
+#include "sy/providers/gemini/translate.hpp"
 
 namespace sy::providers {
 namespace {
@@ -19,7 +20,7 @@ std::string label_for(std::string_view provider) {
         {"together_ai", "Together_aiException"}, {"fireworks_ai", "Fireworks_aiException"},
         {"xai", "XaiException"},                 {"perplexity", "PerplexityException"},
         {"hosted_vllm", "Hosted_vllmException"}, {"anthropic", "AnthropicException"},
-        {"gemini", "GeminiException"},
+        {"gemini", "GeminiException"},       {"vertex_ai", "VertexAIException"},
     };
     for (const auto& [p, l] : kLabels) {
         if (p == provider) {
@@ -166,7 +167,19 @@ Result<Target> prepare_target(const config::Deployment& d) {
     t.url = std::move(url).value();
     t.shape = d.provider == "anthropic" ? ApiShape::kAnthropic
               : d.provider == "azure"   ? ApiShape::kAzure
+              : d.provider == "gemini"  ? ApiShape::kGemini
                                         : ApiShape::kOpenAI;
+    if (t.shape == ApiShape::kGemini) {
+        // generate_path() adds /v1beta/models/...; accept an api_base that already has it.
+        std::string& p = t.url.base_path;
+        for (std::string_view suffix : {"/v1beta", "/v1"}) {
+            if (p.size() >= suffix.size() &&
+                p.compare(p.size() - suffix.size(), suffix.size(), suffix) == 0) {
+                p.resize(p.size() - suffix.size());
+                break;
+            }
+        }
+    }
     if (t.shape == ApiShape::kAzure) {
         t.api_version = d.api_version.value_or("2024-10-21");
         if (has_control_chars(t.api_version) || t.api_version.find_first_of("&# ") != std::string::npos) {
@@ -199,6 +212,9 @@ Result<Target> prepare_target(const config::Deployment& d) {
             t.headers.push_back({"x-api-key", std::string(key)});
         } else if (t.shape == ApiShape::kAzure) {
             t.headers.push_back({"api-key", std::string(key)});
+        } else if (t.shape == ApiShape::kGemini) {
+            // Never in the URL (README D20: `?key=` would end up in logs and proxies).
+            t.headers.push_back({"x-goog-api-key", std::string(key)});
         } else {
             t.headers.push_back({"Authorization", "Bearer " + std::string(key)});
         }
@@ -232,7 +248,8 @@ Result<Target> prepare_target(const config::Deployment& d) {
 http::UpstreamRequest build_request(const Target& t,
                                     Route r,
                                     std::string body,
-                                    std::string_view upstream_model) {
+                                    std::string_view upstream_model,
+                                    bool stream) {
     http::UpstreamRequest req;
     req.origin = t.url.origin;
     req.target = t.url.base_path;
@@ -256,6 +273,15 @@ http::UpstreamRequest build_request(const Target& t,
             req.target += route_path(r);
             query = "api-version=" + t.api_version + (query.empty() ? "" : "&" + query);
             break;
+        case ApiShape::kGemini: {
+            std::string path = gemini::generate_path(upstream_model, stream);
+            auto q = path.find('?');
+            req.target += path.substr(0, q);
+            if (q != std::string::npos) {
+                query = path.substr(q + 1) + (query.empty() ? "" : "&" + query);
+            }
+            break;
+        }
         case ApiShape::kOpenAI:
             req.target += route_path(r);
             break;

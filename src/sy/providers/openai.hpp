@@ -27,6 +27,7 @@ enum class ApiShape : std::uint8_t {
     kOpenAI,     // OpenAI and OpenAI-compatible servers
     kAnthropic,  // Anthropic Messages API (translated, providers.md §1)
     kAzure,      // Azure OpenAI: OpenAI bodies, deployment URLs, api-key header (providers.md §3)
+    kGemini,     // Google AI Studio generateContent (translated, providers.md §4)
 };
 
 struct Target {
@@ -52,7 +53,8 @@ bool has_control_chars(std::string_view s);
 http::UpstreamRequest build_request(const Target& t,
                                     Route r,
                                     std::string body,
-                                    std::string_view upstream_model);
+                                    std::string_view upstream_model,
+                                    bool stream = false);
 
 // Context for error messages (api.md §12.2).
 struct ErrorContext {

@@ -37,7 +37,7 @@ TEST(ProviderCatalog, TranslatedProvidersAreResolved) {
 
     const ProviderInfo* gemini = find_provider("gemini");
     ASSERT_NE(gemini, nullptr);
-    EXPECT_FALSE(gemini->supported);
+    EXPECT_TRUE(gemini->supported);  // translated by src/sy/providers/gemini
     EXPECT_EQ(gemini->default_base, "https://generativelanguage.googleapis.com");
     EXPECT_EQ(gemini->key_envs, (std::vector<std::string_view>{"GEMINI_API_KEY"}));
 }
