@@ -43,6 +43,29 @@ void read_usage(std::string_view usage_json, StreamTransform& t) {
     }
 }
 
+// Appends one OpenAI chunk as a client event: as is, or converted to a legacy text_completion
+// chunk when the client called /completions on a chat model.
+Status append_chunk(std::string& out,
+                    std::string_view chunk,
+                    bool as_completion,
+                    std::string_view client_model,
+                    const providers::ErrorContext& err_ctx) {
+    if (!as_completion) {
+        out += "data: ";
+        out += chunk;
+        out += "\n\n";
+        return ok_status();
+    }
+    auto converted = chat_chunk_to_completion(chunk, client_model);
+    if (!converted) {
+        return protocol_error(err_ctx.exception_label, converted.error().message);
+    }
+    out += "data: ";
+    out += converted.value();
+    out += "\n\n";
+    return ok_status();
+}
+
 class OpenAIPassthrough : public StreamTransform {
 public:
     OpenAIPassthrough(std::string client_model, const providers::ErrorContext& err_ctx)
@@ -98,14 +121,7 @@ public:
 
 protected:
     Status emit(std::string_view data, std::optional<json_scan::Span>, std::string& out) override {
-        auto converted = chat_chunk_to_completion(data, client_model_);
-        if (!converted) {
-            return protocol_error(err_ctx_.exception_label, converted.error().message);
-        }
-        out += "data: ";
-        out += converted.value();
-        out += "\n\n";
-        return ok_status();
+        return append_chunk(out, data, true, client_model_, err_ctx_);
     }
 };
 
@@ -161,20 +177,7 @@ private:
     }
 
     Status emit(const std::string& chunk, std::string& out) {
-        if (!completion_) {
-            out += "data: ";
-            out += chunk;
-            out += "\n\n";
-            return ok_status();
-        }
-        auto converted = chat_chunk_to_completion(chunk, client_model_);
-        if (!converted) {
-            return protocol_error(err_ctx_.exception_label, converted.error().message);
-        }
-        out += "data: ";
-        out += converted.value();
-        out += "\n\n";
-        return ok_status();
+        return append_chunk(out, chunk, completion_, client_model_, err_ctx_);
     }
 
     providers::anthropic::StreamToOpenAI conv_;
@@ -234,19 +237,9 @@ private:
 
     Status emit_all(const std::vector<std::string>& chunks, std::string& out) {
         for (const auto& c : chunks) {
-            if (!completion_) {
-                out += "data: ";
-                out += c;
-                out += "\n\n";
-                continue;
+            if (auto st = append_chunk(out, c, completion_, client_model_, err_ctx_); !st) {
+                return st;
             }
-            auto converted = chat_chunk_to_completion(c, client_model_);
-            if (!converted) {
-                return protocol_error(err_ctx_.exception_label, converted.error().message);
-            }
-            out += "data: ";
-            out += converted.value();
-            out += "\n\n";
         }
         return ok_status();
     }
