@@ -154,6 +154,20 @@ TEST_F(GatewayTest, ProtocolLimitsAnswerInTheEnvelope) {
     EXPECT_EQ(mock_->stats().total, 0u);
 }
 
+TEST_F(GatewayTest, UnauthenticatedBodiesAreRefusedBeforeBeingRead) {
+    auto port = start_gateway();
+    HttpClient c(port);
+    // 8 MiB body, no key: answered from the head alone (the body is never buffered).
+    auto r = c.post("/v1/chat/completions", std::string(8 * 1024 * 1024, 'x'));
+    EXPECT_EQ(r.status, 401);
+    EXPECT_NE(r.body.find("No api key passed in"), std::string::npos) << r.body;
+    EXPECT_FALSE(r.keep_alive);
+    EXPECT_EQ(mock_->stats().total, 0u);
+    // With the key the same route works as before.
+    HttpClient ok(port);
+    EXPECT_EQ(ok.post("/v1/chat/completions", kChat, kAuth).status, 200);
+}
+
 TEST_F(GatewayTest, ShutdownFinishesInFlightStreams) {
     auto port = start_gateway();
     mock::Script s;

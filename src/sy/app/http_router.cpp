@@ -129,6 +129,24 @@ http::Response HttpRouter::protocol_error(int status, std::string_view message) 
         Error::make(code, std::string(message)).with_status(status));
 }
 
+std::optional<http::Response> HttpRouter::screen_head(const http::Request& head) {
+    std::string_view target = head.target();
+    RouteMatch m = match_route(target.substr(0, target.find('?')));
+    bool needs_key = m.id != RouteId::kNone && m.id != RouteId::kRoot &&
+                     m.id != RouteId::kLiveliness && m.id != RouteId::kReadiness &&
+                     head.method() != verb::options;
+    if (!needs_key) {
+        return std::nullopt;
+    }
+    auto principal = auth_.authenticate(head);
+    if (principal) {
+        return std::nullopt;
+    }
+    bool anthropic = m.id == RouteId::kMessages || m.id == RouteId::kCountTokens;
+    return anthropic ? pipeline::render_anthropic_error(principal.error(), head.version())
+                     : pipeline::render_error(principal.error(), head.version());
+}
+
 http::Task<void> HttpRouter::handle(http::Exchange& ex) {
     pipeline::CallContext ctx;
     const auto& req = ex.request();

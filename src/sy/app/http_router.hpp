@@ -25,6 +25,7 @@ public:
 
     http::Task<void> handle(http::Exchange& ex) override;
     http::Response protocol_error(int status, std::string_view message) override;
+    std::optional<http::Response> screen_head(const http::Request& head) override;
 
 private:
     http::Task<void> dispatch(http::Exchange& ex, pipeline::CallContext& ctx);

@@ -429,6 +429,16 @@ Task<void> Worker::session(tcp::socket sock) {
         parser.body_limit(limits_.max_body_bytes);
         stream.expires_after(limits_.read_timeout);
         boost::system::error_code ec = co_await read_message(stream, buffer, parser, true);
+        if (!ec && !parser.is_done()) {
+            if (auto early = handler_.screen_head(parser.get())) {
+                early->keep_alive(false);
+                early->prepare_payload();
+                stream.expires_after(limits_.write_timeout);
+                co_await bhttp::async_write(stream, *early, kNoThrow);
+                co_await lingering_close(stream);
+                break;
+            }
+        }
         if (!ec) {
             // The head is in and within limits (a Content-Length over the body limit has failed
             // already): let a client waiting on `Expect: 100-continue` send its body now.

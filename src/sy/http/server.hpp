@@ -111,6 +111,13 @@ public:
     // Renders protocol-level errors (malformed HTTP, body or header too large) in the API's
     // error envelope.
     virtual Response protocol_error(int status, std::string_view message) = 0;
+    // Called with the request head before the body is read. A response returned here is sent
+    // at once and the connection closed, so an unauthenticated client cannot make the gateway
+    // buffer a large body. Default: accept.
+    virtual std::optional<Response> screen_head(const Request& head) {
+        (void)head;
+        return std::nullopt;
+    }
 };
 
 struct ServerOptions {
