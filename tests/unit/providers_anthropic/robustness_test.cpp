@@ -15,6 +15,7 @@
 #include <random>
 
 #include "golden_support.hpp"
+#include "support/mutate.hpp"
 #include "sy/providers/anthropic/translate.hpp"
 
 namespace sy::providers::anthropic {
@@ -22,16 +23,8 @@ namespace {
 
 namespace json = boost::json;
 namespace fs = std::filesystem;
-
-int iterations() {
-    if (const char* s = std::getenv("SY_FUZZ_ITERATIONS")) {
-        int n = std::atoi(s);
-        if (n > 0) {
-            return n;
-        }
-    }
-    return 4000;
-}
+using test::iterations;
+using test::parses;
 
 // Words that steer mutations into the translators' interesting branches.
 const char* const kWords[] = {
@@ -90,187 +83,6 @@ const char* const kWords[] = {
     "enabled",
 };
 
-class Mutator {
-public:
-    explicit Mutator(std::uint32_t seed) : rng_(seed) {}
-
-    std::size_t below(std::size_t n) { return n == 0 ? 0 : rng_() % n; }
-
-    // A steering word that is valid UTF-8: values in a json::value always come from a parser
-    // that validates UTF-8, so structural mutations must not invent invalid strings.
-    std::string_view word_utf8() {
-        for (;;) {
-            std::string_view w = kWords[below(std::size(kWords))];
-            if (w != "\xC3\x28") {
-                return w;
-            }
-        }
-    }
-    bool coin(int one_in) { return below(static_cast<std::size_t>(one_in)) == 0; }
-
-    json::value random_scalar_or_container(int depth = 0) {
-        switch (below(14)) {
-            case 0:
-                return nullptr;
-            case 1:
-                return coin(2);
-            case 2:
-                return static_cast<std::int64_t>(below(5)) - 2;
-            case 3:
-                return std::numeric_limits<std::int64_t>::max();
-            case 4:
-                return std::numeric_limits<std::uint64_t>::max();
-            case 5:
-                return coin(2) ? 1e308 : -0.5;
-            case 6:
-                return json::string(word_utf8());
-            case 7:
-                return json::array{};
-            case 8:
-                return json::object{};
-            case 9: {
-                json::value v = json::array{};
-                json::value* cur = &v;
-                int d = static_cast<int>(below(100));
-                for (int i = 0; i < d; ++i) {
-                    cur->as_array().push_back(json::array{});
-                    cur = &cur->as_array().back();
-                }
-                return v;
-            }
-            case 10:
-                if (depth < 2) {
-                    json::object o;
-                    o["type"] = word_utf8();
-                    o[word_utf8()] = random_scalar_or_container(depth + 1);
-                    return o;
-                }
-                return "x";
-            case 11:
-                if (depth < 2) {
-                    return json::array{random_scalar_or_container(depth + 1)};
-                }
-                return 7;
-            case 12:
-                return json::string(below(300), 'z');
-            default:
-                return json::string("\xF0\x9F\x98\x80 unicode \u00e9");
-        }
-    }
-
-    // Collects pointers to every value in `v` (pre-order).
-    static void collect(json::value& v, std::vector<json::value*>& out) {
-        out.push_back(&v);
-        if (json::object* o = v.if_object()) {
-            for (auto& kv : *o) {
-                collect(kv.value(), out);
-            }
-        } else if (json::array* a = v.if_array()) {
-            for (auto& e : *a) {
-                collect(e, out);
-            }
-        }
-    }
-
-    void mutate_structure(json::value& root) {
-        int n = 1 + static_cast<int>(below(4));
-        for (int k = 0; k < n; ++k) {
-            std::vector<json::value*> nodes;
-            collect(root, nodes);
-            json::value* target = nodes[below(nodes.size())];
-            switch (below(6)) {
-                case 0:
-                case 1:
-                    if (target != &root || coin(8)) {
-                        *target = random_scalar_or_container();
-                    }
-                    break;
-                case 2:
-                    if (json::object* o = target->if_object(); o != nullptr && !o->empty()) {
-                        auto it = o->begin();
-                        std::advance(it, static_cast<std::ptrdiff_t>(below(o->size())));
-                        o->erase(it);
-                    }
-                    break;
-                case 3:
-                    if (json::array* a = target->if_array(); a != nullptr && !a->empty()) {
-                        json::value copy = (*a)[below(a->size())];
-                        a->insert(a->begin() + static_cast<std::ptrdiff_t>(below(a->size() + 1)),
-                                  std::move(copy));
-                    }
-                    break;
-                case 4:
-                    if (json::object* o = target->if_object()) {
-                        (*o)[word_utf8()] = random_scalar_or_container();
-                    }
-                    break;
-                default: {
-                    json::value* other = nodes[below(nodes.size())];
-                    if (other != target && target != &root) {
-                        json::value copy = *other;  // may copy an ancestor: fine, it's a copy
-                        *target = std::move(copy);
-                    }
-                    break;
-                }
-            }
-        }
-    }
-
-    std::string mutate_text(std::string s) {
-        int n = 1 + static_cast<int>(below(3));
-        for (int k = 0; k < n; ++k) {
-            switch (below(6)) {
-                case 0:
-                    if (!s.empty()) {
-                        s[below(s.size())] = static_cast<char>(rng_());
-                    }
-                    break;
-                case 1:
-                    s.resize(below(s.size() + 1));
-                    break;
-                case 2: {
-                    std::size_t pos = below(s.size() + 1);
-                    s.insert(pos, kWords[below(std::size(kWords))]);
-                    break;
-                }
-                case 3:
-                    if (!s.empty()) {
-                        std::size_t a = below(s.size());
-                        std::size_t len = below(s.size() - a + 1);
-                        s.erase(a, len);
-                    }
-                    break;
-                case 4:
-                    if (!s.empty()) {
-                        std::size_t a = below(s.size());
-                        std::size_t len = below(std::min<std::size_t>(s.size() - a, 64) + 1);
-                        s.insert(below(s.size() + 1), s.substr(a, len));
-                    }
-                    break;
-                default: {
-                    const char punct[] = "{}[]\",:\\0-eE.";
-                    s.insert(below(s.size() + 1), 1, punct[below(sizeof punct - 1)]);
-                    break;
-                }
-            }
-        }
-        return s;
-    }
-
-    std::mt19937& rng() { return rng_; }
-
-private:
-    std::mt19937 rng_;
-};
-
-bool parses(std::string_view text) {
-    boost::system::error_code ec;
-    json::parse_options opts;
-    opts.max_depth = 1000;
-    json::parse(text, ec, {}, opts);
-    return !ec;
-}
-
 void check_error(const Error& e) {
     EXPECT_GE(e.http_status(), 400);
     EXPECT_LT(e.http_status(), 600);
@@ -280,11 +92,7 @@ void check_error(const Error& e) {
 
 template <class R>
 void check(const R& r) {
-    if (r) {
-        EXPECT_TRUE(parses(r.value())) << r.value();
-    } else {
-        check_error(r.error());
-    }
+    test::check_result(r, check_error);
 }
 
 struct Seeds {
@@ -394,7 +202,7 @@ TEST(Robustness, SeedsWereFound) {
 }
 
 TEST(Robustness, OpenAIToAnthropicRequest) {
-    Mutator m(1);
+    test::Mutator m(1, kWords);
     const auto& seeds_v = seeds().openai_requests;
     ASSERT_FALSE(seeds_v.empty());
     for (int i = 0; i < iterations(); ++i) {
@@ -416,7 +224,7 @@ TEST(Robustness, OpenAIToAnthropicRequest) {
 }
 
 TEST(Robustness, AnthropicToOpenAIRequest) {
-    Mutator m(2);
+    test::Mutator m(2, kWords);
     const auto& seeds_v = seeds().anthropic_requests;
     ASSERT_FALSE(seeds_v.empty());
     for (int i = 0; i < iterations(); ++i) {
@@ -429,37 +237,14 @@ TEST(Robustness, AnthropicToOpenAIRequest) {
     }
 }
 
-template <class Fn>
-void fuzz_text(std::uint32_t seed, const std::vector<std::string>& seeds_v, Fn fn) {
-    Mutator m(seed);
-    ASSERT_FALSE(seeds_v.empty());
-    for (int i = 0; i < iterations(); ++i) {
-        const std::string& base = seeds_v[m.below(seeds_v.size())];
-        std::string text;
-        if (m.coin(2)) {
-            text = m.mutate_text(base);
-        } else {
-            boost::system::error_code ec;
-            json::value v = json::parse(base, ec);
-            if (ec) {
-                text = m.mutate_text(base);
-            } else {
-                m.mutate_structure(v);
-                text = json::serialize(v);
-            }
-        }
-        fn(text);
-    }
-}
-
 TEST(Robustness, AnthropicToOpenAIResponse) {
-    fuzz_text(3, seeds().anthropic_responses, [](const std::string& t) {
+    test::fuzz_text(3, kWords, seeds().anthropic_responses, [](const std::string& t) {
         check(anthropic_to_openai_response(t, "grp"));
     });
 }
 
 TEST(Robustness, OpenAIToAnthropicResponse) {
-    fuzz_text(4, seeds().openai_responses, [](const std::string& t) {
+    test::fuzz_text(4, kWords, seeds().openai_responses, [](const std::string& t) {
         check(openai_to_anthropic_response(t, "grp"));
     });
 }
@@ -470,8 +255,8 @@ TEST(Robustness, MapAnthropicError) {
         bodies.push_back(body);
     }
     bodies.push_back(std::string(5000, 'x') + "\xE2\x82");
-    Mutator m(5);
-    fuzz_text(5, bodies, [&](const std::string& t) {
+    test::Mutator m(5, kWords);
+    test::fuzz_text(5, kWords, bodies, [&](const std::string& t) {
         int status = static_cast<int>(m.below(700)) - 50;
         Error e = map_anthropic_error(status, t);
         EXPECT_FALSE(e.message.empty());
@@ -492,43 +277,19 @@ const char* const kEventTypes[] = {"message_start",
                                    "unknown_future_event"};
 
 TEST(Robustness, StreamToOpenAI) {
-    Mutator m(6);
+    test::Mutator m(6, kWords);
     const auto& streams = seeds().anthropic_streams;
     ASSERT_FALSE(streams.empty());
     for (int i = 0; i < iterations(); ++i) {
         auto events = streams[m.below(streams.size())];
-        int edits = 1 + static_cast<int>(m.below(4));
-        for (int k = 0; k < edits && !events.empty(); ++k) {
-            std::size_t at = m.below(events.size());
-            switch (m.below(6)) {
-                case 0:
-                    events[at].second = m.mutate_text(events[at].second);
-                    break;
-                case 1: {
-                    boost::system::error_code ec;
-                    json::value v = json::parse(events[at].second, ec);
-                    if (!ec) {
-                        m.mutate_structure(v);
-                        events[at].second = json::serialize(v);
-                    }
-                    break;
-                }
-                case 2:
-                    events.erase(events.begin() + static_cast<std::ptrdiff_t>(at));
-                    break;
-                case 3:
-                    events.insert(
-                        events.begin() + static_cast<std::ptrdiff_t>(m.below(events.size())),
-                        events[at]);
-                    break;
-                case 4:
-                    std::swap(events[at], events[m.below(events.size())]);
-                    break;
-                default:
-                    events[at].first = kEventTypes[m.below(std::size(kEventTypes))];
-                    break;
-            }
-        }
+        // Events are (type, data); the extra edit replaces an event's type.
+        test::mutate_events(
+            m,
+            events,
+            [](std::pair<std::string, std::string>& ev) -> std::string& { return ev.second; },
+            [&](std::pair<std::string, std::string>& ev) {
+                ev.first = kEventTypes[m.below(std::size(kEventTypes))];
+            });
         StreamToOpenAI t("grp", m.coin(2));
         for (const auto& [type, data] : events) {
             auto r = t.on_event(type, data);
@@ -547,40 +308,12 @@ TEST(Robustness, StreamToOpenAI) {
 }
 
 TEST(Robustness, OpenAIStreamToAnthropic) {
-    Mutator m(7);
+    test::Mutator m(7, kWords);
     const auto& streams = seeds().openai_streams;
     ASSERT_FALSE(streams.empty());
     for (int i = 0; i < iterations(); ++i) {
         auto chunks = streams[m.below(streams.size())];
-        int edits = 1 + static_cast<int>(m.below(4));
-        for (int k = 0; k < edits && !chunks.empty(); ++k) {
-            std::size_t at = m.below(chunks.size());
-            switch (m.below(5)) {
-                case 0:
-                    chunks[at] = m.mutate_text(chunks[at]);
-                    break;
-                case 1: {
-                    boost::system::error_code ec;
-                    json::value v = json::parse(chunks[at], ec);
-                    if (!ec) {
-                        m.mutate_structure(v);
-                        chunks[at] = json::serialize(v);
-                    }
-                    break;
-                }
-                case 2:
-                    chunks.erase(chunks.begin() + static_cast<std::ptrdiff_t>(at));
-                    break;
-                case 3:
-                    chunks.insert(
-                        chunks.begin() + static_cast<std::ptrdiff_t>(m.below(chunks.size())),
-                        chunks[at]);
-                    break;
-                default:
-                    std::swap(chunks[at], chunks[m.below(chunks.size())]);
-                    break;
-            }
-        }
+        test::mutate_events(m, chunks);
         OpenAIStreamToAnthropic t("grp", static_cast<std::int64_t>(m.below(100)) - 10);
         for (const auto& c : chunks) {
             auto r = t.on_chunk(c);

@@ -7,7 +7,6 @@
 
 #include <gtest/gtest.h>
 
-#include <cstring>
 #include <map>
 
 #include "golden_support.hpp"
@@ -15,28 +14,18 @@
 namespace sy::providers::gemini::golden {
 namespace {
 
-class Golden : public ::testing::TestWithParam<Case> {};
+using Golden = ::sy::test::golden::GoldenTest<Kind>;
 
 TEST_P(Golden, MatchesExpected) {
     const Case& c = GetParam();
-    json::value actual = run_case(c);
-    json::value expected = load_expected(c);
-    if (g_update_golden) {
-        write_expected(c, actual, expected);
-        return;
-    }
-    ASSERT_FALSE(expected.is_null())
-        << c.dir << ": no expected file; run with --update-golden and review the result";
-    std::string diff = compare(expected, actual);
-    EXPECT_TRUE(diff.empty()) << c.dir << "\n" << diff << "\nactual:\n" << pretty(actual);
+    ::sy::test::golden::check_case(
+        c.dir, is_stream(c.kind), run_case(c), ::sy::test::golden::generated_id_placeholder);
 }
 
 INSTANTIATE_TEST_SUITE_P(Gemini,
                          Golden,
                          ::testing::ValuesIn(discover()),
-                         [](const ::testing::TestParamInfo<Case>& info) {
-                             return info.param.name;
-                         });
+                         ::sy::test::golden::CaseName{});
 
 TEST(GoldenCoverage, AtLeastFifteenCasesPerDirection) {
     std::map<Kind, int> counts;
@@ -62,17 +51,4 @@ TEST(GoldenSupport, PlaceholdersAndSemanticCompare) {
 }  // namespace
 }  // namespace sy::providers::gemini::golden
 
-int main(int argc, char** argv) {
-    for (int i = 1; i < argc; ++i) {
-        if (std::strcmp(argv[i], "--update-golden") == 0) {
-            sy::providers::gemini::golden::g_update_golden = true;
-            for (int j = i; j + 1 < argc; ++j) {
-                argv[j] = argv[j + 1];
-            }
-            --argc;
-            --i;
-        }
-    }
-    ::testing::InitGoogleTest(&argc, argv);
-    return RUN_ALL_TESTS();
-}
+int main(int argc, char** argv) { return sy::test::golden::run_tests(argc, argv); }

@@ -4,6 +4,7 @@
 
 #include "sy/providers/anthropic/detail/json_util.hpp"
 #include "sy/providers/anthropic/translate.hpp"
+#include "sy/providers/common/request_util.hpp"
 
 namespace sy::providers::anthropic {
 namespace {
@@ -391,13 +392,7 @@ Result<std::string> translate(const json::object& body, std::string_view upstrea
 
 Result<std::string> anthropic_to_openai_request(const boost::json::object& anthropic_body,
                                                 std::string_view upstream_model) {
-    try {
-        return translate(anthropic_body, upstream_model);
-    } catch (const std::exception& e) {
-        return detail::bad_request(std::string("invalid request body: ") + e.what());
-    } catch (...) {
-        return detail::bad_request("invalid request body");
-    }
+    return common::guard_translation([&] { return translate(anthropic_body, upstream_model); });
 }
 
 }  // namespace sy::providers::anthropic

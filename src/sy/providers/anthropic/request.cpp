@@ -6,16 +6,22 @@
 
 #include "sy/providers/anthropic/detail/json_util.hpp"
 #include "sy/providers/anthropic/translate.hpp"
+#include "sy/providers/common/request_util.hpp"
 
 namespace sy::providers::anthropic {
 namespace {
 
 namespace json = boost::json;
+using common::in;
+using common::is_gateway_only;
+using common::positive_int;
+using common::sv;
 using detail::bad_request;
 using detail::find;
 using detail::find_array;
 using detail::find_object;
 using detail::find_string;
+using detail::starts_with_ci;
 
 // Params translated by this adapter.
 constexpr std::string_view kSupported[] = {
@@ -39,45 +45,6 @@ constexpr std::string_view kSupported[] = {
     "functions",
     "function_call",
 };
-
-// Gateway-only fields (api.md §2.1): consumed before the upstream call, never forwarded and never
-// "unsupported". Credentials in the body are rejected earlier by the pipeline (security.md S3).
-constexpr std::string_view kGatewayOnly[] = {
-    "metadata",
-    "num_retries",
-    "timeout",
-    "stream_timeout",
-    "fallbacks",
-    "context_window_fallbacks",
-    "content_policy_fallbacks",
-    "disable_fallbacks",
-    "drop_params",
-    "additional_drop_params",
-    "modify_params",
-    "cache",
-    "caching",
-    "tags",
-    "mock_response",
-    "mock_testing_rate_limit_error",
-    "mock_timeout",
-    "mock_testing_fallbacks",
-    "mock_testing_context_fallbacks",
-    "mock_testing_content_policy_fallbacks",
-    "mock_delay",
-    "fastest_response",
-    "api_key",
-    "api_base",
-    "base_url",
-    "api_version",
-    "organization",
-};
-
-template <std::size_t N>
-bool in(const std::string_view (&set)[N], std::string_view k) {
-    return std::find(std::begin(set), std::end(set), k) != std::end(set);
-}
-
-std::string_view sv(const json::string& s) { return {s.data(), s.size()}; }
 
 // `user` is forwarded only when it is not personal data (providers.md §1.2).
 bool looks_like_email(std::string_view s) {
@@ -109,55 +76,17 @@ bool whitespace_only(std::string_view s) {
     });
 }
 
-std::string py_list(const std::vector<std::string>& names) {
-    std::string out = "[";
-    for (std::size_t i = 0; i < names.size(); ++i) {
-        if (i > 0) {
-            out += ", ";
-        }
-        out += "'" + names[i] + "'";
-    }
-    return out + "]";
-}
-
 // `data:<mime>;base64,<b64>` -> {"type":"base64","media_type","data"}.
 Result<json::object> data_url_source(std::string_view url, std::string_view where) {
-    std::string_view rest = url.substr(5);  // after "data:"
-    auto comma = rest.find(',');
-    if (comma == std::string_view::npos) {
-        return bad_request(std::string(where) + ": malformed data URL (no ',')");
-    }
-    std::string_view header = rest.substr(0, comma);
-    std::string_view data = rest.substr(comma + 1);
-    constexpr std::string_view kB64 = ";base64";
-    if (header.size() < kB64.size() || header.substr(header.size() - kB64.size()) != kB64) {
-        return bad_request(std::string(where) + ": only base64 data URLs are supported");
-    }
-    std::string_view mime = header.substr(0, header.find(';'));
-    if (mime.empty() || data.empty()) {
-        return bad_request(std::string(where) + ": data URL without media type or data");
+    auto du = common::parse_data_url(url, where);
+    if (!du) {
+        return std::move(du).error();
     }
     json::object src;
     src["type"] = "base64";
-    src["media_type"] = mime;
-    src["data"] = data;
+    src["media_type"] = du->mime;
+    src["data"] = du->data;
     return src;
-}
-
-bool starts_with_ci(std::string_view s, std::string_view p) {
-    if (s.size() < p.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < p.size(); ++i) {
-        char c = s[i];
-        if (c >= 'A' && c <= 'Z') {
-            c = static_cast<char>(c - 'A' + 'a');
-        }
-        if (c != p[i]) {
-            return false;
-        }
-    }
-    return true;
 }
 
 void copy_cache_control(const json::object& from, json::object& to) {
@@ -715,14 +644,6 @@ Result<json::value> convert_tool_choice(const json::value& v, std::string_view w
     return bad_request(std::string(where) + ": must be a string or an object");
 }
 
-Result<std::int64_t> positive_int(const json::value& v, std::string_view name) {
-    auto n = detail::as_integer(&v);
-    if (!n || *n <= 0) {
-        return bad_request(std::string(name) + ": must be a positive integer");
-    }
-    return *n;
-}
-
 Result<std::string> translate(const json::object& body, const RequestOptions& opts) {
     // 1. Parameter admission: additional_drop_params, gateway-only fields, unsupported params.
     std::vector<std::string> unsupported;
@@ -740,7 +661,7 @@ Result<std::string> translate(const json::object& body, const RequestOptions& op
     };
     for (const auto& kv : body) {
         std::string_view k = kv.key();
-        if (dropped(k) || in(kSupported, k) || in(kGatewayOnly, k) || kv.value().is_null()) {
+        if (dropped(k) || in(kSupported, k) || is_gateway_only(k) || kv.value().is_null()) {
             continue;
         }
         if (!opts.drop_params) {
@@ -748,11 +669,7 @@ Result<std::string> translate(const json::object& body, const RequestOptions& op
         }
     }
     if (!unsupported.empty()) {
-        return bad_request(
-            "litellm.UnsupportedParamsError: anthropic does not support parameters: " +
-            py_list(unsupported) + ", for model=" + opts.upstream_model +
-            ". To drop these, set `litellm.drop_params=True` or for proxy: "
-            "`litellm_settings: drop_params: true`.");
+        return common::unsupported_params_error("anthropic", unsupported, opts.upstream_model);
     }
 
     json::object out;
@@ -984,13 +901,7 @@ Result<std::string> translate(const json::object& body, const RequestOptions& op
 
 Result<std::string> openai_to_anthropic_request(const boost::json::object& openai_chat_body,
                                                 const RequestOptions& opts) {
-    try {
-        return translate(openai_chat_body, opts);
-    } catch (const std::exception& e) {
-        return detail::bad_request(std::string("invalid request body: ") + e.what());
-    } catch (...) {
-        return detail::bad_request("invalid request body");
-    }
+    return common::guard_translation([&] { return translate(openai_chat_body, opts); });
 }
 
 }  // namespace sy::providers::anthropic

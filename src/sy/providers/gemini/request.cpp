@@ -5,6 +5,7 @@
 #include <iterator>
 #include <map>
 
+#include "sy/providers/common/request_util.hpp"
 #include "sy/providers/gemini/detail/json_util.hpp"
 #include "sy/providers/gemini/translate.hpp"
 
@@ -12,6 +13,10 @@ namespace sy::providers::gemini {
 namespace {
 
 namespace json = boost::json;
+using common::in;
+using common::is_gateway_only;
+using common::positive_int;
+using common::sv;
 using detail::bad_request;
 using detail::find;
 using detail::find_array;
@@ -46,38 +51,6 @@ constexpr std::string_view kSupported[] = {
     "functions",
     "function_call",
     "safety_settings",
-};
-
-// Gateway-only fields (api.md §2.1): consumed before the upstream call, never forwarded and never
-// "unsupported". Credentials in the body are rejected earlier by the pipeline (security.md S3).
-constexpr std::string_view kGatewayOnly[] = {
-    "metadata",
-    "num_retries",
-    "timeout",
-    "stream_timeout",
-    "fallbacks",
-    "context_window_fallbacks",
-    "content_policy_fallbacks",
-    "disable_fallbacks",
-    "drop_params",
-    "additional_drop_params",
-    "modify_params",
-    "cache",
-    "caching",
-    "tags",
-    "mock_response",
-    "mock_testing_rate_limit_error",
-    "mock_timeout",
-    "mock_testing_fallbacks",
-    "mock_testing_context_fallbacks",
-    "mock_testing_content_policy_fallbacks",
-    "mock_delay",
-    "fastest_response",
-    "api_key",
-    "api_base",
-    "base_url",
-    "api_version",
-    "organization",
 };
 
 // Gemini-native tool objects passed through as their own `tools` entries (snake_case spellings
@@ -122,24 +95,6 @@ constexpr std::string_view kSchemaFormats[] = {
 // Bounds for schema cleaning: $ref expansion can recurse or blow up exponentially.
 constexpr int kMaxSchemaDepth = 64;
 constexpr std::size_t kMaxSchemaNodes = 20000;
-
-template <std::size_t N>
-bool in(const std::string_view (&set)[N], std::string_view k) {
-    return std::find(std::begin(set), std::end(set), k) != std::end(set);
-}
-
-std::string_view sv(const json::string& s) { return {s.data(), s.size()}; }
-
-std::string py_list(const std::vector<std::string>& names) {
-    std::string out = "[";
-    for (std::size_t i = 0; i < names.size(); ++i) {
-        if (i > 0) {
-            out += ", ";
-        }
-        out += "'" + names[i] + "'";
-    }
-    return out + "]";
-}
 
 std::string at(std::string_view where, std::size_t i) {
     return std::string(where) + "[" + std::to_string(i) + "]";
@@ -453,22 +408,11 @@ std::string_view guess_mime(std::string_view url) {
 
 // `data:<mime>;base64,<b64>` -> {"inlineData":{"mimeType","data"}}.
 Result<json::object> inline_data_part(std::string_view url, const std::string& where) {
-    std::string_view rest = url.substr(5);  // after "data:"
-    auto comma = rest.find(',');
-    if (comma == std::string_view::npos) {
-        return bad_request(where + ": malformed data URL (no ',')");
+    auto du = common::parse_data_url(url, where);
+    if (!du) {
+        return std::move(du).error();
     }
-    std::string_view header = rest.substr(0, comma);
-    std::string_view data = rest.substr(comma + 1);
-    constexpr std::string_view kB64 = ";base64";
-    if (header.size() < kB64.size() || header.substr(header.size() - kB64.size()) != kB64) {
-        return bad_request(where + ": only base64 data URLs are supported");
-    }
-    std::string_view mime = header.substr(0, header.find(';'));
-    if (mime.empty() || data.empty()) {
-        return bad_request(where + ": data URL without media type or data");
-    }
-    return json::object{{"inlineData", json::object{{"mimeType", mime}, {"data", data}}}};
+    return json::object{{"inlineData", json::object{{"mimeType", du->mime}, {"data", du->data}}}};
 }
 
 // A data URL -> inlineData; an http(s) or gs:// URL -> fileData (Gemini reads it; nothing is
@@ -959,14 +903,6 @@ Result<json::object> convert_tool_choice(const json::value& v, const std::string
 // The request
 // ---------------------------------------------------------------------------------------------
 
-Result<std::int64_t> positive_int(const json::value& v, std::string_view name) {
-    auto n = detail::as_integer(&v);
-    if (!n || *n <= 0) {
-        return bad_request(std::string(name) + ": must be a positive integer");
-    }
-    return *n;
-}
-
 Result<std::int64_t> thinking_budget(const json::value& effort) {
     const json::string* s = effort.if_string();
     if (s != nullptr) {
@@ -1009,7 +945,7 @@ Result<std::string> translate(const json::object& body, const RequestOptions& op
     std::vector<std::string_view> ignored;  // dropped unsupported params (drop_params)
     for (const auto& kv : body) {
         std::string_view k = kv.key();
-        if (dropped(k) || in(kGatewayOnly, k) || kv.value().is_null()) {
+        if (dropped(k) || is_gateway_only(k) || kv.value().is_null()) {
             continue;
         }
         bool supported = in(kSupported, k);
@@ -1027,10 +963,7 @@ Result<std::string> translate(const json::object& body, const RequestOptions& op
         }
     }
     if (!unsupported.empty()) {
-        return bad_request("litellm.UnsupportedParamsError: gemini does not support parameters: " +
-                           py_list(unsupported) + ", for model=" + opts.upstream_model +
-                           ". To drop these, set `litellm.drop_params=True` or for proxy: "
-                           "`litellm_settings: drop_params: true`.");
+        return common::unsupported_params_error("gemini", unsupported, opts.upstream_model);
     }
     auto get = [&](std::string_view k) -> const json::value* {
         if (dropped(k) || std::find(ignored.begin(), ignored.end(), k) != ignored.end()) {
@@ -1280,13 +1213,7 @@ void collect_urls(const json::value* content, std::vector<std::string>& out) {
 
 Result<std::string> openai_to_gemini_request(const boost::json::object& openai_chat_body,
                                              const RequestOptions& opts) {
-    try {
-        return translate(openai_chat_body, opts);
-    } catch (const std::exception& e) {
-        return detail::bad_request(std::string("invalid request body: ") + e.what());
-    } catch (...) {
-        return detail::bad_request("invalid request body");
-    }
+    return common::guard_translation([&] { return translate(openai_chat_body, opts); });
 }
 
 std::vector<std::string> image_urls(const boost::json::object& openai_chat_body) {
