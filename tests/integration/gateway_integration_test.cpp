@@ -34,14 +34,16 @@ protected:
         mock_->stop();
     }
 
-    std::uint16_t start_gateway(const std::string& extra_yaml = "", int workers = 2) {
+    std::uint16_t start_gateway(const std::string& extra_yaml = "",
+                                int workers = 2,
+                                const std::string& extra_models = "") {
         std::string yaml = "model_list:\n"
                            "  - model_name: gpt-4o\n"
                            "    litellm_params:\n"
                            "      model: openai/gpt-4o-2024-08-06\n"
                            "      api_base: http://127.0.0.1:" + std::to_string(mock_port_) + "/d1/v1\n"
                            "      api_key: sk-upstream-secret-1\n"
-                           "      timeout: 2\n"
+                           "      timeout: 2\n" + extra_models +
                            "general_settings:\n"
                            "  master_key: " + kMaster + "\n" + extra_yaml;
         config::LoadOptions lo;
@@ -152,6 +154,21 @@ TEST_F(GatewayTest, ProtocolLimitsAnswerInTheEnvelope) {
     auto h = hdr.post("/v1/chat/completions", kChat, {{"x-big", std::string(20 * 1024, 'a')}});
     EXPECT_EQ(h.status, 431);
     EXPECT_EQ(mock_->stats().total, 0u);
+}
+
+TEST_F(GatewayTest, HostNamesAreResolvedWithinTheConnectDeadline) {
+    auto port = start_gateway("", 2,
+                              "  - model_name: by-name\n"
+                              "    litellm_params:\n"
+                              "      model: openai/m\n"
+                              "      api_base: http://localhost:" + std::to_string(mock_port_) +
+                                  "/dn/v1\n"
+                                  "      api_key: sk-x\n");
+    HttpClient c(port);
+    auto r = c.post("/v1/chat/completions",
+                    R"({"model":"by-name","messages":[{"role":"user","content":"hi"}]})", kAuth);
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(mock_->requests("dn").size(), 1u);
 }
 
 TEST_F(GatewayTest, UnauthenticatedBodiesAreRefusedBeforeBeingRead) {

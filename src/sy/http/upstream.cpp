@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <boost/asio/connect.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/beast/ssl.hpp>
 #include <cctype>
@@ -119,6 +120,23 @@ std::string build_head(const UpstreamRequest& req) {
     return out;
 }
 
+Task<std::pair<boost::system::error_code, tcp::resolver::results_type>> resolve_host(
+    tcp::resolver& r,
+    std::string host,
+    std::uint16_t port) {
+    auto [ec, res] = co_await r.async_resolve(host, std::to_string(port), kNoThrow);
+    co_return std::make_pair(ec, std::move(res));
+}
+
+// Completes at `deadline` after cancelling `r` (so that its pending lookup ends at once).
+Task<void> cancel_at(tcp::resolver& r, Clock::time_point deadline) {
+    net::steady_timer t(co_await net::this_coro::executor, deadline);
+    auto [ec] = co_await t.async_wait(kNoThrow);
+    if (!ec) {
+        r.cancel();
+    }
+}
+
 template <class S>
 Task<boost::system::error_code> write_request(S& s, const std::string& head, const std::string& body) {
     std::array<net::const_buffer, 2> bufs{net::buffer(head), net::buffer(body)};
@@ -215,7 +233,7 @@ std::unique_ptr<net::ssl::context> make_client_tls_context() {
 // ---------------- UpstreamPool ----------------
 
 UpstreamPool::UpstreamPool(net::io_context& io, net::ssl::context& tls, PoolLimits limits)
-    : io_(io), tls_(tls), limits_(limits), resolver_(io) {}
+    : io_(io), tls_(tls), limits_(limits) {}
 
 UpstreamPool::~UpstreamPool() = default;
 
@@ -272,7 +290,18 @@ Task<Result<ConnectionPtr>> UpstreamPool::connect(const Origin& o, Duration time
         endpoints = tcp::resolver::results_type::create(tcp::endpoint(addr, o.port), o.host,
                                                         std::to_string(o.port));
     } else {
-        auto [rec, res] = co_await resolver_.async_resolve(o.host, std::to_string(o.port), kNoThrow);
+        // Name resolution shares the connect deadline. Asio's resolver cannot be cancelled per
+        // operation, so a timer cancels this call's own resolver when the deadline passes.
+        using namespace boost::asio::experimental::awaitable_operators;
+        tcp::resolver resolver(io_);
+        auto deadline = Clock::now() + timeout;
+        auto lookup = resolve_host(resolver, o.host, o.port);
+        auto guard = cancel_at(resolver, deadline);
+        auto raced = co_await (std::move(lookup) || std::move(guard));
+        if (raced.index() == 1) {
+            co_return Error::make(Errc::kTimeout, "Request timed out (resolving " + o.host + ")");
+        }
+        auto& [rec, res] = std::get<0>(raced);
         if (rec) {
             co_return Error::make(Errc::kUpstreamConnection,
                                   "Connection error: cannot resolve host " + o.host + ": " +

@@ -91,7 +91,6 @@ private:
     net::io_context& io_;
     net::ssl::context& tls_;
     PoolLimits limits_;
-    tcp::resolver resolver_;
     std::unordered_map<std::string, std::vector<ConnectionPtr>> idle_;
     std::uint64_t opened_ = 0;
 };
