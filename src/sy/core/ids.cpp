@@ -1,6 +1,7 @@
 #include "sy/core/ids.hpp"
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include <array>
@@ -10,9 +11,25 @@
 namespace sy {
 namespace {
 
+// SHA-256 through a per-thread context and an algorithm fetched once: the one-shot SHA256()
+// looks the algorithm up in OpenSSL's provider tables on every call.
 std::array<unsigned char, SHA256_DIGEST_LENGTH> digest(std::string_view data) {
+    struct Ctx {
+        EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+        EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+        ~Ctx() {
+            EVP_MD_CTX_free(ctx);
+            EVP_MD_free(md);
+        }
+    };
+    thread_local Ctx c;
     std::array<unsigned char, SHA256_DIGEST_LENGTH> out{};
-    SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data());
+    unsigned int len = 0;
+    if (!c.md || !c.ctx || EVP_DigestInit_ex(c.ctx, c.md, nullptr) != 1 ||
+        EVP_DigestUpdate(c.ctx, data.data(), data.size()) != 1 ||
+        EVP_DigestFinal_ex(c.ctx, out.data(), &len) != 1) {
+        SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data());
+    }
     return out;
 }
 
