@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "sy/http/asio.hpp"
 
@@ -21,10 +22,11 @@ struct CallContext {
     bool anthropic_format = false;  // /v1/messages: errors in Anthropic's envelope (api.md §5)
 
     std::string requested_model;
-    std::string model_group;
-    std::string model_id;
-    std::string provider;
-    std::string api_base;
+    // Views into the immutable model table, which outlives every request.
+    std::string_view model_group;
+    std::string_view model_id;
+    std::string_view provider;
+    std::string_view api_base;
     bool stream = false;
 
     int status = 0;
