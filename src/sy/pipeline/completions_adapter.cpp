@@ -83,12 +83,18 @@ Status completion_body_to_chat(json::object& body) {
     return ok_status();
 }
 
-Result<std::string> chat_response_to_completion(std::string_view chat_json,
-                                                std::string_view client_model) {
+namespace {
+
+// A chat answer or chunk as a text_completion: choices take their text from `text_field`
+// ("message" for a complete answer, "delta" for a stream chunk).
+Result<std::string> to_completion(std::string_view chat_json,
+                                  std::string_view client_model,
+                                  std::string_view text_field,
+                                  std::string_view malformed_message) {
     boost::system::error_code ec;
     json::value v = json::parse(chat_json, ec);
     if (ec || !v.is_object()) {
-        return Error::make(Errc::kUpstreamProtocol, "upstream returned malformed JSON");
+        return Error::make(Errc::kUpstreamProtocol, std::string(malformed_message));
     }
     const json::object& chat = v.get_object();
     json::object out = completion_envelope(chat, client_model);
@@ -100,8 +106,8 @@ Result<std::string> chat_response_to_completion(std::string_view chat_json,
             }
             const json::object& co = c.get_object();
             json::object choice;
-            const json::value* msg = co.if_contains("message");
-            choice["text"] = msg && msg->is_object() ? text_of(msg->get_object()) : json::string();
+            const json::value* src = co.if_contains(text_field);
+            choice["text"] = src && src->is_object() ? text_of(src->get_object()) : json::string();
             choice["index"] = co.contains("index") ? co.at("index") : json::value(0);
             choice["logprobs"] = nullptr;
             choice["finish_reason"] =
@@ -116,38 +122,16 @@ Result<std::string> chat_response_to_completion(std::string_view chat_json,
     return json::serialize(out);
 }
 
+}  // namespace
+
+Result<std::string> chat_response_to_completion(std::string_view chat_json,
+                                                std::string_view client_model) {
+    return to_completion(chat_json, client_model, "message", "upstream returned malformed JSON");
+}
+
 Result<std::string> chat_chunk_to_completion(std::string_view chunk_json,
                                              std::string_view client_model) {
-    boost::system::error_code ec;
-    json::value v = json::parse(chunk_json, ec);
-    if (ec || !v.is_object()) {
-        return Error::make(Errc::kUpstreamProtocol, "malformed chunk in upstream stream");
-    }
-    const json::object& chat = v.get_object();
-    json::object out = completion_envelope(chat, client_model);
-    json::array choices;
-    if (auto* cs = chat.if_contains("choices"); cs && cs->is_array()) {
-        for (const auto& c : cs->get_array()) {
-            if (!c.is_object()) {
-                continue;
-            }
-            const json::object& co = c.get_object();
-            json::object choice;
-            const json::value* delta = co.if_contains("delta");
-            choice["text"] =
-                delta && delta->is_object() ? text_of(delta->get_object()) : json::string();
-            choice["index"] = co.contains("index") ? co.at("index") : json::value(0);
-            choice["logprobs"] = nullptr;
-            choice["finish_reason"] =
-                co.contains("finish_reason") ? co.at("finish_reason") : json::value(nullptr);
-            choices.push_back(std::move(choice));
-        }
-    }
-    out["choices"] = std::move(choices);
-    if (auto* u = chat.if_contains("usage")) {
-        out["usage"] = *u;
-    }
-    return json::serialize(out);
+    return to_completion(chunk_json, client_model, "delta", "malformed chunk in upstream stream");
 }
 
 }  // namespace sy::pipeline
