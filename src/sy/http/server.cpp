@@ -387,6 +387,13 @@ Task<void> Worker::accept_loop() {
             sock.close(ignored);
             continue;
         }
+        if (active_.load(std::memory_order_relaxed) >= limits_.max_connections_per_worker) {
+            // Bounded: past the cap a connection is closed at once rather than queued.
+            refused_.fetch_add(1, std::memory_order_relaxed);
+            boost::system::error_code ignored;
+            sock.close(ignored);
+            continue;
+        }
         boost::system::error_code opt_ec;
         sock.set_option(tcp::no_delay(true), opt_ec);
         net::co_spawn(io_, session(std::move(sock)), net::detached);
@@ -583,6 +590,14 @@ void Server::stop() {
     }
     // The workers (and their io_contexts) stay alive until ~Server: objects with sockets on them
     // (upstream pools) must be destroyed first.
+}
+
+std::uint64_t Server::refused_connections() const {
+    std::uint64_t n = 0;
+    for (const auto& w : workers_) {
+        n += w->refused_connections();
+    }
+    return n;
 }
 
 std::size_t Server::active_connections() const {

@@ -33,6 +33,7 @@ struct ServerLimits {
     Duration idle_timeout = std::chrono::seconds(75);
     Duration read_timeout = std::chrono::seconds(30);   // from first byte to full request
     Duration write_timeout = std::chrono::seconds(60);  // per write to the client
+    std::size_t max_connections_per_worker = 16384;     // beyond: new connections are closed
 };
 
 class Worker;
@@ -144,6 +145,7 @@ public:
     void force_close();     // thread-safe: close every connection, busy or not
     void stop_and_join();   // thread-safe
     std::size_t active_connections() const { return active_.load(); }
+    std::uint64_t refused_connections() const { return refused_.load(); }
     bool draining() const { return draining_.load(std::memory_order_relaxed); }
 
 private:
@@ -157,6 +159,7 @@ private:
     // Declared before io_ so that they outlive it: destroying the io_context destroys any
     // session coroutine still suspended, and those unregister themselves here.
     std::atomic<std::size_t> active_{0};
+    std::atomic<std::uint64_t> refused_{0};
     std::atomic<bool> draining_{false};
     std::list<SessionEntry*> sessions_;  // touched only on this worker's thread
     net::io_context io_{1};
@@ -179,6 +182,7 @@ public:
     void stop();
     std::size_t active_connections() const;
     std::size_t worker_count() const { return workers_.size(); }
+    std::uint64_t refused_connections() const;
     net::io_context& worker_io(std::size_t i) { return workers_[i]->io(); }
 
 private:
