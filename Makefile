@@ -33,11 +33,13 @@ test-unit: build
 test-e2e: build e2e-deps
 	@BUILD_DIR=$(abspath $(BUILD_DIR)) ./scripts/test-e2e.sh
 
-# Unit, integration and robustness tests under AddressSanitizer + UndefinedBehaviorSanitizer.
-test-asan: deps
+# Unit, integration, robustness and end-to-end tests under AddressSanitizer +
+# UndefinedBehaviorSanitizer (the e2e suite drives the sanitized gateway and mock binaries).
+test-asan: deps e2e-deps
 	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSY_SANITIZE=ON >/dev/null
 	@cmake --build build-asan -j $(JOBS)
 	@cd build-asan && ASAN_OPTIONS=detect_leaks=0 ctest --output-on-failure -j $(JOBS) -L 'unit|integration|fuzz'
+	@ASAN_OPTIONS=detect_leaks=0 BUILD_DIR=$(abspath build-asan) ./scripts/test-e2e.sh
 
 bench: build
 	@./bench/run-yardstick.sh
