@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "sy/core/ids.hpp"
+#include "sy/providers/common/request_util.hpp"
 #include "sy/providers/anthropic/detail/json_util.hpp"
 #include "sy/providers/anthropic/translate.hpp"
 
@@ -154,14 +155,7 @@ Result<std::string> translate(std::string_view text, std::string_view client_mod
 
 Result<std::string> anthropic_to_openai_response(std::string_view anthropic_json,
                                                  std::string_view client_model) {
-    try {
-        return translate(anthropic_json, client_model);
-    } catch (const std::exception& e) {
-        return detail::protocol_error(kLabel,
-                                      std::string("cannot translate response: ") + e.what());
-    } catch (...) {
-        return detail::protocol_error(kLabel, "cannot translate response");
-    }
+    return common::guard_response(kLabel, [&] { return translate(anthropic_json, client_model); });
 }
 
 }  // namespace sy::providers::anthropic

@@ -81,17 +81,7 @@ std::string StreamToOpenAI::chunk(std::string_view delta_json,
     c.reserve(prefix_.size() + delta_json.size() + 64);
     c += prefix_;
     c += delta_json;
-    c += R"(,"logprobs":null,"finish_reason":)";
-    if (finish_reason.empty()) {
-        c += "null";
-    } else {
-        append_quoted(c, finish_reason);
-    }
-    c += "}]";
-    if (include_usage_) {
-        c += R"(,"usage":null)";
-    }
-    c += '}';
+    common::append_chunk_tail(c, finish_reason, include_usage_);
     return c;
 }
 

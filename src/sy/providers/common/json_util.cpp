@@ -197,6 +197,20 @@ Error bad_request(std::string msg) {
     return e;
 }
 
+void append_chunk_tail(std::string& out, std::string_view finish_reason, bool include_usage) {
+    out += R"(,"logprobs":null,"finish_reason":)";
+    if (finish_reason.empty()) {
+        out += "null";
+    } else {
+        append_quoted(out, finish_reason);
+    }
+    out += "}]";
+    if (include_usage) {
+        out += R"(,"usage":null)";
+    }
+    out += '}';
+}
+
 Error protocol_error(std::string_view label, std::string_view detail) {
     std::string msg = "litellm.InternalServerError: ";
     msg.append(label);

@@ -68,6 +68,11 @@ Error bad_request(std::string msg);
 // 500 kUpstreamProtocol: `litellm.InternalServerError: <label> - <detail>`.
 Error protocol_error(std::string_view label, std::string_view detail);
 
+// Closes an OpenAI chat.completion.chunk whose single choice's `delta` was just written:
+// `,"logprobs":null,"finish_reason":<reason or null>}]` then `,"usage":null` when the client
+// asked for usage, then `}`.
+void append_chunk_tail(std::string& out, std::string_view finish_reason, bool include_usage);
+
 // The provider-neutral phrases of an upstream "prompt too long" message (providers add their
 // own wording on top).
 bool context_window_signal(std::string_view provider_message);

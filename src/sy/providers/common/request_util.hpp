@@ -61,4 +61,17 @@ Result<std::string> guard_translation(Fn&& fn) {
     }
 }
 
+// Runs a response translation, turning exceptions from malformed upstream JSON into 500 protocol
+// errors labelled with the provider (`<label>`: "AnthropicException", ...).
+template <class Fn>
+Result<std::string> guard_response(std::string_view label, Fn&& fn) {
+    try {
+        return fn();
+    } catch (const std::exception& e) {
+        return protocol_error(label, std::string("cannot translate response: ") + e.what());
+    } catch (...) {
+        return protocol_error(label, "cannot translate response");
+    }
+}
+
 }  // namespace sy::providers::common

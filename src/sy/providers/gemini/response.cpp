@@ -4,6 +4,7 @@
 #include <set>
 
 #include "sy/core/ids.hpp"
+#include "sy/providers/common/request_util.hpp"
 #include "sy/providers/gemini/detail/json_util.hpp"
 #include "sy/providers/gemini/translate.hpp"
 
@@ -166,13 +167,8 @@ Result<std::string> translate(std::string_view text, std::string_view client_mod
 
 Result<std::string> gemini_to_openai_response(std::string_view gemini_json,
                                               std::string_view client_model) {
-    try {
-        return translate(gemini_json, client_model);
-    } catch (const std::exception& e) {
-        return detail::protocol_error(std::string("cannot translate response: ") + e.what());
-    } catch (...) {
-        return detail::protocol_error("cannot translate response");
-    }
+    return common::guard_response(detail::kLabel,
+                                  [&] { return translate(gemini_json, client_model); });
 }
 
 }  // namespace sy::providers::gemini

@@ -81,17 +81,7 @@ std::string StreamToOpenAI::chunk(const Choice& c,
     } else {
         out += delta_json;
     }
-    out += R"(,"logprobs":null,"finish_reason":)";
-    if (finish_reason.empty()) {
-        out += "null";
-    } else {
-        append_quoted(out, finish_reason);
-    }
-    out += "}]";
-    if (include_usage_) {
-        out += R"(,"usage":null)";
-    }
-    out += '}';
+    common::append_chunk_tail(out, finish_reason, include_usage_);
     return out;
 }
 
