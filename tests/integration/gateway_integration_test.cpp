@@ -135,7 +135,7 @@ TEST_F(GatewayTest, UpstreamErrorBeforeFirstByteIsAPlainErrorResponse) {
     s.directives = json::object{{"status", 503}};
     mock_->push_script(s);
     auto r = c.post("/v1/chat/completions",
-                    R"({"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"hi"}]})",
+                    R"({"model":"gpt-4o","stream":true,"num_retries":0,"messages":[{"role":"user","content":"hi"}]})",
                     kAuth);
     EXPECT_EQ(r.status, 503);
     auto err = json::parse(r.body).as_object()["error"].as_object();
@@ -257,7 +257,7 @@ TEST_F(GatewayTest, UpstreamTimeoutIs408WithHeader) {
     s.directives = json::object{{"delay_ms", 4000}};
     mock_->push_script(s);
     auto r = c.post("/v1/chat/completions",
-                    R"({"model":"gpt-4o","timeout":0.3,"messages":[{"role":"user","content":"hi"}]})",
+                    R"({"model":"gpt-4o","timeout":0.3,"num_retries":0,"messages":[{"role":"user","content":"hi"}]})",
                     kAuth);
     EXPECT_EQ(r.status, 408);
     EXPECT_EQ(r.headers["x-litellm-timeout"], "0.3");

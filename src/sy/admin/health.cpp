@@ -64,7 +64,8 @@ http::Response health(const routing::ModelTable& table,
         if (!model_filter.empty() && d->cfg->model_name != model_filter) {
             continue;
         }
-        auto snap = d->state->snapshot();
+        auto now = routing::SteadyClock::now();
+        auto snap = d->state->snapshot(now, std::chrono::hours(1));
         json::object e{
             {"model", d->cfg->model},
             {"model_name", d->cfg->model_name},
@@ -72,14 +73,32 @@ http::Response health(const routing::ModelTable& table,
             {"observed", snap.successes + snap.failures > 0},
             {"successes", snap.successes},
             {"failures", snap.failures},
+            {"recent_attempts", snap.window_attempts},
+            {"recent_failures", snap.window_failures},
+            {"in_flight", snap.in_flight},
+            {"cooldowns", snap.cooldowns},
         };
         if (snap.last_latency_us > 0) {
             e["last_latency_ms"] = static_cast<double>(snap.last_latency_us) / 1000.0;
         }
+        if (snap.latency_median_s) {
+            e["latency_median_s"] = *snap.latency_median_s;
+        }
+        if (snap.ttft_median_s) {
+            e["ttft_median_s"] = *snap.ttft_median_s;
+        }
         if (details && d->target) {
             e["api_base"] = d->target->url.display;
         }
-        bool bad = snap.consecutive_failures > 0;
+        // Unhealthy: cooling down, its half-open probe in flight, or its last attempt failed.
+        bool cooling = snap.cooldown_remaining_s > 0;
+        if (cooling) {
+            e["cooldown_remaining_s"] = snap.cooldown_remaining_s;
+            e["state"] = snap.probing ? "half_open" : "cooling_down";
+        } else {
+            e["state"] = snap.consecutive_failures > 0 ? "failing" : "healthy";
+        }
+        bool bad = cooling || snap.consecutive_failures > 0;
         if (bad) {
             if (details) {
                 e["error"] = snap.last_error;

@@ -2935,6 +2935,7 @@ std::shared_ptr<Settings> decode_document(Context& ctx, Node& root, const std::s
     r.timeout_s = rtr_layer.timeout_s.value_or(lit_layer.timeout_s.value_or(r.timeout_s));
     if (rtr_layer.allowed_fails || lit_layer.allowed_fails) {
         r.allowed_fails = rtr_layer.allowed_fails.value_or(lit_layer.allowed_fails.value_or(0));
+        r.allowed_fails_explicit = true;
     } else if (auto v = env_int(ctx, "DEFAULT_ALLOWED_FAILS")) {
         r.allowed_fails = *v;
     }

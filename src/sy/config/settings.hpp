@@ -110,6 +110,7 @@ struct RouterSettings {
     int num_retries = kDefaultNumRetries;
     double retry_after_s = 0.0;
     int allowed_fails = kDefaultAllowedFails;
+    bool allowed_fails_explicit = false;  // set in the config: legacy cooldown rule (router.md §4.2)
     double cooldown_time_s = kDefaultCooldownTimeS;
     bool disable_cooldowns = false;
     double timeout_s = kDefaultRequestTimeoutS;

@@ -31,7 +31,9 @@ struct CallContext {
 
     int status = 0;
     std::string error_class;  // empty on success
-    int attempts = 0;
+    int attempts = 0;   // upstream attempts, all groups
+    int retries = 0;    // attempts after the first within a group (x-litellm-attempted-retries)
+    int fallbacks = 0;  // fallback groups tried (x-litellm-attempted-fallbacks)
     double upstream_ms = -1;
     double ttft_ms = -1;
     std::int64_t prompt_tokens = -1;

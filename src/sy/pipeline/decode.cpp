@@ -194,7 +194,70 @@ std::optional<Error> check_type(std::string_view key, std::string_view v) {
     return std::nullopt;
 }
 
+// `fallbacks`: a list of group names, or of {"model": <group>, "messages": [...]} objects.
+std::optional<Error> read_fallbacks(std::string_view v, LlmRequest& req) {
+    if (kind_of(v) == Kind::kNull) {
+        return std::nullopt;
+    }
+    constexpr std::string_view kWant =
+        "must be a list of model names or of {\"model\": ..., \"messages\": [...]} objects";
+    if (kind_of(v) != Kind::kArray) {
+        return bad_field("fallbacks", kWant);
+    }
+    std::vector<LlmRequest::Fallback> out;
+    std::optional<Error> err;
+    json_scan::for_each_element(v, [&](std::string_view item) {
+        LlmRequest::Fallback f;
+        if (kind_of(item) == Kind::kString) {
+            f.model = string_of(item);
+        } else if (kind_of(item) == Kind::kObject) {
+            auto model = json_scan::find_top_level(item, "model");
+            if (!model || kind_of(item.substr(model->offset, model->length)) != Kind::kString) {
+                err = bad_field("fallbacks", kWant);
+                return false;
+            }
+            f.model = string_of(item.substr(model->offset, model->length));
+            if (auto msgs = json_scan::find_top_level(item, "messages")) {
+                std::string_view mv = item.substr(msgs->offset, msgs->length);
+                if (kind_of(mv) != Kind::kArray) {
+                    err = bad_field("fallbacks", "a fallback's messages must be a list");
+                    return false;
+                }
+                f.messages_json = std::string(mv);
+            }
+        } else {
+            err = bad_field("fallbacks", kWant);
+            return false;
+        }
+        if (f.model.empty() || out.size() >= 32) {
+            err = bad_field("fallbacks", "needs non-empty model names, at most 32");
+            return false;
+        }
+        out.push_back(std::move(f));
+        return true;
+    });
+    if (err) {
+        return err;
+    }
+    req.fallbacks = std::move(out);
+    return std::nullopt;
+}
+
 }  // namespace
+
+Result<LlmRequest> with_messages(const LlmRequest& req, std::string_view messages_json,
+                                 std::string& storage) {
+    if (req.messages_span.length == 0) {
+        return Error::make(Errc::kBadRequest,
+                           "fallbacks: messages can only be replaced on a chat request")
+            .with_param("fallbacks");
+    }
+    storage.clear();
+    storage.append(req.text.substr(0, req.messages_span.offset));
+    storage.append(messages_json);
+    storage.append(req.text.substr(req.messages_span.offset + req.messages_span.length));
+    return decode_request(req.route, storage);
+}
 
 std::string_view route_label(providers::Route r) { return providers::route_path(r); }
 
@@ -255,6 +318,7 @@ Result<LlmRequest> decode_request(providers::Route route, std::string_view text)
             model = m.value;
         } else if (m.key == "messages") {
             messages = m.value;
+            req.messages_span = m.value;
         } else if (m.key == "prompt") {
             prompt = m.value;
         } else if (m.key == "input") {
@@ -285,6 +349,28 @@ Result<LlmRequest> decode_request(providers::Route route, std::string_view text)
             req.mock_timeout = v == "true";
         } else if (m.key == "mock_testing_rate_limit_error") {
             req.mock_testing_rate_limit_error = v == "true";
+        } else if (m.key == "mock_testing_fallbacks") {
+            req.mock_testing_fallbacks = v == "true";
+        } else if (m.key == "mock_testing_context_fallbacks") {
+            req.mock_testing_context_fallbacks = v == "true";
+        } else if (m.key == "mock_testing_content_policy_fallbacks") {
+            req.mock_testing_content_policy_fallbacks = v == "true";
+        } else if (m.key == "disable_fallbacks") {
+            req.disable_fallbacks = v == "true";
+        } else if (m.key == "num_retries") {
+            if (kind_of(v) != Kind::kNull) {
+                auto n = number_of(v);
+                if (!is_integer(v) || !n || *n < 0 || *n > 100) {
+                    err = bad_field("num_retries", "must be an integer from 0 to 100");
+                    return false;
+                }
+                req.num_retries = static_cast<int>(*n);
+            }
+        } else if (m.key == "fallbacks") {
+            if (auto e = read_fallbacks(v, req)) {
+                err = std::move(e);
+                return false;
+            }
         }
         req.members.push_back(
             {m.begin, m.value.offset + m.value.length, !is_gateway_field(m.key, route)});

@@ -37,6 +37,19 @@ public:
     std::optional<std::string> mock_response;
     bool mock_timeout = false;
     bool mock_testing_rate_limit_error = false;
+    bool mock_testing_fallbacks = false;
+    bool mock_testing_context_fallbacks = false;
+    bool mock_testing_content_policy_fallbacks = false;
+
+    // Router controls (router.md §5.1, §6).
+    std::optional<int> num_retries;
+    struct Fallback {
+        std::string model;
+        std::string messages_json;  // replacement `messages` for that fallback; empty = keep
+    };
+    std::optional<std::vector<Fallback>> fallbacks;
+    bool disable_fallbacks = false;
+    json_scan::Span messages_span;  // chat / messages routes
 
     // Every top-level member of `text` as [begin, end) byte ranges, and whether it is forwarded
     // (gateway-only members are not).
@@ -68,6 +81,11 @@ std::string build_upstream_body(LlmRequest& req,
                                 std::string_view upstream_model,
                                 const boost::json::object& defaults,
                                 const std::vector<std::string>* drop = nullptr);
+
+// The same request with its `messages` replaced by `messages_json` (a fallback's own messages,
+// router.md §6). `storage` receives the new body text, which the result views.
+Result<LlmRequest> with_messages(const LlmRequest& req, std::string_view messages_json,
+                                 std::string& storage);
 
 // "/chat/completions" etc., as used in error messages.
 std::string_view route_label(providers::Route r);

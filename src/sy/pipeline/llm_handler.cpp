@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <charconv>
 #include <cstdio>
+#include <random>
 
 #include "sy/core/json_scan.hpp"
 #include "sy/core/lifecycle.hpp"
@@ -49,9 +50,8 @@ void append_call_headers(std::string& out, const CallContext& ctx) {
         add_line(out, "x-litellm-model-api-base", ctx.api_base);
     }
     add_line(out, "x-litellm-version", kVersion);
-    add_line(out, "x-litellm-attempted-retries",
-             ctx.attempts > 1 ? std::to_string(ctx.attempts - 1) : "0");
-    add_line(out, "x-litellm-attempted-fallbacks", "0");
+    add_line(out, "x-litellm-attempted-retries", std::to_string(ctx.retries));
+    add_line(out, "x-litellm-attempted-fallbacks", std::to_string(ctx.fallbacks));
 }
 
 // llm_provider-<name> lines for allow-listed upstream headers (README D25).
@@ -129,9 +129,88 @@ http::Task<void> send_into(http::UpstreamPool& pool,
     out.emplace(std::move(r));
 }
 
-bool is_failure_for_health(int status) { return status == 0 || status >= 500 || status == 429 ||
-                                                status == 401 || status == 403 || status == 404 ||
-                                                status == 408; }
+Error unknown_model_error(const routing::ModelTable& table, providers::Route route,
+                          std::string_view model) {
+    std::string names;
+    for (const auto& n : table.public_group_names()) {
+        names += names.empty() ? "" : ", ";
+        names += n;
+    }
+    return Error::make(Errc::kUnknownModel,
+                       std::string(route_label(route)) + ": Invalid model name passed in model=" +
+                           std::string(model) +
+                           ". Call `/v1/models` to view available models for your key. "
+                           "Available model groups: [" + names + "]")
+        .with_param("model");
+}
+
+// router.md §2 step 10: nothing eligible in the group.
+Error no_deployments_error(std::string_view model, int retry_after_s, bool pre_call_checks) {
+    int n = std::max(1, retry_after_s);
+    return Error::make(Errc::kRateLimited,
+                       "No deployments available for selected model, Try again in " +
+                           std::to_string(n) + " seconds. Passed model=" + std::string(model) +
+                           ". pre-call-checks=" + (pre_call_checks ? "True" : "False"))
+        .with_header("retry-after", std::to_string(n));
+}
+
+Failure transport_failure(const Error& raw, const providers::ErrorContext& err_ctx,
+                          double timeout_s, CallContext& ctx) {
+    Failure f;
+    f.error = providers::map_transport_error(raw, err_ctx, timeout_s);
+    f.cls = routing::classify(f.error, 0);
+    ctx.error_class = f.error.code == Errc::kTimeout ? "Timeout" : "APIConnectionError";
+    return f;
+}
+
+Failure status_failure(providers::ApiShape shape, int status, const std::vector<Header>& headers,
+                       std::string_view body, const providers::ErrorContext& err_ctx) {
+    Failure f;
+    f.error = map_upstream_error(shape, status, headers, body, err_ctx);
+    f.upstream_status = status;
+    f.cls = routing::classify(f.error, status);
+    f.retry_after_s = routing::provider_retry_after_s(headers);
+    return f;
+}
+
+// LiteLLM's mock_testing_* hooks: a synthetic failure of the given kind, never counted against
+// the deployment (README D28).
+std::optional<Failure> synthetic_failure(const LlmRequest& req,
+                                         const routing::DeploymentRuntime& d) {
+    Failure f;
+    f.synthetic = true;
+    std::string label = d.target ? std::string(d.target->exception_label) : d.cfg->provider;
+    if (req.mock_testing_rate_limit_error || d.cfg->mock_testing_rate_limit_error) {
+        f.error = Error::make(Errc::kRateLimited,
+                              "litellm.RateLimitError: " + label + " - mock_testing_rate_limit_error");
+        f.cls = routing::FailureClass::kRateLimit;
+        return f;
+    }
+    if (req.mock_testing_fallbacks) {
+        f.error = Error::make(Errc::kInternal,
+                              "litellm.InternalServerError: " + label + " - mock_testing_fallbacks")
+                      .with_status(500)
+                      .with_type("api_error");
+        f.cls = routing::FailureClass::kServer;
+        f.skip_retries = true;
+        return f;
+    }
+    if (req.mock_testing_context_fallbacks) {
+        f.error = Error::make(Errc::kContextWindow,
+                              "litellm.ContextWindowExceededError: " + label +
+                                  " - mock_testing_context_fallbacks");
+        f.cls = routing::FailureClass::kContextWindow;
+        return f;
+    }
+    if (req.mock_testing_content_policy_fallbacks) {
+        f.error = Error::make(Errc::kContentPolicy,
+                              "litellm.ContentPolicyViolationError: " + label +
+                                  " - mock_testing_content_policy_fallbacks");
+        f.cls = routing::FailureClass::kContentPolicy;
+        return f;
+    }
+    return std::nullopt;
+}
 
 }  // namespace
 
@@ -148,15 +227,17 @@ void add_call_headers(Fields& h, const CallContext& ctx) {
         h.set("x-litellm-model-api-base", ctx.api_base);
     }
     h.set("x-litellm-version", kVersion);
-    h.set("x-litellm-attempted-retries", ctx.attempts > 1 ? std::to_string(ctx.attempts - 1) : "0");
-    h.set("x-litellm-attempted-fallbacks", "0");
+    h.set("x-litellm-attempted-retries", std::to_string(ctx.retries));
+    h.set("x-litellm-attempted-fallbacks", std::to_string(ctx.fallbacks));
 }
 
 template void add_call_headers(http::Response&, const CallContext&);
 
 LlmHandler::LlmHandler(const routing::ModelTable& table,
                        std::vector<std::unique_ptr<http::UpstreamPool>>& pools)
-    : table_(table), pools_(pools) {}
+    : table_(table),
+      router_(table, routing::RouterPolicy::from_settings(table.settings())),
+      pools_(pools) {}
 
 http::UpstreamPool& LlmHandler::pool_for(http::Exchange& ex) {
     return *pools_[static_cast<std::size_t>(ex.worker().index())];
@@ -200,6 +281,14 @@ http::Task<void> LlmHandler::reply_mock(http::Exchange& ex,
     co_await ex.respond_raw(200, head, body);
 }
 
+http::Task<bool> LlmHandler::pause(http::Exchange& ex, double seconds) {
+    http::net::steady_timer timer(co_await http::net::this_coro::executor,
+                                  http::seconds_to_duration(seconds));
+    auto wait = wait_timer(timer);
+    const std::function<void()> no_action;
+    co_return co_await ex.run_watching_client(wait, no_action);
+}
+
 http::Task<void> LlmHandler::handle(http::Exchange& ex, providers::Route route, CallContext& ctx) {
     ctx.anthropic_format = route == providers::Route::kMessages;
     // parse: JSON, required fields and types, client-side credential rejection.
@@ -211,103 +300,297 @@ http::Task<void> LlmHandler::handle(http::Exchange& ex, providers::Route route, 
     LlmRequest& req = decoded.value();
     ctx.requested_model = req.model;
     ctx.stream = req.stream;
+    if (!req.num_retries) {
+        if (auto n = header_seconds(ex.request(), "x-litellm-num-retries"); n && *n <= 100) {
+            req.num_retries = static_cast<int>(*n);
+        }
+    }
 
-    // route: requested name -> model group -> one deployment.
+    // route: requested name -> model group.
     auto resolved = table_.resolve(req.model);
     if (!resolved) {
-        std::string names;
-        for (const auto& n : table_.public_group_names()) {
-            names += names.empty() ? "" : ", ";
-            names += n;
+        Error e = unknown_model_error(table_, route, req.model);
+        co_await reply_error(ex, ctx, e);
+        co_return;
+    }
+
+    // Retries inside the group, then fallbacks to other groups (router.md §5, §6).
+    std::vector<routing::DeploymentRuntime*> tried;
+    AttemptResult first = co_await run_group(ex, ctx, req, *resolved, tried);
+    if (!first.failure || first.answered) {
+        co_return;  // answered, or the client left
+    }
+    const Failure original = *first.failure;
+    if (req.disable_fallbacks) {
+        co_await reply_error(ex, ctx, original.error);
+        co_return;
+    }
+    std::vector<std::string> names;
+    std::vector<std::string> request_names;
+    if (req.fallbacks) {
+        for (const auto& f : *req.fallbacks) {
+            request_names.push_back(f.model);
         }
-        Error e = Error::make(Errc::kUnknownModel,
-                              std::string(route_label(route)) +
-                                  ": Invalid model name passed in model=" + req.model +
-                                  ". Call `/v1/models` to view available models for your key. "
-                                  "Available model groups: [" + names + "]")
-                      .with_param("model");
-        co_await reply_error(ex, ctx, e);
+    }
+    names = router_.fallbacks_for(resolved->group->name, original.cls,
+                                  req.fallbacks ? &request_names : nullptr);
+    if (names.empty()) {
+        co_await reply_error(ex, ctx, original.error);
         co_return;
     }
-    routing::DeploymentRuntime* d =
-        resolved->pinned ? resolved->pinned : table_.pick(*resolved->group);
-    ctx.model_group = resolved->group->name;
-    ctx.model_id = d->cfg->id;
-    ctx.provider = d->cfg->provider;
-    if (!d->target) {
-        Error e = Error::make(Errc::kProviderNotSupported,
-                              "provider not supported: " + d->cfg->provider);
-        co_await reply_error(ex, ctx, e);
-        co_return;
+    std::vector<const routing::ModelGroup*> visited{resolved->group};
+    std::optional<Error> last_error;
+    std::string storage;  // body text of a fallback with its own messages
+    std::optional<LlmRequest> replaced;
+    for (const auto& name : names) {
+        auto fb = table_.resolve(name);
+        if (!fb) {
+            last_error = unknown_model_error(table_, route, name);
+            continue;
+        }
+        if (std::find(visited.begin(), visited.end(), fb->group) != visited.end()) {
+            continue;
+        }
+        visited.push_back(fb->group);
+        ++ctx.fallbacks;
+        LlmRequest* use = &req;
+        if (req.fallbacks) {
+            for (const auto& f : *req.fallbacks) {
+                if (f.model == name && !f.messages_json.empty()) {
+                    auto r2 = with_messages(req, f.messages_json, storage);
+                    if (!r2) {
+                        co_await reply_error(ex, ctx, r2.error());
+                        co_return;
+                    }
+                    replaced.emplace(std::move(r2).value());
+                    replaced->model = req.model;  // the client's name stays on the answer
+                    use = &*replaced;
+                }
+            }
+        }
+        std::vector<routing::DeploymentRuntime*> fb_tried;
+        AttemptResult r = co_await run_group(ex, ctx, *use, *fb, fb_tried);
+        if (!r.failure || r.answered) {
+            co_return;
+        }
+        last_error = r.failure->error;
     }
-    ctx.api_base = d->target->url.display;
+    // Every fallback failed: the original group's status and type (router.md §6).
+    Error e = original.error;
+    std::string list;
+    for (const auto& n : names) {
+        list += list.empty() ? "" : ", ";
+        list += n;
+    }
+    e.message += ". Received Model Group=" + std::string(resolved->group->name) +
+                 "\nAvailable Model Group Fallbacks=[" + list + "]";
+    if (last_error) {
+        e.message += "\nError doing the fallback: " + last_error->message;
+    }
+    co_await reply_error(ex, ctx, e);
+}
+
+http::Task<AttemptResult> LlmHandler::run_group(http::Exchange& ex,
+                                                CallContext& ctx,
+                                                LlmRequest& req,
+                                                const routing::Resolved& target,
+                                                std::vector<routing::DeploymentRuntime*>& tried) {
+    const routing::ModelGroup& group = *target.group;
+    const auto& policy = router_.policy();
+    thread_local std::minstd_rand rng{std::random_device{}()};
+    std::optional<AttemptResult> last;  // this group's last failed attempt
+    for (int n = 0;; ++n) {
+        routing::Selection sel;
+        if (target.pinned) {
+            sel.deployment = target.pinned;  // a deployment id: retries stay on it
+        } else {
+            routing::SelectInput in;
+            in.group = &group;
+            in.tried = tried;
+            in.stream = req.stream;
+            in.prompt_tokens = req.text.size() / 4;
+            in.now = routing::SteadyClock::now();
+            sel = router_.select(in);
+        }
+        if (!sel.deployment) {
+            if (last) {
+                // The retry found every deployment cooling (often because of the failure just
+                // seen): the client gets that failure, with its Retry-After.
+                co_return std::move(*last);
+            }
+            Failure f;
+            f.no_deployment = true;
+            f.cls = routing::FailureClass::kRateLimit;
+            f.error = no_deployments_error(req.model, sel.retry_after_s,
+                                           policy.enable_pre_call_checks);
+            AttemptResult r;
+            r.failure = std::move(f);
+            co_return r;
+        }
+        routing::DeploymentRuntime& d = *sel.deployment;
+        tried.push_back(&d);
+        ++ctx.attempts;
+        if (n > 0) {
+            ++ctx.retries;
+        }
+        ctx.model_group = group.name;
+        ctx.model_id = d.cfg->id;
+        ctx.provider = d.cfg->provider;
+        ctx.api_base = d.target ? std::string_view(d.target->url.display) : std::string_view();
+
+        auto t0 = routing::SteadyClock::now();
+        AttemptResult r;
+        {
+            routing::AttemptLease lease(*d.state, t0);
+            r = co_await attempt(ex, ctx, req, target, d);
+        }
+        auto now = routing::SteadyClock::now();
+        routing::Outcome o;
+        o.probe = sel.probe;
+        o.stream = req.stream;
+        o.latency_s = std::chrono::duration<double>(now - t0).count();
+        o.ttft_s = r.ttft_s;
+        if (r.failure && !r.failure->synthetic) {
+            o.kind = routing::Outcome::Kind::kFailure;
+            o.cls = r.failure->cls;
+            o.status = r.failure->upstream_status ? r.failure->upstream_status
+                                                  : r.failure->error.http_status();
+            o.text = r.failure->error.message;
+            o.retry_after_s = r.failure->retry_after_s;
+        } else if (r.answered && !r.failure && !r.synthetic_answer) {
+            o.kind = routing::Outcome::Kind::kSuccess;
+            o.completion_tokens =
+                static_cast<std::uint64_t>(std::max<std::int64_t>(ctx.completion_tokens, 0));
+            o.total_tokens = o.completion_tokens +
+                static_cast<std::uint64_t>(std::max<std::int64_t>(ctx.prompt_tokens, 0));
+        } else {
+            o.kind = routing::Outcome::Kind::kNeutral;
+        }
+        router_.record(d, o, now);
+        if (r.answered || !r.failure) {
+            co_return r;  // answered (possibly with a mid-stream error event), or client gone
+        }
+        const Failure& f = *r.failure;
+        if (f.skip_retries || !routing::retryable(f.cls)) {
+            co_return r;
+        }
+        bool untried = !target.pinned && router_.has_untried(group, tried, now);
+        if (f.cls == routing::FailureClass::kAuth && !untried) {
+            co_return r;
+        }
+        int allowed = policy.retries_for(req.num_retries, group.name, f.cls, d.cfg->num_retries);
+        if (n >= allowed) {
+            co_return r;
+        }
+        last = r;
+        double jitter = std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+        double wait = policy.backoff_s(n, untried, f.retry_after_s, jitter);
+        if (wait > 0 && !co_await pause(ex, wait)) {
+            ctx.status = 499;
+            ctx.error_class = "client_disconnected";
+            co_return AttemptResult{};
+        }
+    }
+}
+
+http::Task<AttemptResult> LlmHandler::attempt(http::Exchange& ex,
+                                              CallContext& ctx,
+                                              LlmRequest& req,
+                                              const routing::Resolved& target,
+                                              routing::DeploymentRuntime& d) {
+    const providers::Route route = req.route;
+    AttemptResult out;
+    if (!d.target) {
+        Failure f;
+        f.error = Error::make(Errc::kProviderNotSupported, "provider not supported: " + d.cfg->provider);
+        f.cls = routing::FailureClass::kBadRequest;
+        out.failure = std::move(f);
+        co_return out;
+    }
 
     // Deadlines (router.md §7): request > header > deployment > router settings.
     const auto& rs = table_.settings().router;
     double timeout_s = req.timeout_s.value_or(
         header_seconds(ex.request(), "x-litellm-timeout")
-            .value_or(d->cfg->timeout_s.value_or(rs.timeout_s)));
+            .value_or(d.cfg->timeout_s.value_or(rs.timeout_s)));
     double stream_timeout_s = req.stream_timeout_s.value_or(
         header_seconds(ex.request(), "x-litellm-stream-timeout")
-            .value_or(d->cfg->stream_timeout_s.value_or(rs.stream_timeout_s.value_or(timeout_s))));
+            .value_or(d.cfg->stream_timeout_s.value_or(rs.stream_timeout_s.value_or(timeout_s))));
 
     // Test hooks (api.md §2.1): answered here, never forwarded, never counted against the
     // deployment's health (README D28).
     const std::optional<std::string>& mock_text =
-        req.mock_response ? req.mock_response : d->cfg->mock_response;
+        req.mock_response ? req.mock_response : d.cfg->mock_response;
     if (mock_text && (route == providers::Route::kChat || route == providers::Route::kCompletions)) {
+        if (auto err = mock_response_error(*mock_text)) {
+            Failure f;
+            f.error = *err;
+            f.cls = routing::classify(f.error, 0);
+            f.synthetic = true;
+            out.failure = std::move(f);
+            co_return out;
+        }
         co_await reply_mock(ex, ctx, req, *mock_text);
-        co_return;
+        out.answered = true;
+        out.synthetic_answer = true;
+        co_return out;
     }
-    if (req.mock_timeout || d->cfg->mock_timeout) {
+    if (auto hook = synthetic_failure(req, d)) {
+        out.failure = std::move(hook);
+        co_return out;
+    }
+    if (req.mock_timeout || d.cfg->mock_timeout) {
         double t = req.stream ? stream_timeout_s : timeout_s;
-        http::net::steady_timer timer(co_await http::net::this_coro::executor,
-                                      http::seconds_to_duration(t));
-        auto wait = wait_timer(timer);
-        const std::function<void()> no_action;
-        if (!co_await ex.run_watching_client(wait, no_action)) {
+        if (!co_await pause(ex, t)) {
             ctx.status = 499;
             ctx.error_class = "client_disconnected";
-            co_return;
+            co_return out;
         }
-        Error e = mock_timeout_error(t);
+        Failure f;
+        f.error = mock_timeout_error(t);
+        f.cls = routing::FailureClass::kTimeout;
+        f.synthetic = true;
         ctx.error_class = "Timeout";
-        co_await reply_error(ex, ctx, e);
-        co_return;
+        out.failure = std::move(f);
+        co_return out;
     }
 
     Attempt a;
-    a.deployment = d;
+    a.deployment = &d;
     a.timeout_s = req.stream ? stream_timeout_s : timeout_s;
-    a.timeouts.connect = http::seconds_to_duration(std::min(timeout_s, config::kDefaultConnectTimeoutCapS));
+    a.timeouts.connect =
+        http::seconds_to_duration(std::min(timeout_s, config::kDefaultConnectTimeoutCapS));
     a.timeouts.first_byte = http::seconds_to_duration(req.stream ? stream_timeout_s : timeout_s);
     a.timeouts.idle = http::seconds_to_duration(timeout_s);
-    a.err_ctx = {d->target->exception_label, ctx.model_group};
+    a.err_ctx = {d.target->exception_label, ctx.model_group};
 
-    // dispatch
-    std::string upstream_model = routing::ModelTable::upstream_model(*d, *resolved);
-    auto plan = plan_upstream(*d, table_.settings(), req, upstream_model);
+    std::string upstream_model = routing::ModelTable::upstream_model(d, target);
+    auto plan = plan_upstream(d, table_.settings(), req, upstream_model);
     if (!plan) {
-        co_await reply_error(ex, ctx, plan.error());
-        co_return;
+        Failure f;
+        f.error = plan.error();
+        f.cls = routing::classify(f.error, 0);
+        out.failure = std::move(f);
+        co_return out;
     }
     a.plan = std::move(plan).value();
-    a.shape = d->target->shape;
-    a.upstream = providers::build_request(*d->target, a.plan.route, std::move(a.plan.body),
+    a.shape = d.target->shape;
+    a.upstream = providers::build_request(*d.target, a.plan.route, std::move(a.plan.body),
                                           upstream_model, req.stream);
-    ctx.attempts = 1;
     if (req.stream) {
-        co_await dispatch_stream(ex, ctx, req, a);
+        out = co_await dispatch_stream(ex, ctx, req, a);
     } else {
-        co_await dispatch_unary(ex, ctx, req, a);
+        out = co_await dispatch_unary(ex, ctx, req, a);
     }
+    co_return out;
 }
 
-http::Task<void> LlmHandler::dispatch_unary(http::Exchange& ex,
-                                            CallContext& ctx,
-                                            LlmRequest& req,
-                                            Attempt& a) {
+http::Task<AttemptResult> LlmHandler::dispatch_unary(http::Exchange& ex,
+                                                     CallContext& ctx,
+                                                     LlmRequest& req,
+                                                     Attempt& a) {
     auto t0 = http::Clock::now();
+    AttemptResult out;
     // The upstream call runs under a watch of the client socket: a client that goes away (or a
     // forced shutdown closing it) cancels the upstream request.
     std::optional<Result<http::UpstreamResponse>> result;
@@ -318,27 +601,19 @@ http::Task<void> LlmHandler::dispatch_unary(http::Exchange& ex,
     if (!stayed || !result) {
         ctx.status = 499;
         ctx.error_class = "client_disconnected";
-        co_return;
+        co_return out;
     }
     Result<http::UpstreamResponse>& r = *result;
-    auto& state = *a.deployment->state;
     if (!r) {
-        Error e = providers::map_transport_error(r.error(), a.err_ctx, a.timeout_s);
-        state.record_failure(0, e.message);
-        ctx.error_class = e.code == Errc::kTimeout ? "Timeout" : "APIConnectionError";
-        co_await reply_error(ex, ctx, e);
-        co_return;
+        out.failure = transport_failure(r.error(), a.err_ctx, a.timeout_s, ctx);
+        co_return out;
     }
     http::UpstreamResponse& up = r.value();
     if (up.status < 200 || up.status >= 300) {
-        Error e = map_upstream_error(a.shape, up.status, up.headers(), up.body(), a.err_ctx);
-        if (is_failure_for_health(up.status)) {
-            state.record_failure(up.status, e.message);
-        }
-        co_await reply_error(ex, ctx, e);
-        co_return;
+        std::vector<Header> headers = up.headers();
+        out.failure = status_failure(a.shape, up.status, headers, up.body(), a.err_ctx);
+        co_return out;
     }
-    state.record_success(static_cast<std::int64_t>(ctx.upstream_ms * 1000));
     capture_usage(up.body(), ctx);
 
     std::string head;
@@ -352,14 +627,17 @@ http::Task<void> LlmHandler::dispatch_unary(http::Exchange& ex,
              fmt_ms(std::max(0.0, ms_since(ctx.start) - ctx.upstream_ms)));
     auto converted = convert_response(a.shape, a.plan, req, up.body());
     if (!converted) {
-        Error e = converted.error();
-        state.record_failure(500, e.message);
-        co_await reply_error(ex, ctx, e);
-        co_return;
+        Failure f;
+        f.error = converted.error();
+        f.cls = routing::FailureClass::kServer;
+        out.failure = std::move(f);
+        co_return out;
     }
     std::string body = std::move(converted).value();
     ctx.status = 200;
     co_await ex.respond_raw(200, head, body);
+    out.answered = true;
+    co_return out;
 }
 
 // Relays one upstream SSE stream to the client (api.md §3, README D18). Holds the per-stream
@@ -369,15 +647,17 @@ class StreamRelay {
 public:
     StreamRelay(http::Exchange& ex,
                 CallContext& ctx,
-                routing::DeploymentState& state,
                 const providers::ErrorContext& err_ctx,
                 StreamTransformPtr transform)
-        : ex_(ex), ctx_(ctx), state_(state), err_ctx_(err_ctx), transform_(std::move(transform)) {}
+        : ex_(ex), ctx_(ctx), err_ctx_(err_ctx), transform_(std::move(transform)) {}
 
-    // Reads the stream to its end (or failure) and answers the client.
+    // Reads the stream to its end (or failure) and answers the client. A failure before the
+    // first byte reached the client is returned in `out` (the caller may retry); after it, the
+    // client gets a terminal SSE error event and `out` records both.
     http::Task<void> relay(std::unique_ptr<http::UpstreamStream>& s,
                            double first_chunk_timeout_s,
-                           double idle_timeout_s);
+                           double idle_timeout_s,
+                           AttemptResult& out);
     // Called when the client went away: closes the upstream connection (cancels the request).
     // The stream object itself stays alive until relay() returns: a read may be in flight.
     void cancel() {
@@ -387,7 +667,7 @@ public:
     }
 
 private:
-    http::Task<void> fail(const Error& e);
+    http::Task<void> fail(const Error& e, AttemptResult& out);
     void note_usage() {
         if (transform_->prompt_tokens >= 0) {
             ctx_.prompt_tokens = transform_->prompt_tokens;
@@ -399,36 +679,40 @@ private:
 
     http::Exchange& ex_;
     CallContext& ctx_;
-    routing::DeploymentState& state_;
     const providers::ErrorContext& err_ctx_;
     StreamTransformPtr transform_;
     std::unique_ptr<http::UpstreamStream> s_;
     http::Clock::time_point t0_ = http::Clock::now();
     std::string out_;
     bool started_ = false;
+    bool first_event_ = false;
 };
 
-// Fails the stream: a normal error response before the first byte, a terminal SSE error event
-// after it (never a clean [DONE], README D18).
-http::Task<void> StreamRelay::fail(const Error& e) {
-    state_.record_failure(e.http_status(), e.message);
+// Fails the stream: before the first byte the failure goes back to the retry loop; after it, a
+// terminal SSE error event (never a clean [DONE], README D18).
+http::Task<void> StreamRelay::fail(const Error& e, AttemptResult& out) {
     note_usage();
     ctx_.upstream_ms = ms_since(t0_);
-    ctx_.error_class = std::string(e.http_type());
+    Failure f;
+    f.error = e;
+    f.cls = routing::classify(e, 0);
+    out.failure = std::move(f);
     if (!started_) {
-        co_await LlmHandler::reply_error(ex_, ctx_, e);
         co_return;
     }
+    ctx_.error_class = std::string(e.http_type());
     // The chunked body is terminated properly after the error event, so the client connection
     // stays consistent and reusable; only the upstream connection is discarded.
     out_ += transform_->error_event(e);
     co_await ex_.write_chunk(out_, true);
     ctx_.status = 200;
+    out.answered = true;
 }
 
 http::Task<void> StreamRelay::relay(std::unique_ptr<http::UpstreamStream>& s,
                                     double first_chunk_timeout_s,
-                                    double idle_timeout_s) {
+                                    double idle_timeout_s,
+                                    AttemptResult& out) {
     s_ = std::move(s);
     http::SseSplitter splitter;
     std::string raw;
@@ -443,16 +727,20 @@ http::Task<void> StreamRelay::relay(std::unique_ptr<http::UpstreamStream>& s,
         if (!r) {
             Error err = providers::map_transport_error(
                 r.error(), err_ctx_, s_->got_body() ? idle_timeout_s : first_chunk_timeout_s);
-            co_await fail(err);
+            co_await fail(err, out);
             co_return;
         }
         if (!splitter.feed(raw)) {
             Error err = stream_protocol_error(err_ctx_.exception_label,
                                               "stream event exceeds the size limit");
-            co_await fail(err);
+            co_await fail(err, out);
             co_return;
         }
         while (auto ev = splitter.next_event()) {
+            if (!first_event_) {
+                first_event_ = true;
+                out.ttft_s = ms_since(t0_) / 1000.0;
+            }
             event_type.clear();
             std::string_view data = http::sse_data_view(*ev, scratch);
             if (ev->rfind("event:", 0) == 0 || ev->find("\nevent:") != std::string_view::npos) {
@@ -462,7 +750,7 @@ http::Task<void> StreamRelay::relay(std::unique_ptr<http::UpstreamStream>& s,
             auto st = transform_->on_event(event_type, data, out_);
             if (!st) {
                 Error err = st.error();
-                co_await fail(err);
+                co_await fail(err, out);
                 co_return;
             }
         }
@@ -472,7 +760,7 @@ http::Task<void> StreamRelay::relay(std::unique_ptr<http::UpstreamStream>& s,
             auto st = transform_->on_end(out_);
             if (!st) {
                 Error err = st.error();
-                co_await fail(err);
+                co_await fail(err, out);
                 co_return;
             }
         }
@@ -480,7 +768,7 @@ http::Task<void> StreamRelay::relay(std::unique_ptr<http::UpstreamStream>& s,
         if (finished && !transform_->done()) {
             Error err = stream_protocol_error(err_ctx_.exception_label,
                                               "upstream stream ended without [DONE]");
-            co_await fail(err);
+            co_await fail(err, out);
             co_return;
         }
         if (!out_.empty() || finished) {
@@ -493,6 +781,7 @@ http::Task<void> StreamRelay::relay(std::unique_ptr<http::UpstreamStream>& s,
                 append_call_headers(head, ctx_);
                 ex_.begin_stream_raw(head);
                 started_ = true;
+                out.answered = true;
                 ctx_.ttft_ms = ms_since(t0_);
                 ctx_.status = 200;
             }
@@ -507,42 +796,42 @@ http::Task<void> StreamRelay::relay(std::unique_ptr<http::UpstreamStream>& s,
     }
     note_usage();
     ctx_.upstream_ms = ms_since(t0_);
-    state_.record_success(static_cast<std::int64_t>(ctx_.upstream_ms * 1000));
     if (!s_->done()) {
         co_await s_->drain(kDrainAfterDone);
     }
 }
 
-http::Task<void> LlmHandler::dispatch_stream(http::Exchange& ex,
-                                             CallContext& ctx,
-                                             LlmRequest& req,
-                                             Attempt& a) {
+http::Task<AttemptResult> LlmHandler::dispatch_stream(http::Exchange& ex,
+                                                      CallContext& ctx,
+                                                      LlmRequest& req,
+                                                      Attempt& a) {
+    AttemptResult out;
     StreamTransformPtr transform = make_stream_transform(a.shape, a.plan, req, a.err_ctx);
-    StreamRelay relay(ex, ctx, *a.deployment->state, a.err_ctx, std::move(transform));
-    auto attempt = stream_attempt(ex, ctx, a, relay);
+    StreamRelay relay(ex, ctx, a.err_ctx, std::move(transform));
+    auto op = stream_attempt(ex, ctx, a, relay, out);
     const std::function<void()> on_gone = [&relay] { relay.cancel(); };
-    bool client_stayed = co_await ex.run_watching_client(attempt, on_gone);
+    bool client_stayed = co_await ex.run_watching_client(op, on_gone);
     if (!client_stayed) {
         ctx.status = 499;
         ctx.error_class = "client_disconnected";
+        out.answered = false;
+        out.failure.reset();
     }
+    co_return out;
 }
 
 http::Task<void> LlmHandler::stream_attempt(http::Exchange& ex,
                                             CallContext& ctx,
                                             Attempt& a,
-                                            StreamRelay& relay) {
+                                            StreamRelay& relay,
+                                            AttemptResult& out) {
     auto t0 = http::Clock::now();
-    auto& state = *a.deployment->state;
     auto opened = co_await pool_for(ex).open_stream(a.upstream, a.timeouts);
     if (ex.client_gone()) {
         co_return;
     }
     if (!opened) {
-        Error e = providers::map_transport_error(opened.error(), a.err_ctx, a.timeout_s);
-        state.record_failure(0, e.message);
-        ctx.error_class = e.code == Errc::kTimeout ? "Timeout" : "APIConnectionError";
-        co_await reply_error(ex, ctx, e);
+        out.failure = transport_failure(opened.error(), a.err_ctx, a.timeout_s, ctx);
         co_return;
     }
     std::unique_ptr<http::UpstreamStream> s = std::move(opened).value();
@@ -551,15 +840,12 @@ http::Task<void> LlmHandler::stream_attempt(http::Exchange& ex,
         auto st = co_await s->read_all(body, 1024 * 1024);
         (void)st;
         ctx.upstream_ms = ms_since(t0);
-        Error e = map_upstream_error(a.shape, s->status(), http::lowercase_headers(s->head()),
-                                                body, a.err_ctx);
-        if (is_failure_for_health(s->status())) {
-            state.record_failure(s->status(), e.message);
-        }
-        co_await reply_error(ex, ctx, e);
+        std::vector<Header> headers = http::lowercase_headers(s->head());
+        out.failure = status_failure(a.shape, s->status(), headers, body, a.err_ctx);
         co_return;
     }
-    co_await relay.relay(s, a.timeout_s, std::chrono::duration<double>(a.timeouts.idle).count());
+    co_await relay.relay(s, a.timeout_s, std::chrono::duration<double>(a.timeouts.idle).count(),
+                         out);
 }
 
 }  // namespace sy::pipeline

@@ -1,13 +1,15 @@
 #pragma once
 // The LLM call pipeline for /chat/completions, /completions and /embeddings:
-//   parse -> route (model group -> deployment) -> dispatch (translate, call upstream with
-//   deadlines, stream back) -> observe (passive health, context for the access log).
+//   parse -> route (model group -> deployment, via routing::Router) -> dispatch (translate,
+//   call upstream with deadlines, stream back) with retries inside the group and fallbacks to
+//   other groups -> observe (router outcome, context for the access log).
 // Authentication happens before (app/http_router), as the first stage of every route.
 //
 // Thread safety: one LlmHandler serves all workers; it holds only immutable state and per-worker
 // pools indexed by the worker that runs the request.
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "sy/http/server.hpp"
@@ -16,10 +18,31 @@
 #include "sy/pipeline/decode.hpp"
 #include "sy/pipeline/provider_adapter.hpp"
 #include "sy/routing/model_table.hpp"
+#include "sy/routing/router.hpp"
 
 namespace sy::pipeline {
 
 class StreamRelay;
+
+// How one upstream attempt went wrong, as the retry/fallback loop sees it.
+struct Failure {
+    Error error;
+    routing::FailureClass cls = routing::FailureClass::kNeutral;
+    int upstream_status = 0;              // provider status; 0 when none arrived
+    std::optional<double> retry_after_s;  // provider's Retry-After / x-ratelimit-reset-*
+    bool synthetic = false;               // test hook: never touches router state (README D28)
+    bool no_deployment = false;           // every deployment cooling or at capacity
+    bool skip_retries = false;            // go straight to fallbacks (mock_testing_fallbacks)
+};
+
+// The end of one attempt.
+struct AttemptResult {
+    bool answered = false;           // the client got a response (possibly a mid-stream error)
+    std::optional<Failure> failure;  // set when the attempt failed (before or after answering)
+    double ttft_s = -1;              // streaming: upstream time to first event
+    bool synthetic_answer = false;   // answered by a test hook (no router sample)
+    bool client_gone() const { return !answered && !failure; }
+};
 
 class LlmHandler {
 public:
@@ -32,6 +55,8 @@ public:
     // Writes an error response for an LLM route (adds x-litellm-call-id etc.).
     static http::Task<void> reply_error(http::Exchange& ex, CallContext& ctx, const Error& e);
 
+    const routing::Router& router() const { return router_; }
+
 private:
     struct Attempt {
         routing::DeploymentRuntime* deployment = nullptr;
@@ -43,17 +68,28 @@ private:
         UpstreamPlan plan;  // upstream route and body; completions served by a chat model
     };
 
-    http::Task<void> dispatch_unary(http::Exchange& ex, CallContext& ctx, LlmRequest& req,
-                                    Attempt& a);
-    http::Task<void> dispatch_stream(http::Exchange& ex, CallContext& ctx, LlmRequest& req,
-                                     Attempt& a);
+    // Retries within one model group (router.md §5); the answer or the group's last failure.
+    http::Task<AttemptResult> run_group(http::Exchange& ex, CallContext& ctx, LlmRequest& req,
+                                        const routing::Resolved& target,
+                                        std::vector<routing::DeploymentRuntime*>& tried);
+    // One upstream call to `d` (or a test hook standing in for it).
+    http::Task<AttemptResult> attempt(http::Exchange& ex, CallContext& ctx, LlmRequest& req,
+                                      const routing::Resolved& target,
+                                      routing::DeploymentRuntime& d);
+    http::Task<AttemptResult> dispatch_unary(http::Exchange& ex, CallContext& ctx,
+                                             LlmRequest& req, Attempt& a);
+    http::Task<AttemptResult> dispatch_stream(http::Exchange& ex, CallContext& ctx,
+                                              LlmRequest& req, Attempt& a);
     http::Task<void> stream_attempt(http::Exchange& ex, CallContext& ctx, Attempt& a,
-                                    StreamRelay& relay);
+                                    StreamRelay& relay, AttemptResult& out);
+    // Waits `seconds` unless the client leaves first (false).
+    static http::Task<bool> pause(http::Exchange& ex, double seconds);
     http::UpstreamPool& pool_for(http::Exchange& ex);
     static http::Task<void> reply_mock(http::Exchange& ex, CallContext& ctx, const LlmRequest& req,
                                        const std::string& text);
 
     const routing::ModelTable& table_;
+    routing::Router router_;
     std::vector<std::unique_ptr<http::UpstreamPool>>& pools_;
 };
 

@@ -2,33 +2,36 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
-#include <random>
 
 namespace sy::routing {
 
-void DeploymentState::record_success(std::int64_t latency_us) {
-    std::lock_guard lk(mu_);
-    ++s_.successes;
-    s_.consecutive_failures = 0;
-    s_.last_latency_us = latency_us;
-    s_.last_status = 200;
-}
+namespace {
 
-void DeploymentState::record_failure(int status, std::string error_text) {
-    std::lock_guard lk(mu_);
-    ++s_.failures;
-    ++s_.consecutive_failures;
-    s_.last_status = status;
-    if (error_text.size() > 500) {
-        error_text.resize(500);
+// router.md §3.1: `weight` if any member has one (missing = 1); else `rpm` if every member has
+// one; else `tpm` if every member has one; else equal.
+void set_weights(ModelGroup& g) {
+    bool any_weight = false, all_rpm = true, all_tpm = true;
+    for (const auto* d : g.members) {
+        any_weight = any_weight || d->cfg->weight.has_value();
+        all_rpm = all_rpm && d->cfg->rpm.has_value();
+        all_tpm = all_tpm && d->cfg->tpm.has_value();
     }
-    s_.last_error = std::move(error_text);
+    g.weights.clear();
+    for (const auto* d : g.members) {
+        double w = 1;
+        if (any_weight) {
+            w = d->cfg->weight.value_or(1.0);
+        } else if (all_rpm) {
+            w = *d->cfg->rpm;
+        } else if (all_tpm) {
+            w = *d->cfg->tpm;
+        }
+        g.weights.push_back(w > 0 ? w : 0);
+    }
+    g.current.assign(g.members.size(), 0.0);
 }
 
-DeploymentState::Snapshot DeploymentState::snapshot() const {
-    std::lock_guard lk(mu_);
-    return s_;
-}
+}  // namespace
 
 bool glob_match(std::string_view pattern, std::string_view text, std::string* capture) {
     auto star = pattern.find('*');
@@ -88,6 +91,9 @@ Result<std::unique_ptr<ModelTable>> ModelTable::build(config::SettingsConstShare
         g->members.push_back(rt.get());
         t->deployments_.push_back(std::move(rt));
     }
+    for (auto& g : t->groups_) {
+        set_weights(*g);
+    }
     return t;
 }
 
@@ -138,16 +144,13 @@ std::optional<Resolved> ModelTable::resolve(std::string_view requested) const {
     return std::nullopt;
 }
 
-DeploymentRuntime* ModelTable::pick(const ModelGroup& g) const {
-    if (g.members.empty()) {
-        return nullptr;
+const ModelGroup* ModelTable::group(std::string_view name) const {
+    for (const auto& g : groups_) {
+        if (g->name == name) {
+            return g.get();
+        }
     }
-    if (g.members.size() == 1) {
-        return g.members.front();
-    }
-    thread_local std::minstd_rand rng{std::random_device{}()};
-    std::uniform_int_distribution<std::size_t> dist(0, g.members.size() - 1);
-    return g.members[dist(rng)];
+    return nullptr;
 }
 
 std::string ModelTable::upstream_model(const DeploymentRuntime& d, const Resolved& r) {

@@ -18,29 +18,9 @@
 #include "sy/config/settings.hpp"
 #include "sy/core/error.hpp"
 #include "sy/providers/openai.hpp"
+#include "sy/routing/deployment_state.hpp"
 
 namespace sy::routing {
-
-// What the router observed about a deployment (passive health, /health).
-class DeploymentState {
-public:
-    void record_success(std::int64_t latency_us);
-    void record_failure(int status, std::string error_text);
-
-    struct Snapshot {
-        std::uint64_t successes = 0;
-        std::uint64_t failures = 0;
-        std::uint64_t consecutive_failures = 0;
-        std::int64_t last_latency_us = 0;
-        int last_status = 0;
-        std::string last_error;
-    };
-    Snapshot snapshot() const;
-
-private:
-    mutable std::mutex mu_;
-    Snapshot s_;
-};
 
 struct DeploymentRuntime {
     const config::Deployment* cfg = nullptr;  // owned by the settings snapshot
@@ -53,6 +33,11 @@ struct ModelGroup {
     std::string name;
     bool wildcard = false;
     std::vector<DeploymentRuntime*> members;
+    // simple-shuffle weights (router.md §3.1), decided over all members at build time.
+    std::vector<double> weights;
+    // Smooth weighted round-robin state, one slot per member.
+    mutable std::mutex mu;
+    mutable std::vector<double> current;
 };
 
 struct Resolved {
@@ -66,8 +51,6 @@ public:
     static Result<std::unique_ptr<ModelTable>> build(config::SettingsConstSharedPtr settings);
 
     std::optional<Resolved> resolve(std::string_view requested) const;
-    // Random choice within the group (weights and strategies come with the router).
-    DeploymentRuntime* pick(const ModelGroup& g) const;
     // Upstream model name for a deployment chosen through `r`.
     static std::string upstream_model(const DeploymentRuntime& d, const Resolved& r);
 
@@ -75,6 +58,7 @@ public:
     const std::vector<std::unique_ptr<DeploymentRuntime>>& deployments() const {
         return deployments_;
     }
+    const ModelGroup* group(std::string_view name) const;  // exact name, wildcards included
     const config::Settings& settings() const { return *settings_; }
 
 private:

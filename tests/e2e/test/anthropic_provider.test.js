@@ -18,6 +18,10 @@ model_list:
     litellm_params: {model: anthropic/claude-sonnet-4-6, api_base: ${mock.url}/a1, api_key: ${KEY}}
   - model_name: claude-bare
     litellm_params: {model: claude-3-5-haiku-latest, api_base: ${mock.url}/a2/v1, api_key: ${KEY}}
+router_settings:
+  # provider error mapping is under test here, not retries or cooldowns
+  num_retries: 0
+  disable_cooldowns: true
 general_settings:
   master_key: ${MASTER_KEY}
 `);

@@ -22,6 +22,10 @@ model_list:
       api_version: "2024-10-21"
   - model_name: embed
     litellm_params: {model: azure/my-embed, api_base: ${mock.url}/, api_key: ${KEY}}
+router_settings:
+  # provider error mapping is under test here, not retries or cooldowns
+  num_retries: 0
+  disable_cooldowns: true
 general_settings:
   master_key: ${MASTER_KEY}
 `, { env: { AZURE_API_VERSION: '2024-06-01' } });

@@ -21,6 +21,10 @@ model_list:
     litellm_params: {model: hosted_vllm/meta-llama/Llama-3.1-8B-Instruct, api_base: ${mock.base('vllm')}}
   - model_name: bare-gpt
     litellm_params: {model: gpt-4o-mini}
+router_settings:
+  # provider error mapping is under test here, not retries or cooldowns
+  num_retries: 0
+  disable_cooldowns: true
 general_settings:
   master_key: ${MASTER_KEY}
 `, {

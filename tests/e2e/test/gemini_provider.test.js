@@ -16,6 +16,10 @@ before(async () => {
 model_list:
   - model_name: gem
     litellm_params: {model: gemini/gemini-2.0-flash, api_base: ${mock.url}/g1, api_key: ${KEY}}
+router_settings:
+  # provider error mapping is under test here, not retries or cooldowns
+  num_retries: 0
+  disable_cooldowns: true
 general_settings:
   master_key: ${MASTER_KEY}
 `);

@@ -18,6 +18,10 @@ model_list:
     litellm_params: {model: anthropic/claude-sonnet-4-6, api_base: ${mock.url}/a1, api_key: ${ANT_KEY}}
   - model_name: gpt
     litellm_params: {model: openai/gpt-4o-2024-08-06, api_base: ${mock.base('o1')}, api_key: sk-openai-upstream}
+router_settings:
+  # provider error mapping is under test here, not retries or cooldowns
+  num_retries: 0
+  disable_cooldowns: true
 general_settings:
   master_key: ${MASTER_KEY}
 `);
