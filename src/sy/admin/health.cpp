@@ -57,7 +57,8 @@ http::Response readiness(const Lifecycle& life, unsigned version) {
 http::Response health(const routing::ModelTable& table,
                       std::string_view model_filter,
                       bool details,
-                      unsigned version) {
+                      unsigned version,
+                      const std::map<std::string, pipeline::ProbeResult>* probes) {
     json::array healthy;
     json::array unhealthy;
     for (const auto& d : table.deployments()) {
@@ -98,7 +99,25 @@ http::Response health(const routing::ModelTable& table,
         } else {
             e["state"] = snap.consecutive_failures > 0 ? "failing" : "healthy";
         }
-        bool bad = cooling || snap.consecutive_failures > 0;
+        bool checked_bad = snap.checked == routing::DeploymentState::Checked::kUnhealthy;
+        if (snap.checked != routing::DeploymentState::Checked::kUnknown) {
+            e["health_check"] = checked_bad ? "unhealthy" : "healthy";
+        }
+        if (probes) {
+            if (auto it = probes->find(d->cfg->id); it != probes->end()) {
+                const auto& p = it->second;
+                json::object po{{"ok", p.ok}, {"skipped", p.skipped},
+                                {"latency_ms", p.latency_ms}};
+                if (p.status != 0) {
+                    po["status"] = p.status;
+                }
+                if (details && !p.error.empty()) {
+                    po["error"] = p.error;
+                }
+                e["probe"] = std::move(po);
+            }
+        }
+        bool bad = cooling || snap.consecutive_failures > 0 || checked_bad;
         if (bad) {
             if (details) {
                 e["error"] = snap.last_error;

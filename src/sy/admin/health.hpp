@@ -1,12 +1,15 @@
 #pragma once
 // Health and model-listing routes: /health/liveliness, /health/readiness, /health, /v1/models.
-// /health reports what the router observed; it never calls a provider (README D21).
+// /health reports what the router observed; it calls providers only when an admin asks for
+// `?probe=true` (the caller runs the probes and passes their results in) (README D21).
 //
 // Thread safety: reads immutable tables and atomic/mutex-protected deployment state.
 
+#include <map>
 #include <string>
 
 #include "sy/core/lifecycle.hpp"
+#include "sy/pipeline/health_probe.hpp"
 #include "sy/http/server.hpp"
 #include "sy/routing/model_table.hpp"
 
@@ -15,10 +18,12 @@ namespace sy::admin {
 http::Response liveliness(unsigned version);
 http::Response readiness(const Lifecycle& life, unsigned version);
 // `model_filter` empty = all groups. `details` adds api_base and error text (admins only).
+// `probes` (optional): results of probes just run, by deployment id.
 http::Response health(const routing::ModelTable& table,
                       std::string_view model_filter,
                       bool details,
-                      unsigned version);
+                      unsigned version,
+                      const std::map<std::string, pipeline::ProbeResult>* probes = nullptr);
 http::Response list_models(const routing::ModelTable& table, unsigned version);
 // GET /v1/models/{id}: one entry or nullopt.
 std::optional<http::Response> get_model(const routing::ModelTable& table,

@@ -6,6 +6,7 @@
 #include "sy/http/server.hpp"
 #include "sy/http/upstream.hpp"
 #include "sy/observability/log.hpp"
+#include "sy/pipeline/health_probe.hpp"
 #include "sy/routing/model_table.hpp"
 
 namespace sy::app {
@@ -19,6 +20,7 @@ struct App::Impl {
     std::vector<std::unique_ptr<http::UpstreamPool>> pools;
     std::unique_ptr<HttpRouter> router;
     std::unique_ptr<http::Server> server;
+    std::unique_ptr<pipeline::BackgroundProber> prober;  // background_health_checks
 };
 
 App::App(config::SettingsConstSharedPtr settings, AppOptions opts)
@@ -55,9 +57,13 @@ App::App(config::SettingsConstSharedPtr settings, AppOptions opts)
 App::~App() {
     // Threads first, then everything holding sockets of the workers' io_contexts, then the
     // io_contexts themselves.
+    if (impl_->prober) {
+        impl_->prober->stop();
+    }
     if (impl_->server) {
         impl_->server->stop();
     }
+    impl_->prober.reset();
     impl_->pools.clear();
     impl_->server.reset();
 }
@@ -80,6 +86,13 @@ Result<std::uint16_t> App::start() {
             impl_->server->worker_io(i), *impl_->tls, http::PoolLimits{}));
     }
     impl_->server->start();
+    const auto& g = impl_->settings->general;
+    if (g.background_health_checks) {
+        impl_->prober = std::make_unique<pipeline::BackgroundProber>(
+            impl_->server->worker_io(0), *impl_->pools[0], *impl_->table,
+            g.health_check_interval_s);
+        impl_->prober->start();
+    }
     life_.set(Phase::kReady);
     return port;
 }
@@ -88,6 +101,9 @@ bool App::shutdown() {
     life_.set(Phase::kDraining);
     if (!impl_->server) {
         return true;
+    }
+    if (impl_->prober) {
+        impl_->prober->stop();
     }
     impl_->server->begin_drain();
     bool clean = impl_->server->wait_idle(

@@ -121,7 +121,7 @@ std::string query_param(std::string_view query, std::string_view name) {
 HttpRouter::HttpRouter(const routing::ModelTable& table,
                        const Lifecycle& life,
                        std::vector<std::unique_ptr<http::UpstreamPool>>& pools)
-    : table_(table), life_(life), auth_(table.settings()), llm_(table, pools) {}
+    : table_(table), life_(life), auth_(table.settings()), pools_(pools), llm_(table, pools) {}
 
 http::Response HttpRouter::protocol_error(int status, std::string_view message) {
     Errc code = status == 413 ? Errc::kBodyTooLarge : Errc::kBadRequest;
@@ -299,8 +299,29 @@ http::Task<void> HttpRouter::dispatch(http::Exchange& ex, pipeline::CallContext&
         }
         case RouteId::kHealth: {
             bool details = principal->is_master;
-            http::Response res =
-                admin::health(table_, query_param(query, "model"), details, version);
+            std::string model = query_param(query, "model");
+            if (query_param(query, "probe") == "true") {
+                if (!principal->is_master) {
+                    Error e = Error::make(Errc::kForbidden,
+                                          "/health?probe=true calls providers: admin only");
+                    http::Response res = pipeline::render_error(e, version);
+                    ctx.status = 403;
+                    co_await ex.respond(res);
+                    co_return;
+                }
+                std::map<std::string, pipeline::ProbeResult> probes;
+                auto& pool = *pools_[static_cast<std::size_t>(ex.worker().index())];
+                for (const auto& d : table_.deployments()) {
+                    if (model.empty() || d->cfg->model_name == model) {
+                        auto r = co_await pipeline::probe(pool, table_.settings(), *d);
+                        probes.emplace(d->cfg->id, std::move(r));
+                    }
+                }
+                http::Response res = admin::health(table_, model, details, version, &probes);
+                co_await ex.respond(res);
+                co_return;
+            }
+            http::Response res = admin::health(table_, model, details, version);
             co_await ex.respond(res);
             co_return;
         }

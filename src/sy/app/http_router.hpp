@@ -34,6 +34,7 @@ private:
     const routing::ModelTable& table_;
     const Lifecycle& life_;
     pipeline::Authenticator auth_;
+    std::vector<std::unique_ptr<http::UpstreamPool>>& pools_;
     pipeline::LlmHandler llm_;
 };
 

@@ -229,6 +229,7 @@ DeploymentState::Snapshot DeploymentState::snapshot(TimePoint now,
     out.cooldown_remaining_s = cooldown_remaining_s(now);
     out.probing = probe_.load(std::memory_order_acquire) == 2;
     out.in_flight = in_flight();
+    out.checked = checked();
     return out;
 }
 

@@ -71,6 +71,9 @@ private:
 
 class DeploymentState {
 public:
+    // Verdict of the last active health check (router.md §11).
+    enum class Checked : std::uint8_t { kUnknown, kHealthy, kUnhealthy };
+
     // --- cooldown -----------------------------------------------------------------------------
     enum class Gate : std::uint8_t {
         kOpen,      // eligible
@@ -101,6 +104,7 @@ public:
         std::uint64_t window_attempts = 0;
         std::uint64_t window_failures = 0;
         int in_flight = 0;
+        Checked checked = Checked::kUnknown;
     };
     Snapshot snapshot(TimePoint now, std::chrono::duration<double> latency_ttl) const;
 
@@ -122,6 +126,13 @@ public:
     MinuteWindow::Totals usage(TimePoint now) const;  // rpm/tpm in the current minute
     int seconds_until_usage_frees(TimePoint now) const;
 
+    // --- active health checks (router.md §11) ---------------------------------------------------
+    void set_checked(bool healthy) {
+        checked_.store(static_cast<std::uint8_t>(healthy ? Checked::kHealthy : Checked::kUnhealthy),
+                       std::memory_order_relaxed);
+    }
+    Checked checked() const { return static_cast<Checked>(checked_.load(std::memory_order_relaxed)); }
+
     // --- latency ------------------------------------------------------------------------------
     void add_latency_sample(TimePoint now, double seconds, bool ttft, std::size_t max_size);
     std::optional<double> latency_score(TimePoint now, std::chrono::duration<double> ttl,
@@ -135,6 +146,7 @@ private:
     // 0 = closed, 1 = half-open probe available, 2 = probe in flight.
     std::atomic<int> probe_{0};
     std::atomic<int> in_flight_{0};
+    std::atomic<std::uint8_t> checked_{0};
 
     mutable std::mutex mu_;
     Snapshot s_;           // counters part (guarded by mu_)

@@ -82,6 +82,15 @@ Selection Router::select(const SelectInput& in) const {
         }
         idx.push_back(i);
     }
+    // Deployments a background health check found unhealthy, unless that would drop all.
+    if (idx.size() > 1) {
+        auto unhealthy = [&](std::size_t i) {
+            return g.members[i]->state->checked() == DeploymentState::Checked::kUnhealthy;
+        };
+        if (!std::all_of(idx.begin(), idx.end(), unhealthy)) {
+            std::erase_if(idx, unhealthy);
+        }
+    }
     // `order`: keep the lowest value present; unordered deployments rank after ordered ones.
     if (!idx.empty()) {
         int best = std::numeric_limits<int>::max();

@@ -273,6 +273,21 @@ TEST(Parallel, DeploymentAtMaxParallelIsSkipped) {
     }
 }
 
+TEST(HealthChecks, UnhealthyDeploymentsAreSkippedUnlessAllAre) {
+    Fixture f({dep("g", "a"), dep("g", "b")});
+    f.byid("a").state->set_checked(false);
+    for (int i = 0; i < 6; ++i) {
+        EXPECT_EQ(f.pick("g", kT0).deployment->cfg->id, "b");
+    }
+    f.byid("b").state->set_checked(false);
+    std::map<std::string, int> n;
+    for (int i = 0; i < 6; ++i) {
+        ++n[f.pick("g", kT0).deployment->cfg->id];
+    }
+    EXPECT_EQ(n["a"], 3);
+    EXPECT_EQ(n["b"], 3);
+}
+
 TEST(Fallbacks, ListChosenByErrorClass) {
     Fixture f({dep("g", "a"), dep("h", "b"), dep("k", "c")}, [](config::Settings& s) {
         s.router.fallbacks = {{"g", {"h", "g", "k"}}};
