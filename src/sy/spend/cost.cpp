@@ -60,6 +60,19 @@ Result<PriceOverrides> PriceOverrides::from_json(std::string_view litellm_params
     return o;
 }
 
+Result<PriceOverrides> PriceOverrides::from_deployment(std::optional<double> input_cost_per_token,
+                                                       std::optional<double> output_cost_per_token,
+                                                       std::string_view model_info_json) {
+    json::object lp;
+    if (input_cost_per_token) {
+        lp["input_cost_per_token"] = *input_cost_per_token;
+    }
+    if (output_cost_per_token) {
+        lp["output_cost_per_token"] = *output_cost_per_token;
+    }
+    return from_json(json::serialize(lp), model_info_json);
+}
+
 std::optional<ResolvedPrice> CostCalculator::resolve(std::string_view model,
                                                      const PriceOverrides& overrides,
                                                      std::string_view provider) const {

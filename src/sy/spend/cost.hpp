@@ -28,6 +28,12 @@ struct PriceOverrides {
     // parse_model_price().
     static Result<PriceOverrides> from_json(std::string_view litellm_params_json,
                                             std::string_view model_info_json);
+
+    // From the typed fields config::Deployment keeps (input_cost_per_token,
+    // output_cost_per_token from litellm_params; model_info_json as written).
+    static Result<PriceOverrides> from_deployment(std::optional<double> input_cost_per_token,
+                                                  std::optional<double> output_cost_per_token,
+                                                  std::string_view model_info_json);
 };
 
 // The prices that apply to one deployment, and where they came from.

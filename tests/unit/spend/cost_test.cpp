@@ -133,6 +133,14 @@ TEST(Cost, PriceSourceOrder) {
     EXPECT_FALSE(PriceOverrides::from_json("{}", R"({"output_cost_per_token":5})"));
     EXPECT_FALSE(PriceOverrides::from_json("[", "{}"));
     EXPECT_TRUE(PriceOverrides::from_json("", ""));
+
+    auto d = PriceOverrides::from_deployment(0.001, 0.001, R"({"base_model":"gpt-4o"})");
+    ASSERT_TRUE(d);
+    EXPECT_DOUBLE_EQ(calc.cost("openai/whatever", *d, usage(1000, 1000)), 2.0);
+    d = PriceOverrides::from_deployment(std::nullopt, std::nullopt, R"({"base_model":"gpt-4o"})");
+    ASSERT_TRUE(d);
+    EXPECT_EQ(calc.resolve("openai/whatever", *d)->source, ResolvedPrice::Source::kBaseModel);
+    EXPECT_FALSE(PriceOverrides::from_deployment(-1.0, std::nullopt, "{}"));
 }
 
 TEST(Cost, WorstCaseReservation) {
