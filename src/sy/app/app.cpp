@@ -6,7 +6,10 @@
 #include "sy/http/server.hpp"
 #include "sy/http/upstream.hpp"
 #include "sy/observability/log.hpp"
+#include "sy/config/redis_discovery.hpp"
+#include "sy/kv/redis_client.hpp"
 #include "sy/pipeline/health_probe.hpp"
+#include "sy/routing/shared_cooldowns.hpp"
 #include "sy/routing/model_table.hpp"
 
 namespace sy::app {
@@ -21,6 +24,9 @@ struct App::Impl {
     std::unique_ptr<HttpRouter> router;
     std::unique_ptr<http::Server> server;
     std::unique_ptr<pipeline::BackgroundProber> prober;  // background_health_checks
+    // Shared coordination (README D10): present when a Redis is configured anywhere.
+    std::unique_ptr<kv::RedisClient> redis;
+    std::unique_ptr<routing::SharedCooldowns> cooldowns;
 };
 
 App::App(config::SettingsConstSharedPtr settings, AppOptions opts)
@@ -60,6 +66,9 @@ App::~App() {
     if (impl_->prober) {
         impl_->prober->stop();
     }
+    if (impl_->cooldowns) {
+        impl_->cooldowns->stop();
+    }
     if (impl_->server) {
         impl_->server->stop();
     }
@@ -76,6 +85,9 @@ Result<std::uint16_t> App::start() {
     impl_->table = std::move(table).value();
     impl_->tls = http::make_client_tls_context();
     impl_->router = std::make_unique<HttpRouter>(*impl_->table, life_, impl_->pools);
+    if (auto st = start_coordination(); !st) {
+        return std::move(st).error();
+    }
     impl_->server = std::make_unique<http::Server>(impl_->server_opts, *impl_->router);
     auto port = impl_->server->listen();
     if (!port) {
@@ -95,6 +107,40 @@ Result<std::uint16_t> App::start() {
     }
     life_.set(Phase::kReady);
     return port;
+}
+
+// Redis discovery (auth-budgets-limits.md §11.2) and what is shared through it.
+Status App::start_coordination() {
+    auto ep = config::discover_redis(*impl_->settings, [](const char* n) { return std::getenv(n); });
+    if (!ep) {
+        obs::info("coordination: local (single instance only)");
+        return ok_status();
+    }
+    kv::RedisOptions opts;
+    if (!ep->url.empty()) {
+        auto parsed = kv::RedisOptions::from_url(ep->url);
+        if (!parsed) {
+            return Error::make(Errc::kBadRequest, "redis (" + ep->source + "): " +
+                                                      parsed.error().message);
+        }
+        opts = std::move(parsed).value();
+    } else {
+        opts.host = ep->host;
+        opts.port = ep->port;
+        opts.username = ep->username;
+        opts.password = ep->password;
+        opts.db = ep->db;
+    }
+    obs::info("coordination: redis " + ep->display() + " (from " + ep->source + ")");
+    impl_->redis = std::make_unique<kv::RedisClient>(opts);
+    impl_->cooldowns =
+        std::make_unique<routing::SharedCooldowns>(*impl_->redis, opts, *impl_->table);
+    routing::SharedCooldowns* shared = impl_->cooldowns.get();
+    impl_->router->llm().router().set_cooldown_observer(
+        [shared](const routing::DeploymentRuntime& d, double seconds, int status,
+                 const std::string& reason) { shared->publish(d, seconds, status, reason); });
+    impl_->cooldowns->start();
+    return ok_status();
 }
 
 bool App::shutdown() {

@@ -38,6 +38,8 @@ public:
     const std::string& bound_host() const { return host_; }
 
 private:
+    Status start_coordination();
+
     struct Impl;
     std::unique_ptr<Impl> impl_;
     Lifecycle life_;

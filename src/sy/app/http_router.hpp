@@ -27,6 +27,8 @@ public:
     http::Response protocol_error(int status, std::string_view message) override;
     std::optional<http::Response> screen_head(const http::Request& head) override;
 
+    pipeline::LlmHandler& llm() { return llm_; }  // composition only (before serving)
+
 private:
     http::Task<void> dispatch(http::Exchange& ex, pipeline::CallContext& ctx);
     void access_log(const pipeline::CallContext& ctx) const;

@@ -321,6 +321,8 @@ http::Task<void> LlmHandler::handle(http::Exchange& ex, providers::Route route, 
         co_return;  // answered, or the client left
     }
     const Failure original = *first.failure;
+    // The mock_testing_* fallback hooks fail the requested group only (api.md §2.1).
+    req.mock_testing_fallbacks = req.mock_testing_context_fallbacks = req.mock_testing_content_policy_fallbacks = false;
     if (req.disable_fallbacks) {
         co_await reply_error(ex, ctx, original.error);
         co_return;
@@ -364,6 +366,7 @@ http::Task<void> LlmHandler::handle(http::Exchange& ex, providers::Route route, 
                     }
                     replaced.emplace(std::move(r2).value());
                     replaced->model = req.model;  // the client's name stays on the answer
+                    replaced->mock_testing_fallbacks = replaced->mock_testing_context_fallbacks = replaced->mock_testing_content_policy_fallbacks = false;
                     use = &*replaced;
                 }
             }

@@ -56,6 +56,7 @@ public:
     static http::Task<void> reply_error(http::Exchange& ex, CallContext& ctx, const Error& e);
 
     const routing::Router& router() const { return router_; }
+    routing::Router& router() { return router_; }  // composition only (before serving)
 
 private:
     struct Attempt {

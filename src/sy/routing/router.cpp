@@ -260,6 +260,9 @@ void Router::record(DeploymentRuntime& d, const Outcome& o, TimePoint now) const
     }
     if (auto len = policy_.cooldown_length(d.cfg->cooldown_time_s, o.retry_after_s)) {
         s.start_cooldown(now, *len, o.status, o.text);
+        if (observer_) {
+            observer_(d, *len, o.status, o.text);
+        }
     } else if (o.probe) {
         s.record_neutral(true);
     }

@@ -11,6 +11,7 @@
 // DeploymentRuntime::state (atomics + a small mutex); the smooth weighted round-robin state is per
 // group behind the group's mutex.
 
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -68,6 +69,11 @@ public:
     bool has_untried(const ModelGroup& group, std::span<DeploymentRuntime* const> tried,
                      TimePoint now) const;
 
+    // Called after this instance starts a cooldown (shared with other instances through Redis).
+    using CooldownObserver = std::function<void(const DeploymentRuntime&, double seconds,
+                                                int status, const std::string& reason)>;
+    void set_cooldown_observer(CooldownObserver f) { observer_ = std::move(f); }
+
     const RouterPolicy& policy() const { return policy_; }
     const ModelTable& table() const { return table_; }
 
@@ -79,6 +85,7 @@ private:
 
     const ModelTable& table_;
     RouterPolicy policy_;
+    CooldownObserver observer_;  // set before serving; read-only afterwards
 };
 
 // Counts an attempt as in flight (least-busy, rpm usage) for its lifetime.
