@@ -29,21 +29,23 @@ public:
         namespace net = boost::asio;
         auto& pool = pool_;
         // The result travels in an optional because R (a Result<T>) has no default constructor.
-        std::optional<R> out = co_await net::async_initiate<decltype(net::use_awaitable),
-                                                            void(std::optional<R>)>(
-            [&pool, f = std::move(f)](auto handler) mutable {
-                auto ex = net::get_associated_executor(handler);
-                auto work = net::make_work_guard(ex);
-                net::post(pool, [f = std::move(f), handler = std::move(handler),
-                                 work = std::move(work)]() mutable {
-                    std::optional<R> r(f());
-                    auto ex2 = work.get_executor();
-                    net::post(ex2, [handler = std::move(handler), r = std::move(r)]() mutable {
-                        std::move(handler)(std::move(r));
-                    });
+        // The initiation is a named local: g++ 12 mishandles temporaries with non-trivial
+        // destructors that live across a co_await.
+        auto init = [&pool, f = std::move(f)](auto handler) mutable {
+            auto ex = net::get_associated_executor(handler);
+            auto work = net::make_work_guard(ex);
+            net::post(pool, [f = std::move(f), handler = std::move(handler),
+                             work = std::move(work)]() mutable {
+                std::optional<R> r(f());
+                auto ex2 = work.get_executor();
+                net::post(ex2, [handler = std::move(handler), r = std::move(r)]() mutable {
+                    std::move(handler)(std::move(r));
                 });
-            },
-            net::use_awaitable);
+            });
+        };
+        std::optional<R> out =
+            co_await net::async_initiate<decltype(net::use_awaitable), void(std::optional<R>)>(
+                std::move(init), net::use_awaitable);
         co_return std::move(*out);
     }
 
