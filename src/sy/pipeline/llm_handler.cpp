@@ -155,8 +155,24 @@ void add_call_headers(Fields& h, const CallContext& ctx) {
 template void add_call_headers(http::Response&, const CallContext&);
 
 LlmHandler::LlmHandler(const routing::ModelTable& table,
-                       std::vector<std::unique_ptr<http::UpstreamPool>>& pools)
-    : table_(table), pools_(pools) {}
+                       std::vector<std::unique_ptr<http::UpstreamPool>>& pools,
+                       Governance* gov)
+    : table_(table), pools_(pools), gov_(gov) {}
+
+namespace {
+std::string_view call_type(providers::Route r) {
+    switch (r) {
+        case providers::Route::kCompletions:
+            return "atext_completion";
+        case providers::Route::kEmbeddings:
+            return "aembedding";
+        case providers::Route::kMessages:
+            return "anthropic_messages";
+        default:
+            return "acompletion";
+    }
+}
+}  // namespace
 
 http::UpstreamPool& LlmHandler::pool_for(http::Exchange& ex) {
     return *pools_[static_cast<std::size_t>(ex.worker().index())];
@@ -201,6 +217,15 @@ http::Task<void> LlmHandler::reply_mock(http::Exchange& ex,
 }
 
 http::Task<void> LlmHandler::handle(http::Exchange& ex, providers::Route route, CallContext& ctx) {
+    co_await handle_call(ex, route, ctx);
+    // account: every call ends with a spend row, whatever the outcome (§9.1).
+    if (gov_) {
+        gov_->finish(ctx, call_type(route));
+    }
+}
+
+http::Task<void> LlmHandler::handle_call(http::Exchange& ex, providers::Route route,
+                                         CallContext& ctx) {
     ctx.anthropic_format = route == providers::Route::kMessages;
     // parse: JSON, required fields and types, client-side credential rejection.
     auto decoded = decode_request(route, ex.request().body());
@@ -241,6 +266,15 @@ http::Task<void> LlmHandler::handle(http::Exchange& ex, providers::Route route, 
         co_return;
     }
     ctx.api_base = d->target->url.display;
+
+    // authorize: model access, end user, budget reservation (issue 6; rate-limit hook inside).
+    if (gov_) {
+        auto allowed = gov_->authorize(ctx, req.model, ctx.model_group, *d->cfg, req.text);
+        if (!allowed) {
+            co_await reply_error(ex, ctx, allowed.error());
+            co_return;
+        }
+    }
 
     // Deadlines (router.md §7): request > header > deployment > router settings.
     const auto& rs = table_.settings().router;
@@ -359,6 +393,15 @@ http::Task<void> LlmHandler::dispatch_unary(http::Exchange& ex,
     }
     std::string body = std::move(converted).value();
     ctx.status = 200;
+    if (gov_) {
+        // The spend row is journaled before the response is sent (acknowledged rows survive a
+        // kill -9), and the cost travels with the response.
+        if (auto id = json_scan::find_top_level(body, "id"); id && id->length >= 2) {
+            ctx.response_id = std::string(body.substr(id->offset + 1, id->length - 2));
+        }
+        add_line(head, "x-litellm-response-cost",
+                 format_cost(gov_->finish(ctx, call_type(req.route))));
+    }
     co_await ex.respond_raw(200, head, body);
 }
 

@@ -14,6 +14,7 @@
 #include "sy/http/upstream.hpp"
 #include "sy/pipeline/call_context.hpp"
 #include "sy/pipeline/decode.hpp"
+#include "sy/pipeline/governance.hpp"
 #include "sy/pipeline/provider_adapter.hpp"
 #include "sy/routing/model_table.hpp"
 
@@ -24,8 +25,10 @@ class StreamRelay;
 class LlmHandler {
 public:
     // `pools[i]` belongs to worker i.
+    // `gov` (optional): model access, budgets and the spend ledger for virtual keys.
     LlmHandler(const routing::ModelTable& table,
-               std::vector<std::unique_ptr<http::UpstreamPool>>& pools);
+               std::vector<std::unique_ptr<http::UpstreamPool>>& pools,
+               Governance* gov = nullptr);
 
     http::Task<void> handle(http::Exchange& ex, providers::Route route, CallContext& ctx);
 
@@ -43,6 +46,7 @@ private:
         UpstreamPlan plan;  // upstream route and body; completions served by a chat model
     };
 
+    http::Task<void> handle_call(http::Exchange& ex, providers::Route route, CallContext& ctx);
     http::Task<void> dispatch_unary(http::Exchange& ex, CallContext& ctx, LlmRequest& req,
                                     Attempt& a);
     http::Task<void> dispatch_stream(http::Exchange& ex, CallContext& ctx, LlmRequest& req,
@@ -55,6 +59,7 @@ private:
 
     const routing::ModelTable& table_;
     std::vector<std::unique_ptr<http::UpstreamPool>>& pools_;
+    Governance* gov_ = nullptr;
 };
 
 // Adds the x-litellm-* headers known for this call to a response header.
