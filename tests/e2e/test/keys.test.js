@@ -292,3 +292,43 @@ general_settings:
     }
   });
 }
+
+describe('stream billing', () => {
+  let mock;
+  let gw;
+  before(async () => {
+    mock = await Mock.start();
+    gw = await Gateway.start(`
+model_list:
+  - model_name: gpt-fast
+    litellm_params: {model: openai/gpt-4o-mini, api_base: ${mock.base('fast')}, api_key: sk-up-1,
+                     input_cost_per_token: ${IN_PRICE}, output_cost_per_token: ${OUT_PRICE}}
+general_settings:
+  master_key: ${MASTER_KEY}
+`, { env: { DATABASE_URL: undefined } });
+  });
+  after(async () => {
+    if (gw) await gw.stop();
+    if (mock) await mock.stop();
+  });
+
+  test('a stream is billed from the usage the gateway asked for, and the client sees no usage chunk', async () => {
+    const { key } = (await post(`${gw.url}/key/generate`, {})).json;
+    const oa = client(`${gw.url}/v1`, key);
+    const stream = await oa.chat.completions.create(chatBody('gpt-fast', { stream: true }));
+    let sawUsage = false;
+    for await (const chunk of stream) if (chunk.usage) sawUsage = true;
+    assert.equal(sawUsage, false, 'the client did not ask for usage');
+    const reqs = await mock.requests('fast');
+    assert.equal(reqs.at(-1).body_json.stream_options.include_usage, true);
+    const logs = await get(`${gw.url}/spend/logs?api_key=${key}`);
+    assert.equal(logs.json.length, 1);
+    assert.ok(logs.json[0].completion_tokens > 0, logs.text);
+    assert.ok(logs.json[0].spend > 0, logs.text);
+    // A client that asks for usage still gets it.
+    const withUsage = await oa.chat.completions.create(chatBody('gpt-fast', { stream: true, stream_options: { include_usage: true } }));
+    let usage = null;
+    for await (const chunk of withUsage) if (chunk.usage) usage = chunk.usage;
+    assert.ok(usage && usage.completion_tokens > 0);
+  });
+});
