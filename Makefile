@@ -23,15 +23,17 @@ run: build
 e2e-deps:
 	@cd tests/e2e && (test -d node_modules/openai || timeout 600 npm ci --no-audit --no-fund)
 
+# Unit, integration and e2e tests run beside a throwaway PostgreSQL and Redis
+# (scripts/test-services.sh), so the PostgreSQL variants run too.
 test: build e2e-deps
-	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L 'unit|integration'
-	@BUILD_DIR=$(abspath $(BUILD_DIR)) ./scripts/test-e2e.sh
+	@./scripts/test-services.sh -- sh -c 'cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L "unit|integration"'
+	@BUILD_DIR=$(abspath $(BUILD_DIR)) ./scripts/test-services.sh -- ./scripts/test-e2e.sh
 
 test-unit: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L unit
 
 test-e2e: build e2e-deps
-	@BUILD_DIR=$(abspath $(BUILD_DIR)) ./scripts/test-e2e.sh
+	@BUILD_DIR=$(abspath $(BUILD_DIR)) ./scripts/test-services.sh -- ./scripts/test-e2e.sh
 
 # Unit, integration, robustness and end-to-end tests under AddressSanitizer +
 # UndefinedBehaviorSanitizer (the e2e suite drives the sanitized gateway and mock binaries).

@@ -37,18 +37,20 @@ http::Response liveliness(unsigned version) {
     return json_response(http::bhttp::status::ok, json::value("I'm alive!"), version);
 }
 
-http::Response readiness(const Lifecycle& life, unsigned version) {
-    bool ready = life.phase() == Phase::kReady;
+http::Response readiness(const Lifecycle& life, unsigned version, bool db_ok) {
+    bool ready = life.phase() == Phase::kReady && db_ok;
     json::object o{
-        {"status", ready ? "healthy" : "unhealthy"},
-        {"db", "Not connected"},
+        {"status", ready ? "connected" : "unhealthy"},
+        {"db", db_ok ? "connected" : "Not connected"},
         {"cache", nullptr},
         {"litellm_version", kVersion},
         {"success_callbacks", json::array{}},
         {"last_updated", now_iso()},
     };
     if (!ready) {
-        o["phase"] = life.phase() == Phase::kStarting ? "starting" : "draining";
+        o["phase"] = life.phase() == Phase::kStarting ? "starting"
+                     : life.phase() == Phase::kDraining ? "draining"
+                                                        : "degraded";
     }
     return json_response(ready ? http::bhttp::status::ok : http::bhttp::status::service_unavailable,
                          o, version);

@@ -16,7 +16,8 @@
 namespace sy::admin {
 
 http::Response liveliness(unsigned version);
-http::Response readiness(const Lifecycle& life, unsigned version);
+// `db_ok`: the store answered its last ping (api.md §7.3).
+http::Response readiness(const Lifecycle& life, unsigned version, bool db_ok = true);
 // `model_filter` empty = all groups. `details` adds api_base and error text (admins only).
 // `probes` (optional): results of probes just run, by deployment id.
 http::Response health(const routing::ModelTable& table,

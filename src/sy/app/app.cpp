@@ -2,7 +2,16 @@
 
 #include <boost/asio/ssl/context.hpp>
 
+#include <condition_variable>
+#include <thread>
+
+#include "sy/admin/management.hpp"
 #include "sy/app/http_router.hpp"
+#include "sy/auth/governor.hpp"
+#include "sy/pipeline/governance.hpp"
+#include "sy/store/ledger.hpp"
+#include "sy/store/pool.hpp"
+#include "sy/store/store.hpp"
 #include "sy/http/server.hpp"
 #include "sy/http/upstream.hpp"
 #include "sy/observability/log.hpp"
@@ -21,7 +30,25 @@ struct App::Impl {
     std::unique_ptr<routing::ModelTable> table;
     std::unique_ptr<http::net::ssl::context> tls;
     std::vector<std::unique_ptr<http::UpstreamPool>> pools;
+    // Store-backed services (issue 6).
+    std::unique_ptr<store::StorePool> store_pool;
+    std::unique_ptr<store::Store> store;
+    std::unique_ptr<auth::Governor> gov;
+    std::unique_ptr<store::SpendLedger> ledger;
+    std::unique_ptr<admin::Management> mgmt;
+    std::unique_ptr<pipeline::Governance> governance;
+    std::unique_ptr<StoreServices> services;
+    std::atomic<bool> db_ok{true};
+    std::mutex monitor_mu;
+    std::condition_variable monitor_cv;
+    bool monitor_stop = false;
+    std::thread monitor;
     std::unique_ptr<HttpRouter> router;
+
+    Status open_store();
+    void refresh();
+    void run_monitor();
+    void stop_services();
     std::unique_ptr<http::Server> server;
     std::unique_ptr<pipeline::BackgroundProber> prober;  // background_health_checks
     // Shared coordination (README D10): present when a Redis is configured anywhere.
@@ -60,6 +87,110 @@ App::App(config::SettingsConstSharedPtr settings, AppOptions opts)
     so.limits.read_timeout = http::seconds_to_duration(g.header_read_timeout_s);
 }
 
+namespace {
+constexpr auto kRefreshInterval = std::chrono::seconds(5);
+}  // namespace
+
+Status App::Impl::open_store() {
+    const auto& g = settings->general;
+    store::StoreOptions so;
+    if (g.database_url && !g.database_url->empty()) {
+        so.database_url = g.database_url->value;
+        obs::info("store: PostgreSQL", {{"database_url", g.database_url->masked()}});
+    } else {
+        so.sqlite_path = g.database_path.empty() ? ":memory:" : g.database_path;
+        obs::info("store: SQLite", {{"path", so.sqlite_path}});
+    }
+    auto opened = store::Store::open(so);
+    if (!opened) {
+        return Error::make(Errc::kServiceUnavailable,
+                           "cannot open the database: " + opened.error().message);
+    }
+    store = std::move(opened).value();
+    store::LedgerOptions lo;
+    if (!g.database_path.empty() && g.database_path != ":memory:") {
+        lo.wal_path = g.database_path + "-spend.wal";
+    }
+    ledger = std::make_unique<store::SpendLedger>(*store, lo);
+    auto replayed = ledger->replay();
+    if (!replayed) {
+        return Error::make(Errc::kServiceUnavailable,
+                           "cannot replay the spend ledger: " + replayed.error().message);
+    }
+    gov = std::make_unique<auth::Governor>(so.database_url.empty());
+    refresh();
+    auto total = store->query("SELECT COALESCE(SUM(\"spend\"), 0) FROM \"LiteLLM_SpendLogs\"", {});
+    gov->set_global_budget(settings->litellm.max_budget,
+                           total ? store::as_double(total->rows.at(0).at(0)).value_or(0.0) : 0.0);
+    ledger->start();
+    store_pool = std::make_unique<store::StorePool>(2);
+    store::SpendLedger* l = ledger.get();
+    mgmt = std::make_unique<admin::Management>(*settings, *store, *gov, [l] { l->flush(); });
+    governance = std::make_unique<pipeline::Governance>(*gov, ledger.get());
+    services = std::make_unique<StoreServices>(
+        StoreServices{*store_pool, *store, *gov, *mgmt, *governance, db_ok});
+    monitor = std::thread([this] { run_monitor(); });
+    return ok_status();
+}
+
+// Reloads the key cache from the store and records budget resets applied in memory.
+void App::Impl::refresh() {
+    bool ok = store->ping();
+    if (ok) {
+        auto keys = store->find(store::keys_table(), {});
+        auto users = store->find(store::users_table(), {});
+        auto teams = store->find(store::teams_table(), {});
+        auto customers = store->find(store::customers_table(), {});
+        ok = keys && users && teams && customers;
+        if (ok) {
+            gov->load(keys.value(), users.value(), teams.value(), customers.value());
+        }
+    }
+    for (const auto& r : ok ? gov->take_pending_resets() : std::vector<auth::PendingReset>{}) {
+        const store::Table& t = r.scope == 'k'   ? store::keys_table()
+                                : r.scope == 'u' ? store::users_table()
+                                : r.scope == 't' ? store::teams_table()
+                                                 : store::customers_table();
+        store::Row ch{{"spend", 0.0}, {"budget_reset_at", r.new_reset_at}};
+        (void)store->update(t, {r.id}, ch,
+                            store::Filter{"budget_reset_at", "=", r.old_reset_at});
+    }
+    if (ok != db_ok.exchange(ok)) {
+        if (ok) {
+            obs::info("store: reachable again");
+        } else {
+            obs::warn("store: unreachable; serving cached keys, spend rows wait in the ledger");
+        }
+    }
+}
+
+void App::Impl::run_monitor() {
+    std::unique_lock lk(monitor_mu);
+    while (!monitor_stop) {
+        monitor_cv.wait_for(lk, kRefreshInterval, [&] { return monitor_stop; });
+        if (monitor_stop) {
+            break;
+        }
+        lk.unlock();
+        refresh();
+        lk.lock();
+    }
+}
+
+void App::Impl::stop_services() {
+    {
+        std::lock_guard lk(monitor_mu);
+        monitor_stop = true;
+    }
+    monitor_cv.notify_all();
+    if (monitor.joinable()) {
+        monitor.join();
+    }
+    if (ledger) {
+        ledger->stop();  // final flush of the spend rows (SIGTERM)
+    }
+}
+
 App::~App() {
     // Threads first, then everything holding sockets of the workers' io_contexts, then the
     // io_contexts themselves.
@@ -75,6 +206,10 @@ App::~App() {
     impl_->prober.reset();
     impl_->pools.clear();
     impl_->server.reset();
+    impl_->stop_services();
+    if (impl_->store_pool) {
+        impl_->store_pool->stop();
+    }
 }
 
 Result<std::uint16_t> App::start() {
@@ -84,9 +219,14 @@ Result<std::uint16_t> App::start() {
     }
     impl_->table = std::move(table).value();
     impl_->tls = http::make_client_tls_context();
-    impl_->router = std::make_unique<HttpRouter>(*impl_->table, life_, impl_->pools);
-    if (auto st = start_coordination(); !st) {
+    auto st = impl_->open_store();
+    if (!st) {
         return std::move(st).error();
+    }
+    impl_->router =
+        std::make_unique<HttpRouter>(*impl_->table, life_, impl_->pools, impl_->services.get());
+    if (auto co = start_coordination(); !co) {
+        return std::move(co).error();
     }
     impl_->server = std::make_unique<http::Server>(impl_->server_opts, *impl_->router);
     auto port = impl_->server->listen();
@@ -155,6 +295,7 @@ bool App::shutdown() {
     bool clean = impl_->server->wait_idle(
         http::seconds_to_duration(impl_->settings->general.graceful_shutdown_timeout_s));
     impl_->server->stop();
+    impl_->stop_services();
     return clean;
 }
 

@@ -29,6 +29,18 @@ enum class RouteId {
     kManagement,  // LiteLLM admin API (/key/*, /user/*, ...): issue 6
 };
 
+// Routes served by admin::Management (issue 6).
+bool is_store_route(std::string_view p) {
+    static constexpr std::string_view kPrefixes[] = {"/key/", "/user/", "/team/", "/customer/",
+                                                     "/end_user/", "/spend/", "/global/spend"};
+    for (auto prefix : kPrefixes) {
+        if (p.rfind(prefix, 0) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 bool is_management_path(std::string_view p) {
     static constexpr std::string_view kPrefixes[] = {
         "/key/",  "/user/",    "/team/",    "/customer/", "/end_user/", "/budget/",
@@ -120,8 +132,73 @@ std::string query_param(std::string_view query, std::string_view name) {
 
 HttpRouter::HttpRouter(const routing::ModelTable& table,
                        const Lifecycle& life,
-                       std::vector<std::unique_ptr<http::UpstreamPool>>& pools)
-    : table_(table), life_(life), auth_(table.settings()), pools_(pools), llm_(table, pools) {}
+                       std::vector<std::unique_ptr<http::UpstreamPool>>& pools,
+                       StoreServices* services)
+    : table_(table),
+      life_(life),
+      services_(services),
+      pools_(pools),
+      auth_(table.settings(), services ? &services->gov : nullptr),
+      llm_(table, pools, services ? &services->governance : nullptr) {}
+
+http::Task<Result<pipeline::Principal>> HttpRouter::authenticate(const http::Request& req) {
+    auto p = auth_.authenticate(req);
+    if (!p || p->miss_token.empty() || !services_) {
+        co_return p;
+    }
+    std::string token = p->miss_token;
+    store::Store* st = &services_->store;
+    auto lookup = [st, token] { return st->get(store::keys_table(), {token}); };
+    auto row = co_await services_->pool.run(std::move(lookup));
+    if (!row) {
+        co_return row.error();  // store unreachable: 503, never 401 (README D11)
+    }
+    services_->gov.note_lookup(token, row.value());
+    auto again = auth_.authenticate(req);
+    if (again && !again->miss_token.empty()) {
+        co_return Error::make(Errc::kAuthInvalid,
+                              "Authentication Error, Invalid proxy server token passed.");
+    }
+    co_return again;
+}
+
+http::Task<void> HttpRouter::management(http::Exchange& ex, pipeline::CallContext& ctx,
+                                        std::string_view path, std::string_view query) {
+    const auto& req = ex.request();
+    auto principal = co_await authenticate(req);
+    if (!principal) {
+        ctx.status = principal.error().http_status();
+        http::Response res = pipeline::render_error(principal.error(), req.version());
+        co_await ex.respond(res);
+        co_return;
+    }
+    admin::Caller caller;
+    caller.is_master = principal->is_master;
+    caller.key = principal->key;
+    if (caller.key && caller.key->user_id) {
+        if (auto u = services_->gov.user(*caller.key->user_id)) {
+            caller.role = u->role.empty() ? "internal_user" : u->role;
+        }
+    }
+    bool is_get = req.method() == verb::get || req.method() == verb::head;
+    std::string p(path);
+    std::string q(query);
+    std::string body = req.body();
+    admin::Management* mgmt = &services_->mgmt;
+    // The handler blocks on the store: it runs on the store pool (ARCHITECTURE.md §2).
+    auto call = [mgmt, caller, is_get, p, q, body] {
+        return mgmt->handle(caller, is_get, p, q, body);
+    };
+    admin::MgmtReply reply = co_await services_->pool.run(std::move(call));
+    http::Response res{static_cast<http::bhttp::status>(reply.status), req.version()};
+    res.set(http::bhttp::field::content_type, "application/json");
+    for (const auto& h : reply.headers) {
+        res.set(h.name, h.value);
+    }
+    res.body() = std::move(reply.body);
+    ctx.status = reply.status;
+    co_await ex.respond(res);
+}
 
 http::Response HttpRouter::protocol_error(int status, std::string_view message) {
     Errc code = status == 413 ? Errc::kBodyTooLarge : Errc::kBadRequest;
@@ -192,8 +269,12 @@ http::Task<void> HttpRouter::dispatch(http::Exchange& ex, pipeline::CallContext&
         co_return;
     }
     if (m.id == RouteId::kManagement) {
-        // Management routes exist only with a master key (README D1). None is implemented yet.
+        // Management routes exist only with a master key (README D1).
         const auto& mk = table_.settings().general.master_key;
+        if (mk && !mk->empty() && services_ && is_store_route(path)) {
+            co_await management(ex, ctx, path, query);
+            co_return;
+        }
         Error e = (!mk || mk->empty())
                       ? Error::make(Errc::kForbidden,
                                     "Management routes are disabled: no master_key is configured. "
@@ -228,7 +309,8 @@ http::Task<void> HttpRouter::dispatch(http::Exchange& ex, pipeline::CallContext&
             co_return;
         }
         case RouteId::kReadiness: {
-            http::Response res = admin::readiness(life_, version);
+            http::Response res =
+                admin::readiness(life_, version, services_ ? services_->db_ok.load() : true);
             co_await ex.respond(res);
             co_return;
         }
@@ -250,7 +332,7 @@ http::Task<void> HttpRouter::dispatch(http::Exchange& ex, pipeline::CallContext&
     ctx.anthropic_format = m.id == RouteId::kMessages || m.id == RouteId::kCountTokens;
 
     // authenticate: first stage of every non-public route.
-    auto principal = auth_.authenticate(req);
+    auto principal = co_await authenticate(req);
     if (!principal) {
         if (llm) {
             co_await pipeline::LlmHandler::reply_error(ex, ctx, principal.error());
@@ -262,6 +344,13 @@ http::Task<void> HttpRouter::dispatch(http::Exchange& ex, pipeline::CallContext&
         co_return;
     }
 
+    ctx.is_master = principal->is_master;
+    ctx.key = principal->key;
+    if (auto it = req.find("x-litellm-end-user-id"); it != req.end()) {
+        ctx.end_user = std::string(it->value());
+    } else if (auto it2 = req.find("x-litellm-customer-id"); it2 != req.end()) {
+        ctx.end_user = std::string(it2->value());
+    }
     switch (m.id) {
         case RouteId::kChat:
             co_await llm_.handle(ex, providers::Route::kChat, ctx);

@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "sy/admin/management.hpp"
 #include "sy/core/lifecycle.hpp"
 #include "sy/http/server.hpp"
 #include "sy/http/upstream.hpp"
@@ -14,14 +15,26 @@
 #include "sy/pipeline/call_context.hpp"
 #include "sy/pipeline/llm_handler.hpp"
 #include "sy/routing/model_table.hpp"
+#include "sy/store/pool.hpp"
 
 namespace sy::app {
+
+// The store-backed services (issue 6); all outlive the router.
+struct StoreServices {
+    store::StorePool& pool;
+    store::Store& store;
+    auth::Governor& gov;
+    admin::Management& mgmt;
+    pipeline::Governance& governance;
+    const std::atomic<bool>& db_ok;
+};
 
 class HttpRouter : public http::RequestHandler {
 public:
     HttpRouter(const routing::ModelTable& table,
                const Lifecycle& life,
-               std::vector<std::unique_ptr<http::UpstreamPool>>& pools);
+               std::vector<std::unique_ptr<http::UpstreamPool>>& pools,
+               StoreServices* services = nullptr);
 
     http::Task<void> handle(http::Exchange& ex) override;
     http::Response protocol_error(int status, std::string_view message) override;
@@ -32,11 +45,16 @@ public:
 private:
     http::Task<void> dispatch(http::Exchange& ex, pipeline::CallContext& ctx);
     void access_log(const pipeline::CallContext& ctx) const;
+    // authenticate, looking a key the cache does not know up in the store (off the worker).
+    http::Task<Result<pipeline::Principal>> authenticate(const http::Request& req);
+    http::Task<void> management(http::Exchange& ex, pipeline::CallContext& ctx,
+                                std::string_view path, std::string_view query);
 
     const routing::ModelTable& table_;
     const Lifecycle& life_;
-    pipeline::Authenticator auth_;
+    StoreServices* services_;
     std::vector<std::unique_ptr<http::UpstreamPool>>& pools_;
+    pipeline::Authenticator auth_;
     pipeline::LlmHandler llm_;
 };
 

@@ -32,7 +32,8 @@ Error auth_error(std::string msg) { return Error::make(Errc::kAuthInvalid, std::
 
 }  // namespace
 
-Authenticator::Authenticator(const config::Settings& s) : settings_(s) {
+Authenticator::Authenticator(const config::Settings& s, const auth::Governor* gov)
+    : settings_(s), gov_(gov) {
     if (s.general.master_key && !s.general.master_key->empty()) {
         master_digest_ = sha256_raw(s.general.master_key->value);
     }
@@ -97,6 +98,24 @@ Result<Principal> Authenticator::authenticate(const http::Request& req) const {
     }
     if (key.rfind("sk-", 0) != 0) {
         return auth_error("Authentication Error, LiteLLM Virtual Key expected.");
+    }
+    if (gov_) {
+        std::string token = sha256_hex(key);
+        Principal p;
+        switch (gov_->find_key(token, p.key)) {
+            case auth::Lookup::kFound: {
+                auto st = gov_->check_key(*p.key, auth::SysClock::now());
+                if (!st) {
+                    return std::move(st).error();
+                }
+                return p;
+            }
+            case auth::Lookup::kMiss:
+                p.miss_token = std::move(token);
+                return p;
+            case auth::Lookup::kUnknown:
+                break;
+        }
     }
     return auth_error("Authentication Error, Invalid proxy server token passed.");
 }

@@ -5,9 +5,11 @@
 // Thread safety: used by one coroutine only.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
+#include "sy/auth/governor.hpp"
 #include "sy/http/asio.hpp"
 
 namespace sy::pipeline {
@@ -38,6 +40,17 @@ struct CallContext {
     double ttft_ms = -1;
     std::int64_t prompt_tokens = -1;
     std::int64_t completion_tokens = -1;
+
+    // Governance (issue 6): who called, what was reserved, what the call cost.
+    auth::KeyInfoConstPtr key;  // virtual key; null for the master key or no auth
+    bool is_master = false;
+    std::string end_user;       // body `user` / x-litellm-end-user-id / x-litellm-customer-id
+    std::optional<auth::Admission> admission;
+    auth::TimePoint wall_start = auth::SysClock::now();
+    const void* deployment = nullptr;  // config::Deployment of the attempt, for prices
+    std::string response_id;
+    double cost = 0;
+    bool billed = false;  // spend row written
 };
 
 }  // namespace sy::pipeline

@@ -234,10 +234,27 @@ void add_call_headers(Fields& h, const CallContext& ctx) {
 template void add_call_headers(http::Response&, const CallContext&);
 
 LlmHandler::LlmHandler(const routing::ModelTable& table,
-                       std::vector<std::unique_ptr<http::UpstreamPool>>& pools)
+                       std::vector<std::unique_ptr<http::UpstreamPool>>& pools,
+                       Governance* gov)
     : table_(table),
       router_(table, routing::RouterPolicy::from_settings(table.settings())),
-      pools_(pools) {}
+      pools_(pools),
+      gov_(gov) {}
+
+namespace {
+std::string_view call_type(providers::Route r) {
+    switch (r) {
+        case providers::Route::kCompletions:
+            return "atext_completion";
+        case providers::Route::kEmbeddings:
+            return "aembedding";
+        case providers::Route::kMessages:
+            return "anthropic_messages";
+        default:
+            return "acompletion";
+    }
+}
+}  // namespace
 
 http::UpstreamPool& LlmHandler::pool_for(http::Exchange& ex) {
     return *pools_[static_cast<std::size_t>(ex.worker().index())];
@@ -290,6 +307,15 @@ http::Task<bool> LlmHandler::pause(http::Exchange& ex, double seconds) {
 }
 
 http::Task<void> LlmHandler::handle(http::Exchange& ex, providers::Route route, CallContext& ctx) {
+    co_await handle_call(ex, route, ctx);
+    // account: every call ends with a spend row, whatever the outcome (§9.1).
+    if (gov_) {
+        gov_->finish(ctx, call_type(route));
+    }
+}
+
+http::Task<void> LlmHandler::handle_call(http::Exchange& ex, providers::Route route,
+                                         CallContext& ctx) {
     ctx.anthropic_format = route == providers::Route::kMessages;
     // parse: JSON, required fields and types, client-side credential rejection.
     auto decoded = decode_request(route, ex.request().body());
@@ -312,6 +338,24 @@ http::Task<void> LlmHandler::handle(http::Exchange& ex, providers::Route route, 
         Error e = unknown_model_error(table_, route, req.model);
         co_await reply_error(ex, ctx, e);
         co_return;
+    }
+
+    // authorize: model access, end user, budget reservation, rate limits. The reservation is
+    // priced with the group's first deployment; the spend is settled with the one that answered.
+    if (gov_) {
+        ctx.model_group = resolved->group->name;
+        const routing::DeploymentRuntime* price_ref =
+            resolved->pinned ? resolved->pinned
+                             : (resolved->group->members.empty() ? nullptr
+                                                                 : resolved->group->members.front());
+        if (price_ref) {
+            auto allowed = gov_->authorize(ctx, req.model, ctx.model_group, *price_ref->cfg,
+                                           req.text);
+            if (!allowed) {
+                co_await reply_error(ex, ctx, allowed.error());
+                co_return;
+            }
+        }
     }
 
     // Retries inside the group, then fallbacks to other groups (router.md §5, §6).
@@ -438,6 +482,7 @@ http::Task<AttemptResult> LlmHandler::run_group(http::Exchange& ex,
         }
         ctx.model_group = group.name;
         ctx.model_id = d.cfg->id;
+        ctx.deployment = d.cfg;
         ctx.provider = d.cfg->provider;
         ctx.api_base = d.target ? std::string_view(d.target->url.display) : std::string_view();
 
@@ -638,6 +683,15 @@ http::Task<AttemptResult> LlmHandler::dispatch_unary(http::Exchange& ex,
     }
     std::string body = std::move(converted).value();
     ctx.status = 200;
+    if (gov_) {
+        // The spend row is journaled before the response is sent (acknowledged rows survive a
+        // kill -9), and the cost travels with the response.
+        if (auto id = json_scan::find_top_level(body, "id"); id && id->length >= 2) {
+            ctx.response_id = std::string(body.substr(id->offset + 1, id->length - 2));
+        }
+        add_line(head, "x-litellm-response-cost",
+                 format_cost(gov_->finish(ctx, call_type(req.route))));
+    }
     co_await ex.respond_raw(200, head, body);
     out.answered = true;
     co_return out;

@@ -16,6 +16,7 @@
 #include "sy/http/upstream.hpp"
 #include "sy/pipeline/call_context.hpp"
 #include "sy/pipeline/decode.hpp"
+#include "sy/pipeline/governance.hpp"
 #include "sy/pipeline/provider_adapter.hpp"
 #include "sy/routing/model_table.hpp"
 #include "sy/routing/router.hpp"
@@ -47,8 +48,10 @@ struct AttemptResult {
 class LlmHandler {
 public:
     // `pools[i]` belongs to worker i.
+    // `gov` (optional): model access, budgets and the spend ledger for virtual keys.
     LlmHandler(const routing::ModelTable& table,
-               std::vector<std::unique_ptr<http::UpstreamPool>>& pools);
+               std::vector<std::unique_ptr<http::UpstreamPool>>& pools,
+               Governance* gov = nullptr);
 
     http::Task<void> handle(http::Exchange& ex, providers::Route route, CallContext& ctx);
 
@@ -69,6 +72,8 @@ private:
         UpstreamPlan plan;  // upstream route and body; completions served by a chat model
     };
 
+    // parse -> authorize -> route with retries and fallbacks (account runs in handle()).
+    http::Task<void> handle_call(http::Exchange& ex, providers::Route route, CallContext& ctx);
     // Retries within one model group (router.md §5); the answer or the group's last failure.
     http::Task<AttemptResult> run_group(http::Exchange& ex, CallContext& ctx, LlmRequest& req,
                                         const routing::Resolved& target,
@@ -92,6 +97,7 @@ private:
     const routing::ModelTable& table_;
     routing::Router router_;
     std::vector<std::unique_ptr<http::UpstreamPool>>& pools_;
+    Governance* gov_ = nullptr;
 };
 
 // Adds the x-litellm-* headers known for this call to a response header.

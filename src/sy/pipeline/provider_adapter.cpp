@@ -109,6 +109,14 @@ Result<UpstreamPlan> plan_upstream(const routing::DeploymentRuntime& d,
     plan.body = build_upstream_body(req, upstream_model, d.defaults,
                                     cfg.additional_drop_params.empty() ? nullptr
                                                                        : &cfg.additional_drop_params);
+    // Streams are billed from the final usage chunk (issue 6): ask for it even when the client
+    // did not (and did not send stream_options at all); the transform strips it again.
+    if (req.stream && !req.include_usage && req.route != Route::kEmbeddings &&
+        !json_scan::find_top_level(req.text, "stream_options") && plan.body.size() > 2 &&
+        plan.body.front() == '{') {
+        plan.body.insert(1, "\"stream_options\":{\"include_usage\":true},");
+        plan.usage_added = true;
+    }
     return plan;
 }
 
@@ -158,8 +166,9 @@ StreamTransformPtr make_stream_transform(ApiShape shape,
         return make_anthropic_to_openai(req.model, req.include_usage, plan.completion_from_chat,
                                         err_ctx);
     }
-    return plan.completion_from_chat ? make_chat_to_completion(req.model, err_ctx)
-                                     : make_openai_passthrough(req.model, err_ctx);
+    return plan.completion_from_chat
+               ? make_chat_to_completion(req.model, err_ctx, plan.usage_added)
+               : make_openai_passthrough(req.model, err_ctx, plan.usage_added);
 }
 
 Error map_upstream_error(ApiShape shape,

@@ -21,6 +21,9 @@ namespace sy::pipeline {
 struct UpstreamPlan {
     providers::Route route = providers::Route::kChat;  // upstream endpoint for OpenAI shapes
     bool completion_from_chat = false;  // client /completions answered by a chat endpoint
+    // The gateway asked an OpenAI-format upstream for the final usage chunk (stream billing,
+    // issue 6) although the client did not: the stream transform strips that chunk.
+    bool usage_added = false;
     std::string body;
 };
 

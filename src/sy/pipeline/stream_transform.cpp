@@ -94,6 +94,12 @@ public:
         }
         if (spans[1] && data[spans[1]->offset] == '{') {
             read_usage(data.substr(spans[1]->offset, spans[1]->length), *this);
+            if (strip_usage_chunk_) {
+                auto choices = json_scan::find_top_level(data, "choices");
+                if (!choices || data.substr(choices->offset, choices->length) == "[]") {
+                    return ok_status();  // asked for by the gateway, not by the client
+                }
+            }
         }
         return emit(data, spans[2], out);
     }
@@ -113,6 +119,9 @@ protected:
     std::string client_model_;
     const providers::ErrorContext& err_ctx_;
     bool done_ = false;
+
+public:
+    bool strip_usage_chunk_ = false;
 };
 
 class ChatToCompletion : public OpenAIPassthrough {
@@ -397,13 +406,19 @@ StreamTransformPtr make_anthropic_to_openai(std::string client_model,
 }
 
 StreamTransformPtr make_openai_passthrough(std::string client_model,
-                                           const providers::ErrorContext& err_ctx) {
-    return std::make_unique<OpenAIPassthrough>(std::move(client_model), err_ctx);
+                                           const providers::ErrorContext& err_ctx,
+                                           bool strip_usage_chunk) {
+    auto t = std::make_unique<OpenAIPassthrough>(std::move(client_model), err_ctx);
+    t->strip_usage_chunk_ = strip_usage_chunk;
+    return t;
 }
 
 StreamTransformPtr make_chat_to_completion(std::string client_model,
-                                           const providers::ErrorContext& err_ctx) {
-    return std::make_unique<ChatToCompletion>(std::move(client_model), err_ctx);
+                                           const providers::ErrorContext& err_ctx,
+                                           bool strip_usage_chunk) {
+    auto t = std::make_unique<ChatToCompletion>(std::move(client_model), err_ctx);
+    t->strip_usage_chunk_ = strip_usage_chunk;
+    return t;
 }
 
 }  // namespace sy::pipeline

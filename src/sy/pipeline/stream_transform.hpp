@@ -43,12 +43,16 @@ using StreamTransformPtr = std::unique_ptr<StreamTransform>;
 
 // OpenAI-format upstream to an OpenAI client: validates each chunk, detects error events,
 // captures usage and rewrites `model` to `client_model`; every other byte is passed through.
+// `strip_usage_chunk`: the gateway added stream_options.include_usage; the usage-only chunk is
+// read (billing) but not sent to the client.
 StreamTransformPtr make_openai_passthrough(std::string client_model,
-                                           const providers::ErrorContext& err_ctx);
+                                           const providers::ErrorContext& err_ctx,
+                                           bool strip_usage_chunk = false);
 
 // OpenAI chat chunks to legacy text_completion chunks (/completions on a chat model).
 StreamTransformPtr make_chat_to_completion(std::string client_model,
-                                           const providers::ErrorContext& err_ctx);
+                                           const providers::ErrorContext& err_ctx,
+                                           bool strip_usage_chunk = false);
 
 // Anthropic Messages SSE to OpenAI chat chunks (or text_completion chunks when
 // `completion_from_chat`), ending with [DONE] after message_stop (providers.md §1.7).

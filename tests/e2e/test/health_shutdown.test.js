@@ -43,7 +43,8 @@ test('/health/liveliness and /health/liveness return "I\'m alive!"', async () =>
 test('/health/readiness → 200 healthy', async () => {
   const r = await get(`${gw.url}/health/readiness`, { key: null });
   assert.equal(r.status, 200, r.text);
-  assert.equal(r.json.status, 'healthy');
+  assert.equal(r.json.status, 'connected');
+  assert.equal(r.json.db, 'connected');
   assert.ok(r.json.litellm_version, 'litellm_version');
   assert.equal((await mock.stats()).total, 0, 'readiness never calls a model');
 });

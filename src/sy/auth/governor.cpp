@@ -1,0 +1,511 @@
+#include "sy/auth/governor.hpp"
+
+#include <boost/json.hpp>
+#include <charconv>
+
+namespace sy::auth {
+namespace {
+
+namespace json = boost::json;
+constexpr auto kNegativeTtl = std::chrono::seconds(5);
+constexpr std::size_t kMaxNegative = 10000;
+
+std::optional<std::string> opt_str(const json::object& o, std::string_view k) {
+    auto* v = o.if_contains(k);
+    if (v && v->is_string()) {
+        return std::string(v->get_string());
+    }
+    return std::nullopt;
+}
+
+std::optional<double> opt_num(const json::object& o, std::string_view k) {
+    auto* v = o.if_contains(k);
+    if (v && v->is_number()) {
+        return v->to_number<double>();
+    }
+    return std::nullopt;
+}
+
+std::optional<std::int64_t> opt_int(const json::object& o, std::string_view k) {
+    auto* v = o.if_contains(k);
+    if (v && v->is_int64()) {
+        return v->get_int64();
+    }
+    if (v && v->is_double()) {
+        return static_cast<std::int64_t>(v->get_double());
+    }
+    return std::nullopt;
+}
+
+bool opt_bool(const json::object& o, std::string_view k) {
+    auto* v = o.if_contains(k);
+    return v && v->is_bool() && v->get_bool();
+}
+
+std::vector<std::string> str_list(const json::object& o, std::string_view k) {
+    std::vector<std::string> out;
+    if (auto* v = o.if_contains(k); v && v->is_array()) {
+        for (const auto& e : v->get_array()) {
+            if (e.is_string()) {
+                out.emplace_back(e.get_string());
+            }
+        }
+    }
+    return out;
+}
+
+Limits limits_of(const json::object& o) {
+    return Limits{opt_int(o, "tpm_limit"), opt_int(o, "rpm_limit"),
+                  opt_int(o, "max_parallel_requests")};
+}
+
+// Python's repr of a float, as LiteLLM's messages print it (5 -> 5.0).
+std::string py_float(double v) {
+    char buf[32];
+    auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    std::string s(buf, p);
+    if (s.find_first_of(".en") == std::string::npos) {
+        s += ".0";
+    }
+    return s;
+}
+
+std::string py_list(const std::vector<std::string>& v) {
+    std::string s = "[";
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        s += i ? ", '" : "'";
+        s += v[i];
+        s += "'";
+    }
+    return s + "]";
+}
+
+bool pattern_match(std::string_view pattern, std::string_view name) {
+    auto star = pattern.find('*');
+    if (star == std::string_view::npos) {
+        return pattern == name;
+    }
+    std::string_view pre = pattern.substr(0, star);
+    std::string_view post = pattern.substr(star + 1);
+    return name.size() >= pre.size() + post.size() && name.substr(0, pre.size()) == pre &&
+           name.substr(name.size() - post.size()) == post;
+}
+
+Error auth_error(std::string msg) { return Error::make(Errc::kAuthInvalid, std::move(msg)); }
+
+}  // namespace
+
+bool model_list_allows(const std::vector<std::string>& list, std::string_view requested,
+                       std::string_view group) {
+    for (const auto& e : list) {
+        if (e == "all-proxy-models" || e == "*") {
+            return true;
+        }
+        if (pattern_match(e, requested) || pattern_match(e, group)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+std::string key_name_of(std::string_view key) {
+    return "sk-..." + std::string(key.size() >= 4 ? key.substr(key.size() - 4) : key);
+}
+
+Governor::Governor(bool authoritative) : authoritative_(authoritative) {}
+
+void Governor::put_budget_locked(const std::string& scope, const json::object& row,
+                                 bool keep_spend) {
+    auto [it, fresh] = budgets_.try_emplace(scope);
+    Budget& b = it->second;
+    if (fresh || !keep_spend) {
+        b.spend = opt_num(row, "spend").value_or(0.0);
+    }
+    b.max_budget = opt_num(row, "max_budget");
+    b.duration.reset();
+    if (auto d = opt_str(row, "budget_duration")) {
+        b.duration = parse_duration(*d);
+    }
+    auto r = opt_str(row, "budget_reset_at");
+    // A reset this instance applied and has not persisted yet is newer than the stored one.
+    if (!(keep_spend && !fresh && b.reset_at && r && *r < b.reset_at_text)) {
+        b.reset_at_text = r.value_or("");
+        b.reset_at = r ? parse_iso(*r) : std::nullopt;
+    }
+}
+
+void Governor::put_key_locked(const json::object& row) {
+    auto k = std::make_shared<KeyInfo>();
+    k->token = opt_str(row, "token").value_or("");
+    if (k->token.empty()) {
+        return;
+    }
+    k->key_alias = opt_str(row, "key_alias");
+    k->models = str_list(row, "models");
+    if (auto* a = row.if_contains("aliases"); a && a->is_object()) {
+        for (const auto& [name, target] : a->get_object()) {
+            if (target.is_string()) {
+                k->aliases[std::string(name)] = std::string(target.get_string());
+            }
+        }
+    }
+    if (auto e = opt_str(row, "expires")) {
+        k->expires = parse_iso(*e);
+        k->expires_text = *e;
+    }
+    k->blocked = opt_bool(row, "blocked");
+    k->user_id = opt_str(row, "user_id");
+    k->team_id = opt_str(row, "team_id");
+    k->max_budget = opt_num(row, "max_budget");
+    k->key_type = opt_str(row, "key_type").value_or("default");
+    k->limits = limits_of(row);
+    negative_.erase(k->token);
+    keys_[k->token] = std::move(k);
+}
+
+void Governor::load(const std::vector<json::object>& keys,
+                    const std::vector<json::object>& users,
+                    const std::vector<json::object>& teams,
+                    const std::vector<json::object>& customers) {
+    std::lock_guard lk(mu_);
+    keys_.clear();
+    users_.clear();
+    teams_.clear();
+    customers_.clear();
+    for (const auto& r : keys) {
+        put_key_locked(r);
+        if (auto t = opt_str(r, "token")) {
+            put_budget_locked("k:" + *t, r, true);
+        }
+    }
+    for (const auto& r : users) {
+        UserInfo u{opt_str(r, "user_id").value_or(""), opt_str(r, "user_role").value_or(""),
+                   str_list(r, "models"), limits_of(r)};
+        put_budget_locked("u:" + u.user_id, r, true);
+        users_[u.user_id] = std::move(u);
+    }
+    for (const auto& r : teams) {
+        TeamInfo t{opt_str(r, "team_id").value_or(""), str_list(r, "models"),
+                   opt_bool(r, "blocked"), limits_of(r)};
+        put_budget_locked("t:" + t.team_id, r, true);
+        teams_[t.team_id] = std::move(t);
+    }
+    for (const auto& r : customers) {
+        CustomerInfo c{opt_str(r, "user_id").value_or(""), opt_bool(r, "blocked"), limits_of(r)};
+        put_budget_locked("c:" + c.user_id, r, true);
+        customers_[c.user_id] = std::move(c);
+    }
+}
+
+void Governor::put_key(const json::object& row) {
+    std::lock_guard lk(mu_);
+    put_key_locked(row);
+    if (auto t = opt_str(row, "token")) {
+        put_budget_locked("k:" + *t, row, true);
+    }
+}
+
+void Governor::erase_key(const std::string& token) {
+    std::lock_guard lk(mu_);
+    keys_.erase(token);
+}
+
+void Governor::put_user(const json::object& r) {
+    std::lock_guard lk(mu_);
+    UserInfo u{opt_str(r, "user_id").value_or(""), opt_str(r, "user_role").value_or(""),
+               str_list(r, "models"), limits_of(r)};
+    put_budget_locked("u:" + u.user_id, r, true);
+    users_[u.user_id] = std::move(u);
+}
+
+void Governor::erase_user(const std::string& id) {
+    std::lock_guard lk(mu_);
+    users_.erase(id);
+    budgets_.erase("u:" + id);
+}
+
+void Governor::put_team(const json::object& r) {
+    std::lock_guard lk(mu_);
+    TeamInfo t{opt_str(r, "team_id").value_or(""), str_list(r, "models"), opt_bool(r, "blocked"),
+               limits_of(r)};
+    put_budget_locked("t:" + t.team_id, r, true);
+    teams_[t.team_id] = std::move(t);
+}
+
+void Governor::erase_team(const std::string& id) {
+    std::lock_guard lk(mu_);
+    teams_.erase(id);
+    budgets_.erase("t:" + id);
+}
+
+void Governor::put_customer(const json::object& r) {
+    std::lock_guard lk(mu_);
+    CustomerInfo c{opt_str(r, "user_id").value_or(""), opt_bool(r, "blocked"), limits_of(r)};
+    put_budget_locked("c:" + c.user_id, r, true);
+    customers_[c.user_id] = std::move(c);
+}
+
+void Governor::erase_customer(const std::string& id) {
+    std::lock_guard lk(mu_);
+    customers_.erase(id);
+    budgets_.erase("c:" + id);
+}
+
+void Governor::note_lookup(const std::string& token, const std::optional<json::object>& row) {
+    std::lock_guard lk(mu_);
+    if (row) {
+        put_key_locked(*row);
+        put_budget_locked("k:" + token, *row, true);
+        return;
+    }
+    if (negative_.size() >= kMaxNegative) {
+        negative_.clear();
+    }
+    negative_[token] = Negative{SysClock::now() + kNegativeTtl};
+}
+
+Lookup Governor::find_key(const std::string& token, KeyInfoConstPtr& out) const {
+    std::lock_guard lk(mu_);
+    if (auto it = keys_.find(token); it != keys_.end()) {
+        out = it->second;
+        return Lookup::kFound;
+    }
+    if (authoritative_) {
+        return Lookup::kUnknown;
+    }
+    if (auto it = negative_.find(token); it != negative_.end() && it->second.until > SysClock::now()) {
+        return Lookup::kUnknown;
+    }
+    return Lookup::kMiss;
+}
+
+std::optional<UserInfo> Governor::user(const std::string& id) const {
+    std::lock_guard lk(mu_);
+    auto it = users_.find(id);
+    return it == users_.end() ? std::nullopt : std::optional<UserInfo>(it->second);
+}
+
+std::optional<TeamInfo> Governor::team(const std::string& id) const {
+    std::lock_guard lk(mu_);
+    auto it = teams_.find(id);
+    return it == teams_.end() ? std::nullopt : std::optional<TeamInfo>(it->second);
+}
+
+std::optional<CustomerInfo> Governor::customer(const std::string& id) const {
+    std::lock_guard lk(mu_);
+    auto it = customers_.find(id);
+    return it == customers_.end() ? std::nullopt : std::optional<CustomerInfo>(it->second);
+}
+
+Status Governor::check_key(const KeyInfo& k, TimePoint now) const {
+    if (k.blocked) {
+        return auth_error("Authentication Error, Key is blocked.");
+    }
+    if (k.expires && *k.expires < now) {
+        return Error::make(Errc::kAuthInvalid, "Authentication Error - Expired Key. Key Expiry time " +
+                                                   k.expires_text + " and current time " +
+                                                   iso_seconds(now))
+            .with_type("expired_key");
+    }
+    if (k.team_id && *k.team_id != "litellm-dashboard") {
+        auto t = team(*k.team_id);
+        if (!t) {
+            return auth_error("Authentication Error, Team " + *k.team_id + " does not exist.");
+        }
+        if (t->blocked) {
+            return auth_error("Authentication Error, Team is blocked.");
+        }
+    }
+    return ok_status();
+}
+
+Status Governor::check_model(const KeyInfo& k, std::string_view requested,
+                             std::string_view group) const {
+    // Key level ("all-team-models" defers to the team's list).
+    bool key_defers = k.models.size() == 1 && k.models[0] == "all-team-models";
+    if (!k.models.empty() && !key_defers && !model_list_allows(k.models, requested, group)) {
+        return Error::make(Errc::kForbidden,
+                           "key not allowed to access model. This key can only access models=" +
+                               py_list(k.models) + ". Tried to access " + std::string(requested))
+            .with_type("key_model_access_denied")
+            .with_param("model");
+    }
+    if (k.team_id) {
+        auto t = team(*k.team_id);
+        if (t && !t->models.empty() && !model_list_allows(t->models, requested, group)) {
+            return Error::make(Errc::kForbidden,
+                               "team not allowed to access model. This team can only access "
+                               "models=" + py_list(t->models) + ". Tried to access " +
+                                   std::string(requested))
+                .with_type("team_model_access_denied")
+                .with_param("model");
+        }
+    } else if (k.user_id) {
+        auto u = user(*k.user_id);
+        if (u && !u->models.empty()) {
+            bool none = u->models.size() == 1 && u->models[0] == "no-default-models";
+            if (none || !model_list_allows(u->models, requested, group)) {
+                return Error::make(Errc::kForbidden,
+                                   "user not allowed to access model. This user can only access "
+                                   "models=" + py_list(u->models) + ". Tried to access " +
+                                       std::string(requested))
+                    .with_type("user_model_access_denied")
+                    .with_param("model");
+            }
+        }
+    }
+    return ok_status();
+}
+
+Status Governor::check_budget_locked(const std::string& scope, char kind, const std::string& id,
+                                     TimePoint now) {
+    auto it = budgets_.find(scope);
+    if (it == budgets_.end()) {
+        return ok_status();
+    }
+    Budget& b = it->second;
+    // Lazy reset (README D8): once per period, recorded for the store with a compare-and-set.
+    if (b.duration && b.reset_at && now >= *b.reset_at) {
+        TimePoint next = next_reset(*b.reset_at, *b.duration, now);
+        std::string next_text = iso_seconds(next);
+        pending_resets_.push_back(PendingReset{kind, id, b.reset_at_text, next_text});
+        b.spend = 0;
+        b.reset_at = next;
+        b.reset_at_text = next_text;
+    }
+    if (!b.max_budget) {
+        return ok_status();
+    }
+    double current = b.spend + b.reserved;
+    if (current < *b.max_budget) {
+        return ok_status();
+    }
+    std::string cur = py_float(current);
+    std::string max = py_float(*b.max_budget);
+    std::string msg;
+    switch (kind) {
+        case 'k':
+            msg = "Budget has been exceeded! Current cost: " + cur + ", Max budget: " + max;
+            break;
+        case 't':
+            msg = "Budget has been exceeded! Team=" + id + " Current cost: " + cur +
+                  ", Max budget: " + max;
+            break;
+        case 'u':
+            msg = "ExceededBudget: User=" + id + " over budget. Spend=" + cur + ", Budget=" + max;
+            break;
+        case 'c':
+            msg = "ExceededBudget: End User=" + id + " over budget. Spend=" + cur +
+                  ", Budget=" + max;
+            break;
+        default:
+            msg = "ExceededBudget: LiteLLM Proxy has exceeded its budget. Current spend: " + cur +
+                  "; Max Budget: " + max;
+    }
+    Error e = Error::make(Errc::kRateLimited, std::move(msg)).with_type("budget_exceeded");
+    if (b.reset_at) {
+        auto secs = std::chrono::ceil<std::chrono::seconds>(*b.reset_at - now).count();
+        e.headers.push_back({"retry-after", std::to_string(std::max<long long>(1, secs))});
+    }
+    return e;
+}
+
+Result<Admission> Governor::admit(const KeyInfo* key, std::string_view end_user, double reserve,
+                                  TimePoint now) {
+    std::lock_guard lk(mu_);
+    struct Scope {
+        std::string id;
+        char kind;
+        std::string name;
+        bool enforce;
+    };
+    std::vector<Scope> scopes;
+    if (key) {
+        scopes.push_back({"k:" + key->token, 'k', key->token, true});
+        if (key->user_id) {
+            // Personal keys are held to the user's budget; team keys only add to it (§6.1).
+            scopes.push_back({"u:" + *key->user_id, 'u', *key->user_id, !key->team_id});
+        }
+        if (key->team_id) {
+            scopes.push_back({"t:" + *key->team_id, 't', *key->team_id, true});
+        }
+        scopes.push_back({"g", 'g', "", true});
+    }
+    if (!end_user.empty()) {
+        scopes.push_back({"c:" + std::string(end_user), 'c', std::string(end_user), true});
+    }
+    for (const auto& s : scopes) {
+        if (!s.enforce) {
+            continue;
+        }
+        auto st = check_budget_locked(s.id, s.kind, s.name, now);
+        if (!st) {
+            return std::move(st).error();
+        }
+    }
+    Admission a;
+    a.reserved = reserve;
+    for (auto& s : scopes) {
+        auto it = budgets_.find(s.id);
+        if (it != budgets_.end()) {
+            it->second.reserved += reserve;
+        }
+        a.scopes.push_back(std::move(s.id));
+    }
+    if (key) {
+        if (auto it = budgets_.find("k:" + key->token); it != budgets_.end()) {
+            a.key_spend_before = it->second.spend;
+        }
+    }
+    return a;
+}
+
+void Governor::settle(const Admission& a, double cost) {
+    std::lock_guard lk(mu_);
+    for (const auto& s : a.scopes) {
+        auto it = budgets_.find(s);
+        if (it == budgets_.end()) {
+            if (s == "g") {
+                continue;
+            }
+            it = budgets_.try_emplace(s).first;  // a scope without a row yet still rolls up
+        }
+        it->second.reserved = std::max(0.0, it->second.reserved - a.reserved);
+        it->second.spend += cost;
+    }
+}
+
+double Governor::spend_of(const std::string& scope) const {
+    std::lock_guard lk(mu_);
+    auto it = budgets_.find(scope);
+    return it == budgets_.end() ? 0.0 : it->second.spend;
+}
+
+std::optional<std::string> Governor::reset_at_of(const std::string& scope) const {
+    std::lock_guard lk(mu_);
+    auto it = budgets_.find(scope);
+    if (it == budgets_.end() || it->second.reset_at_text.empty()) {
+        return std::nullopt;
+    }
+    return it->second.reset_at_text;
+}
+
+void Governor::set_global_budget(std::optional<double> max_budget, double spend) {
+    std::lock_guard lk(mu_);
+    if (!max_budget || *max_budget <= 0) {
+        budgets_.erase("g");
+        return;
+    }
+    Budget& b = budgets_["g"];
+    b.max_budget = max_budget;
+    b.spend = spend;
+}
+
+std::vector<PendingReset> Governor::take_pending_resets() {
+    std::lock_guard lk(mu_);
+    std::vector<PendingReset> out;
+    out.swap(pending_resets_);
+    return out;
+}
+
+}  // namespace sy::auth

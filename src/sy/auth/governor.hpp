@@ -1,0 +1,179 @@
+#pragma once
+// Virtual-key governance off the database: an in-memory cache of keys, users, teams and end
+// users (loaded from the store at start-up, refreshed in the background, updated at once by this
+// instance's management writes), model access (auth-budgets-limits.md §4) and budgets with
+// reserve-then-settle admission and lazy resets (§6, README D3/D7/D8).
+//
+// Thread safety: every public method is thread-safe (one mutex; each call is short and never
+// does I/O). Snapshots handed out (KeyInfo) are immutable.
+
+#include <boost/json/object.hpp>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "sy/auth/duration.hpp"
+#include "sy/core/error.hpp"
+
+namespace sy::auth {
+
+struct Limits {
+    std::optional<std::int64_t> tpm;
+    std::optional<std::int64_t> rpm;
+    std::optional<std::int64_t> max_parallel;
+};
+
+// One virtual key as the request path needs it.
+struct KeyInfo {
+    std::string token;  // sha256 hex of the key
+    std::optional<std::string> key_alias;
+    std::vector<std::string> models;
+    std::map<std::string, std::string> aliases;
+    std::optional<TimePoint> expires;
+    std::string expires_text;
+    bool blocked = false;
+    std::optional<std::string> user_id;
+    std::optional<std::string> team_id;
+    std::optional<double> max_budget;
+    std::string key_type = "default";
+    Limits limits;
+};
+using KeyInfoConstPtr = std::shared_ptr<const KeyInfo>;
+
+struct UserInfo {
+    std::string user_id;
+    std::string role;  // user_role; empty = internal_user
+    std::vector<std::string> models;
+    Limits limits;
+};
+
+struct TeamInfo {
+    std::string team_id;
+    std::vector<std::string> models;
+    bool blocked = false;
+    Limits limits;
+};
+
+struct CustomerInfo {
+    std::string user_id;
+    bool blocked = false;
+    Limits limits;
+};
+
+// A budget reset this instance applied and the store should record (compare-and-set on the old
+// reset time so concurrent instances reset once).
+struct PendingReset {
+    char scope = 'k';  // k key, u user, t team, c customer
+    std::string id;
+    std::string old_reset_at;
+    std::string new_reset_at;
+};
+
+// The scopes one admitted request reserved budget on.
+struct Admission {
+    std::vector<std::string> scopes;  // budget-state ids ("k:<hash>", "u:<id>", ...)
+    double reserved = 0;
+    double key_spend_before = 0;
+};
+
+// Result of looking a key up in the cache.
+enum class Lookup : unsigned char { kFound, kUnknown, kMiss };
+
+class Governor {
+public:
+    // `authoritative`: the cache holds every key (single-instance SQLite store), so a miss is an
+    // unknown key; otherwise a miss must be looked up in the store.
+    explicit Governor(bool authoritative = true);
+
+    // Replaces the cached configuration with the store's rows. Spend of a scope this instance
+    // already tracks is kept (this instance's counters include unflushed requests); new scopes
+    // take the stored spend.
+    void load(const std::vector<boost::json::object>& keys,
+              const std::vector<boost::json::object>& users,
+              const std::vector<boost::json::object>& teams,
+              const std::vector<boost::json::object>& customers);
+
+    // Management writes of this instance (rows as stored).
+    void put_key(const boost::json::object& row);
+    void erase_key(const std::string& token);
+    void put_user(const boost::json::object& row);
+    void erase_user(const std::string& id);
+    void put_team(const boost::json::object& row);
+    void erase_team(const std::string& id);
+    void put_customer(const boost::json::object& row);
+    void erase_customer(const std::string& id);
+    // A miss answered by the store: remember the row, or remember briefly that it does not exist.
+    void note_lookup(const std::string& token, const std::optional<boost::json::object>& row);
+
+    Lookup find_key(const std::string& token, KeyInfoConstPtr& out) const;
+    std::optional<UserInfo> user(const std::string& id) const;
+    std::optional<TeamInfo> team(const std::string& id) const;
+    std::optional<CustomerInfo> customer(const std::string& id) const;
+    bool authoritative() const { return authoritative_; }
+
+    // Steps 7-8 of the auth flow for a found key: blocked key, expiry, missing or blocked team.
+    Status check_key(const KeyInfo& k, TimePoint now) const;
+
+    // Model access (§4) for `requested` resolving to `group` (group may equal requested).
+    Status check_model(const KeyInfo& k, std::string_view requested, std::string_view group) const;
+
+    // Atomic check-and-reserve over the key, user (personal keys), team, end user and global
+    // scopes (§6). `key` null = the master key (only the end-user scope applies, README D6).
+    Result<Admission> admit(const KeyInfo* key, std::string_view end_user, double reserve,
+                            TimePoint now);
+    // Releases the reservation and adds `cost` to every scope the call rolls up to (key, user,
+    // team, end user, global), whether or not it was budget-limited.
+    void settle(const Admission& a, double cost);
+    // Adds spend without a reservation (rows replayed at start-up are already in the store).
+    double spend_of(const std::string& scope) const;
+    std::optional<std::string> reset_at_of(const std::string& scope) const;
+
+    // Global budget (litellm_settings.max_budget; 0 or unset = none).
+    void set_global_budget(std::optional<double> max_budget, double spend);
+
+    std::vector<PendingReset> take_pending_resets();
+
+    static std::string key_scope(const std::string& token) { return "k:" + token; }
+
+private:
+    struct Budget {
+        double spend = 0;
+        double reserved = 0;
+        std::optional<double> max_budget;
+        std::optional<Duration> duration;
+        std::optional<TimePoint> reset_at;
+        std::string reset_at_text;
+    };
+    struct Negative {
+        TimePoint until;
+    };
+
+    void put_key_locked(const boost::json::object& row);
+    void put_budget_locked(const std::string& scope, const boost::json::object& row,
+                           bool keep_spend);
+    Status check_budget_locked(const std::string& scope, char kind, const std::string& id,
+                               TimePoint now);
+
+    mutable std::mutex mu_;
+    bool authoritative_;
+    std::unordered_map<std::string, KeyInfoConstPtr> keys_;
+    std::unordered_map<std::string, UserInfo> users_;
+    std::unordered_map<std::string, TeamInfo> teams_;
+    std::unordered_map<std::string, CustomerInfo> customers_;
+    std::unordered_map<std::string, Budget> budgets_;
+    std::unordered_map<std::string, Negative> negative_;
+    std::vector<PendingReset> pending_resets_;
+};
+
+// Model-list entry matching (§4): exact, `prefix*` wildcard patterns, `all-proxy-models`.
+bool model_list_allows(const std::vector<std::string>& list, std::string_view requested,
+                       std::string_view group);
+
+// "sk-...abcd"
+std::string key_name_of(std::string_view key);
+
+}  // namespace sy::auth

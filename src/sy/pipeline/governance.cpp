@@ -1,0 +1,174 @@
+#include "sy/pipeline/governance.hpp"
+
+#include <boost/json.hpp>
+#include <charconv>
+
+#include "sy/core/json_scan.hpp"
+
+namespace sy::pipeline {
+namespace {
+
+namespace json = boost::json;
+
+constexpr std::int64_t kDefaultMaxOut = 4096;
+
+std::optional<std::int64_t> top_level_int(std::string_view body, std::string_view name) {
+    auto span = json_scan::find_top_level(body, name);
+    if (!span) {
+        return std::nullopt;
+    }
+    std::string_view v = body.substr(span->offset, span->length);
+    std::int64_t n = 0;
+    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (ec != std::errc{} || n < 0) {
+        return std::nullopt;
+    }
+    return n;
+}
+
+std::string top_level_string(std::string_view body, std::string_view name) {
+    auto span = json_scan::find_top_level(body, name);
+    if (!span) {
+        return {};
+    }
+    boost::system::error_code ec;
+    auto v = json::parse(body.substr(span->offset, span->length), ec);
+    return !ec && v.is_string() ? std::string(v.get_string()) : std::string();
+}
+
+}  // namespace
+
+double cost_of(const config::Deployment& d, std::int64_t prompt_tokens,
+               std::int64_t completion_tokens) {
+    double c = 0;
+    if (d.input_cost_per_token && prompt_tokens > 0) {
+        c += *d.input_cost_per_token * static_cast<double>(prompt_tokens);
+    }
+    if (d.output_cost_per_token && completion_tokens > 0) {
+        c += *d.output_cost_per_token * static_cast<double>(completion_tokens);
+    }
+    return c;
+}
+
+std::string format_cost(double cost) {
+    char buf[32];
+    auto [p, ec] = std::to_chars(buf, buf + sizeof buf, cost);
+    return ec == std::errc{} ? std::string(buf, p) : std::string("0");
+}
+
+Governance::Governance(auth::Governor& gov, store::SpendLedger* ledger, RateLimitHook* limits)
+    : gov_(gov), ledger_(ledger), limits_(limits ? limits : &default_limits_) {}
+
+Status Governance::authorize(CallContext& ctx, std::string_view requested, std::string_view group,
+                             const config::Deployment& d, std::string_view body) {
+    ctx.deployment = &d;
+    if (ctx.end_user.empty()) {
+        ctx.end_user = top_level_string(body, "user");
+    }
+    if (ctx.key) {
+        auto st = gov_.check_model(*ctx.key, requested, group);
+        if (!st) {
+            return st;
+        }
+    }
+    if (!ctx.end_user.empty()) {
+        if (auto c = gov_.customer(ctx.end_user); c && c->blocked) {
+            return Error::make(Errc::kForbidden,
+                               "Authentication Error, End user=" + ctx.end_user + " is blocked.");
+        }
+    }
+    // Worst-case cost (§6.4): prompt estimate x input price + max output x output price.
+    std::int64_t prompt_estimate = static_cast<std::int64_t>(body.size() / 4);
+    std::int64_t max_out = top_level_int(body, "max_completion_tokens")
+                               .value_or(top_level_int(body, "max_tokens").value_or(kDefaultMaxOut));
+    double reserve = cost_of(d, prompt_estimate, max_out);
+    auto adm = gov_.admit(ctx.key.get(), ctx.end_user, reserve, auth::SysClock::now());
+    if (!adm) {
+        return std::move(adm).error();
+    }
+    ctx.admission = std::move(adm).value();
+    auto rl = limits_->admit(ctx, prompt_estimate);
+    if (!rl) {
+        gov_.settle(*ctx.admission, 0);
+        ctx.admission.reset();
+        return rl;
+    }
+    return ok_status();
+}
+
+double Governance::finish(CallContext& ctx, std::string_view call_type) {
+    if (ctx.billed) {
+        return ctx.cost;
+    }
+    ctx.billed = true;
+    std::int64_t pt = std::max<std::int64_t>(0, ctx.prompt_tokens);
+    std::int64_t ct = std::max<std::int64_t>(0, ctx.completion_tokens);
+    const auto* d = static_cast<const config::Deployment*>(ctx.deployment);
+    ctx.cost = d ? cost_of(*d, pt, ct) : 0.0;
+    if (ctx.admission) {
+        gov_.settle(*ctx.admission, ctx.cost);
+        limits_->release(ctx, ctx.prompt_tokens >= 0 ? pt + ct : -1);
+    } else if (ctx.cost > 0 && (ctx.key || !ctx.end_user.empty())) {
+        auth::Admission a;
+        if (ctx.key) {
+            a.scopes.push_back(auth::Governor::key_scope(ctx.key->token));
+        }
+        gov_.settle(a, ctx.cost);
+    }
+    if (!ledger_) {
+        return ctx.cost;
+    }
+    bool ok = ctx.status >= 200 && ctx.status < 300;
+    auto end = auth::SysClock::now();
+    json::object meta{{"user_api_key", ctx.key ? ctx.key->token : std::string()},
+                      {"user_api_key_alias", ctx.key && ctx.key->key_alias
+                                                 ? json::value(*ctx.key->key_alias)
+                                                 : json::value(nullptr)},
+                      {"user_api_key_user_id", ctx.key && ctx.key->user_id
+                                                   ? json::value(*ctx.key->user_id)
+                                                   : json::value(nullptr)},
+                      {"user_api_key_team_id", ctx.key && ctx.key->team_id
+                                                   ? json::value(*ctx.key->team_id)
+                                                   : json::value(nullptr)},
+                      {"status", ok ? "success" : "failure"},
+                      {"attempted_retries", ctx.retries},
+                      {"attempted_fallbacks", ctx.fallbacks}};
+    if (!ok) {
+        meta["error_information"] = json::object{{"error_code", std::to_string(ctx.status)},
+                                                 {"error_class", ctx.error_class},
+                                                 {"llm_provider", ctx.provider}};
+    }
+    std::string api_key = ctx.key ? ctx.key->token : std::string();
+    json::object row{
+        {"request_id", ctx.call_id},
+        {"response_id", ctx.response_id},
+        {"call_type", call_type},
+        {"api_key", api_key},
+        {"spend", ctx.cost},
+        {"prompt_tokens", pt},
+        {"completion_tokens", ct},
+        {"total_tokens", pt + ct},
+        {"startTime", auth::iso_millis(ctx.wall_start)},
+        {"endTime", auth::iso_millis(end)},
+        {"model", d ? json::value(d->upstream_model) : json::value(ctx.requested_model)},
+        {"model_id", ctx.model_id},
+        {"model_group", ctx.model_group},
+        {"custom_llm_provider", ctx.provider},
+        {"api_base", ctx.api_base},
+        {"user", ctx.key && ctx.key->user_id ? *ctx.key->user_id : std::string()},
+        {"end_user", ctx.end_user},
+        {"team_id", ctx.key && ctx.key->team_id ? *ctx.key->team_id : std::string()},
+        {"metadata", meta},
+        {"cache_hit", "False"},
+        {"cache_key", ""},
+        {"requester_ip_address", ctx.client_ip},
+        {"status", ok ? "success" : "failure"}};
+    if (ctx.ttft_ms >= 0) {
+        row["completionStartTime"] = auth::iso_millis(
+            ctx.wall_start + std::chrono::milliseconds(static_cast<long long>(ctx.ttft_ms)));
+    }
+    ledger_->append(row);
+    return ctx.cost;
+}
+
+}  // namespace sy::pipeline

@@ -1,0 +1,527 @@
+#include "sy/store/store.hpp"
+
+#include <boost/json.hpp>
+
+#include "sy/observability/log.hpp"
+
+namespace sy::store {
+namespace {
+
+namespace json = boost::json;
+
+std::string quote(std::string_view id) {
+    std::string s;
+    s.reserve(id.size() + 2);
+    s += '"';
+    s += id;
+    s += '"';
+    return s;
+}
+
+bool valid_op(std::string_view op) {
+    return op == "=" || op == ">=" || op == "<" || op == "<=" || op == ">";
+}
+
+// Checked column name: callers pass names from code, but a typo must fail loudly, not build SQL.
+std::optional<std::string> col_sql(const Table& t, std::string_view col) {
+    if (!t.find(col)) {
+        return std::nullopt;
+    }
+    return quote(col);
+}
+
+Error bad_column(const Table& t, std::string_view col) {
+    return Error::make(Errc::kInternal,
+                       "store: no column " + std::string(col) + " in " + std::string(t.name));
+}
+
+// WHERE clause for `where` (AND of the filters), appending bound values.
+Result<std::string> where_sql(const Table& t, const std::vector<Filter>& where,
+                              std::vector<Value>& params) {
+    std::string s;
+    for (const auto& f : where) {
+        auto c = col_sql(t, f.col);
+        if (!c || !valid_op(f.op)) {
+            return bad_column(t, f.col);
+        }
+        s += s.empty() ? " WHERE " : " AND ";
+        if (is_null(f.value) && f.op == "=") {
+            s += *c + " IS NULL";
+            continue;
+        }
+        s += *c;
+        s += ' ';
+        s += f.op;
+        s += " ?";
+        params.push_back(f.value);
+    }
+    return s;
+}
+
+Result<std::string> pk_where(const Table& t, const std::vector<Value>& pk,
+                             std::vector<Value>& params) {
+    if (pk.size() != t.pk.size()) {
+        return Error::make(Errc::kInternal, "store: wrong primary key arity");
+    }
+    std::string s;
+    for (std::size_t i = 0; i < pk.size(); ++i) {
+        s += i == 0 ? " WHERE " : " AND ";
+        s += quote(t.pk[i]) + " = ?";
+        params.push_back(pk[i]);
+    }
+    return s;
+}
+
+}  // namespace
+
+Error store_error(const DbError& e) {
+    obs::error("store error", {{"detail", e.message}});
+    if (e.code == DbErrc::kUnavailable) {
+        return Error::make(Errc::kServiceUnavailable, "DB not connected");
+    }
+    return Error::make(Errc::kInternal, "database error");
+}
+
+Value Store::to_value(const Column& c, const json::value& v) {
+    if (v.is_null()) {
+        return std::monostate{};
+    }
+    switch (c.type) {
+        case ColType::kBool:
+            if (v.is_bool()) {
+                return static_cast<std::int64_t>(v.get_bool() ? 1 : 0);
+            }
+            break;
+        case ColType::kInt:
+            if (v.is_int64()) {
+                return v.get_int64();
+            }
+            if (v.is_uint64()) {
+                return static_cast<std::int64_t>(v.get_uint64());
+            }
+            if (v.is_double()) {
+                return static_cast<std::int64_t>(v.get_double());
+            }
+            break;
+        case ColType::kReal:
+            if (v.is_number()) {
+                return v.to_number<double>();
+            }
+            break;
+        case ColType::kJson:
+            return json::serialize(v);
+        case ColType::kText:
+            if (v.is_string()) {
+                return std::string(v.get_string());
+            }
+            break;
+    }
+    return json::serialize(v);
+}
+
+json::value Store::from_value(const Column& c, const Value& v) {
+    if (is_null(v)) {
+        return nullptr;
+    }
+    switch (c.type) {
+        case ColType::kBool:
+            return as_int(v).value_or(0) != 0;
+        case ColType::kInt:
+            if (auto n = as_int(v)) {
+                return *n;
+            }
+            return nullptr;
+        case ColType::kReal:
+            if (auto d = as_double(v)) {
+                return *d;
+            }
+            return nullptr;
+        case ColType::kJson: {
+            auto s = as_text(v).value_or("null");
+            boost::system::error_code ec;
+            auto parsed = json::parse(s, ec);
+            return ec ? json::value(nullptr) : parsed;
+        }
+        case ColType::kText:
+            return json::string(as_text(v).value_or(""));
+    }
+    return nullptr;
+}
+
+Store::Store(DbPtr db) : db_(std::move(db)), dialect_(db_->dialect()) {}
+
+Result<std::unique_ptr<Store>> Store::open(const StoreOptions& opts) {
+    auto opened = opts.database_url.empty() ? open_sqlite(opts.sqlite_path)
+                                            : open_postgres(opts.database_url);
+    if (auto* e = std::get_if<DbError>(&opened)) {
+        return Error::make(Errc::kServiceUnavailable, e->message);
+    }
+    auto s = std::make_unique<Store>(std::move(std::get<DbPtr>(opened)));
+    auto m = s->migrate();
+    if (!m) {
+        return std::move(m).error();
+    }
+    return s;
+}
+
+Result<QueryResult> Store::run(std::string_view sql, const std::vector<Value>& params) {
+    auto r = db_->exec(sql, params);
+    if (auto* e = std::get_if<DbError>(&r)) {
+        return store_error(*e);
+    }
+    return std::move(std::get<QueryResult>(r));
+}
+
+bool Store::ping() {
+    std::lock_guard lk(mu_);
+    return db_->ping();
+}
+
+Status Store::migrate() {
+    std::lock_guard lk(mu_);
+    bool pg = dialect_ == "postgres";
+    if (pg) {
+        // Instances starting together migrate one at a time.
+        auto l = db_->exec("SELECT pg_advisory_lock(7234001)", {});
+        if (auto* e = std::get_if<DbError>(&l)) {
+            return Error::make(Errc::kServiceUnavailable, e->message);
+        }
+    }
+    auto unlock = [&] {
+        if (pg) {
+            (void)db_->exec("SELECT pg_advisory_unlock(7234001)", {});
+        }
+    };
+    auto exists = [&](std::string_view table) {
+        auto r = db_->exec("SELECT 1 FROM " + quote(table) + " WHERE 1 = 0", {});
+        return std::holds_alternative<QueryResult>(r);
+    };
+    bool ours = exists("sy_schema_migrations");
+    if (!ours && exists(keys_table().name)) {
+        unlock();
+        return Error::make(Errc::kInternal,
+                           "database has a LiteLLM_VerificationToken table that switchyard did not "
+                           "create (no sy_schema_migrations table); point the gateway at an empty "
+                           "database");
+    }
+    auto fail = [&](const DbError& e) {
+        unlock();
+        return Error::make(Errc::kInternal, "migration failed: " + e.message);
+    };
+    auto c = db_->exec_script(
+        "CREATE TABLE IF NOT EXISTS sy_schema_migrations (version BIGINT PRIMARY KEY, "
+        "description TEXT, applied_at TEXT)");
+    if (auto* e = std::get_if<DbError>(&c)) {
+        return fail(*e);
+    }
+    auto cur = db_->exec("SELECT COALESCE(MAX(version), 0) FROM sy_schema_migrations", {});
+    if (auto* e = std::get_if<DbError>(&cur)) {
+        return fail(*e);
+    }
+    std::int64_t have = as_int(std::get<QueryResult>(cur).rows.at(0).at(0)).value_or(0);
+    std::int64_t newest = migrations().empty() ? 0 : migrations().back().version;
+    if (have > newest) {
+        unlock();
+        return Error::make(Errc::kInternal,
+                           "database schema version " + std::to_string(have) +
+                               " is newer than this binary supports (" + std::to_string(newest) +
+                               ")");
+    }
+    for (const auto& m : migrations()) {
+        if (m.version <= have) {
+            continue;
+        }
+        std::string script = "BEGIN;\n" + std::string(m.sql) + "\nCOMMIT;";
+        auto r = db_->exec_script(script);
+        if (auto* e = std::get_if<DbError>(&r)) {
+            (void)db_->exec_script("ROLLBACK");
+            return fail(*e);
+        }
+        auto ins = db_->exec(
+            "INSERT INTO sy_schema_migrations (version, description, applied_at) VALUES (?, ?, "
+            "CURRENT_TIMESTAMP)",
+            {static_cast<std::int64_t>(m.version), std::string(m.description)});
+        if (auto* e = std::get_if<DbError>(&ins)) {
+            return fail(*e);
+        }
+        obs::info("store: applied migration",
+                  {obs::num("version", static_cast<long long>(m.version)), {"description", std::string(m.description)}});
+    }
+    unlock();
+    return ok_status();
+}
+
+Row Store::to_row(const Table& t, const QueryResult& r, std::size_t i) const {
+    Row out;
+    for (std::size_t c = 0; c < r.columns.size(); ++c) {
+        const Column* col = t.find(r.columns[c]);
+        if (col) {
+            out[r.columns[c]] = from_value(*col, r.rows[i][c]);
+        }
+    }
+    return out;
+}
+
+Result<bool> Store::insert(const Table& t, const Row& row) {
+    std::string cols;
+    std::string marks;
+    std::vector<Value> params;
+    for (const auto& c : t.cols) {
+        auto it = row.find(c.name);
+        if (it == row.end()) {
+            continue;
+        }
+        cols += cols.empty() ? "" : ", ";
+        cols += quote(c.name);
+        marks += marks.empty() ? "?" : ", ?";
+        params.push_back(to_value(c, it->value()));
+    }
+    std::string sql = "INSERT INTO " + quote(t.name) + " (" + cols + ") VALUES (" + marks + ")";
+    std::lock_guard lk(mu_);
+    auto r = db_->exec(sql, params);
+    if (auto* e = std::get_if<DbError>(&r)) {
+        if (e->code == DbErrc::kConflict) {
+            return false;
+        }
+        return store_error(*e);
+    }
+    return true;
+}
+
+Result<std::optional<Row>> Store::get(const Table& t, const std::vector<Value>& pk) {
+    std::vector<Value> params;
+    auto w = pk_where(t, pk, params);
+    if (!w) {
+        return std::move(w).error();
+    }
+    std::string sql = "SELECT * FROM " + quote(t.name) + w.value();
+    std::lock_guard lk(mu_);
+    auto r = run(sql, params);
+    if (!r) {
+        return std::move(r).error();
+    }
+    if (r->rows.empty()) {
+        return std::optional<Row>{};
+    }
+    return std::optional<Row>(to_row(t, r.value(), 0));
+}
+
+Result<std::vector<Row>> Store::find(const Table& t, const std::vector<Filter>& where,
+                                     const Page& page) {
+    std::vector<Value> params;
+    auto w = where_sql(t, where, params);
+    if (!w) {
+        return std::move(w).error();
+    }
+    std::string order;
+    if (!page.order_by.empty()) {
+        auto c = col_sql(t, page.order_by);
+        if (!c) {
+            return bad_column(t, page.order_by);
+        }
+        order = *c;
+    } else {
+        for (auto pk : t.pk) {
+            order += order.empty() ? "" : ", ";
+            order += quote(pk);
+        }
+    }
+    std::string sql = "SELECT * FROM " + quote(t.name) + w.value() + " ORDER BY " + order +
+                      (page.desc ? " DESC" : " ASC");
+    if (page.limit >= 0) {
+        sql += " LIMIT ? OFFSET ?";
+        params.emplace_back(page.limit);
+        params.emplace_back(page.offset);
+    }
+    std::lock_guard lk(mu_);
+    auto r = run(sql, params);
+    if (!r) {
+        return std::move(r).error();
+    }
+    std::vector<Row> out;
+    out.reserve(r->rows.size());
+    for (std::size_t i = 0; i < r->rows.size(); ++i) {
+        out.push_back(to_row(t, r.value(), i));
+    }
+    return out;
+}
+
+Result<std::int64_t> Store::count(const Table& t, const std::vector<Filter>& where) {
+    std::vector<Value> params;
+    auto w = where_sql(t, where, params);
+    if (!w) {
+        return std::move(w).error();
+    }
+    std::lock_guard lk(mu_);
+    auto r = run("SELECT COUNT(*) FROM " + quote(t.name) + w.value(), params);
+    if (!r) {
+        return std::move(r).error();
+    }
+    return as_int(r->rows.at(0).at(0)).value_or(0);
+}
+
+Result<bool> Store::update(const Table& t, const std::vector<Value>& pk, const Row& changes,
+                           const std::optional<Filter>& expect) {
+    std::string sets;
+    std::vector<Value> params;
+    for (const auto& c : t.cols) {
+        auto it = changes.find(c.name);
+        if (it == changes.end()) {
+            continue;
+        }
+        sets += sets.empty() ? "" : ", ";
+        sets += quote(c.name) + " = ?";
+        params.push_back(to_value(c, it->value()));
+    }
+    std::vector<Value> wparams;
+    auto w = pk_where(t, pk, wparams);
+    if (!w) {
+        return std::move(w).error();
+    }
+    std::string where = w.value();
+    if (expect) {
+        std::vector<Filter> one{*expect};
+        auto e = where_sql(t, one, wparams);
+        if (!e) {
+            return std::move(e).error();
+        }
+        where += " AND " + e.value().substr(7);  // drop " WHERE "
+    }
+    for (auto& v : wparams) {
+        params.push_back(std::move(v));
+    }
+    std::lock_guard lk(mu_);
+    if (sets.empty()) {
+        auto r = run("SELECT 1 FROM " + quote(t.name) + where, params);
+        if (!r) {
+            return std::move(r).error();
+        }
+        return !r->rows.empty();
+    }
+    auto r = run("UPDATE " + quote(t.name) + " SET " + sets + where, params);
+    if (!r) {
+        return std::move(r).error();
+    }
+    return r->affected > 0;
+}
+
+Result<std::int64_t> Store::remove(const Table& t, const std::vector<Filter>& where) {
+    std::vector<Value> params;
+    auto w = where_sql(t, where, params);
+    if (!w) {
+        return std::move(w).error();
+    }
+    if (where.empty()) {
+        return Error::make(Errc::kInternal, "store: refusing an unfiltered DELETE");
+    }
+    std::lock_guard lk(mu_);
+    auto r = run("DELETE FROM " + quote(t.name) + w.value(), params);
+    if (!r) {
+        return std::move(r).error();
+    }
+    return r->affected;
+}
+
+Result<QueryResult> Store::query(std::string_view sql, const std::vector<Value>& params) {
+    std::lock_guard lk(mu_);
+    return run(sql, params);
+}
+
+Result<std::int64_t> Store::apply_spend(const std::vector<Row>& rows) {
+    const Table& t = spend_logs_table();
+    auto text_of = [](const Row& r, std::string_view k) -> std::string {
+        auto it = r.find(k);
+        return it != r.end() && it->value().is_string() ? std::string(it->value().get_string())
+                                                        : std::string();
+    };
+    std::lock_guard lk(mu_);
+    auto b = db_->exec("BEGIN", {});
+    if (auto* e = std::get_if<DbError>(&b)) {
+        return store_error(*e);
+    }
+    std::int64_t added = 0;
+    auto rollback = [&](const DbError& e) {
+        (void)db_->exec("ROLLBACK", {});
+        return store_error(e);
+    };
+    for (const auto& row : rows) {
+        // Absent columns keep their defaults.
+        std::vector<Value> params;
+        std::string cols;
+        std::string marks;
+        for (const auto& c : t.cols) {
+            auto it = row.find(c.name);
+            if (it == row.end()) {
+                continue;
+            }
+            cols += cols.empty() ? "" : ", ";
+            cols += quote(c.name);
+            marks += marks.empty() ? "?" : ", ?";
+            params.push_back(to_value(c, it->value()));
+        }
+        const std::string insert = "INSERT INTO " + quote(t.name) + " (" + cols + ") VALUES (" +
+                                   marks + ") ON CONFLICT (\"request_id\") DO NOTHING";
+        auto r = db_->exec(insert, params);
+        if (auto* e = std::get_if<DbError>(&r)) {
+            return rollback(*e);
+        }
+        if (std::get<QueryResult>(r).affected == 0) {
+            continue;  // replayed row: already counted
+        }
+        ++added;
+        double spend = 0;
+        if (auto it = row.find("spend"); it != row.end() && it->value().is_number()) {
+            spend = it->value().to_number<double>();
+        }
+        if (spend == 0) {
+            continue;
+        }
+        std::string key = text_of(row, "api_key");
+        std::string user = text_of(row, "user");
+        std::string team = text_of(row, "team_id");
+        std::string end_user = text_of(row, "end_user");
+        struct Inc {
+            const char* sql;
+            std::vector<Value> params;
+        };
+        std::vector<Inc> incs;
+        if (!key.empty()) {
+            incs.push_back({"UPDATE \"LiteLLM_VerificationToken\" SET \"spend\" = \"spend\" + ? "
+                            "WHERE \"token\" = ?",
+                            {spend, key}});
+        }
+        if (!user.empty()) {
+            incs.push_back({"UPDATE \"LiteLLM_UserTable\" SET \"spend\" = \"spend\" + ? WHERE "
+                            "\"user_id\" = ?",
+                            {spend, user}});
+        }
+        if (!team.empty()) {
+            incs.push_back({"UPDATE \"LiteLLM_TeamTable\" SET \"spend\" = \"spend\" + ? WHERE "
+                            "\"team_id\" = ?",
+                            {spend, team}});
+        }
+        if (!team.empty() && !user.empty()) {
+            incs.push_back({"UPDATE \"LiteLLM_TeamMembership\" SET \"spend\" = \"spend\" + ? "
+                            "WHERE \"user_id\" = ? AND \"team_id\" = ?",
+                            {spend, user, team}});
+        }
+        if (!end_user.empty()) {
+            incs.push_back({"UPDATE \"LiteLLM_EndUserTable\" SET \"spend\" = \"spend\" + ? WHERE "
+                            "\"user_id\" = ?",
+                            {spend, end_user}});
+        }
+        for (const auto& inc : incs) {
+            auto u = db_->exec(inc.sql, inc.params);
+            if (auto* e = std::get_if<DbError>(&u)) {
+                return rollback(*e);
+            }
+        }
+    }
+    auto c = db_->exec("COMMIT", {});
+    if (auto* e = std::get_if<DbError>(&c)) {
+        return rollback(*e);
+    }
+    return added;
+}
+
+}  // namespace sy::store

@@ -1,0 +1,248 @@
+// The repository suite runs against SQLite always and against PostgreSQL when SY_TEST_PG_URL is
+// set (scripts/test-services.sh starts a throwaway server and sets it).
+#include "sy/store/store.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/json.hpp>
+#include <cstdlib>
+#include <filesystem>
+
+#include "sy/store/pool.hpp"
+
+namespace sy::store {
+namespace {
+
+namespace json = boost::json;
+
+std::string pg_url() {
+    const char* v = std::getenv("SY_TEST_PG_URL");
+    return v ? v : "";
+}
+
+// Drops everything the gateway created, so each PostgreSQL test starts from an empty database.
+void reset_postgres(const std::string& url) {
+    auto db = open_postgres(url);
+    ASSERT_TRUE(std::holds_alternative<DbPtr>(db)) << std::get<DbError>(db).message;
+    auto r = std::get<DbPtr>(db)->exec_script(
+        "DROP TABLE IF EXISTS sy_schema_migrations, \"LiteLLM_VerificationToken\", "
+        "\"LiteLLM_UserTable\", \"LiteLLM_TeamTable\", \"LiteLLM_TeamMembership\", "
+        "\"LiteLLM_EndUserTable\", \"LiteLLM_SpendLogs\" CASCADE");
+    ASSERT_TRUE(std::holds_alternative<QueryResult>(r)) << std::get<DbError>(r).message;
+}
+
+class StoreTest : public ::testing::TestWithParam<std::string> {
+protected:
+    void SetUp() override {
+        if (GetParam() == "postgres") {
+            if (pg_url().empty()) {
+                GTEST_SKIP() << "SY_TEST_PG_URL not set";
+            }
+            reset_postgres(pg_url());
+            opts_.database_url = pg_url();
+        } else {
+            dir_ = std::filesystem::temp_directory_path() /
+                   ("sy-store-test-" + std::to_string(::getpid()) + "-" +
+                    ::testing::UnitTest::GetInstance()->current_test_info()->name());
+            std::filesystem::remove_all(dir_);
+            std::filesystem::create_directories(dir_);
+            opts_.sqlite_path = (dir_ / "switchyard.db").string();
+        }
+        auto s = Store::open(opts_);
+        ASSERT_TRUE(s) << s.error().message;
+        store_ = std::move(s).value();
+    }
+    void TearDown() override {
+        store_.reset();
+        if (!dir_.empty()) {
+            std::filesystem::remove_all(dir_);
+        }
+    }
+
+    Row key_row(std::string token, std::string alias) {
+        return json::object{{"token", token},
+                            {"key_name", "sk-...abcd"},
+                            {"key_alias", alias},
+                            {"spend", 0.0},
+                            {"max_budget", 5.0},
+                            {"models", json::array{"gpt-fast", "gpt4o-pool"}},
+                            {"metadata", json::object{{"team", "x"}}},
+                            {"rpm_limit", 100},
+                            {"tpm_limit", nullptr},
+                            {"blocked", false},
+                            {"user_id", "u1"},
+                            {"created_at", "2026-01-01T00:00:00Z"}};
+    }
+
+    StoreOptions opts_;
+    std::filesystem::path dir_;
+    StorePtr store_;
+};
+
+TEST_P(StoreTest, MigrationsAreRecordedAndReopenIsIdempotent) {
+    auto v = store_->query("SELECT MAX(version) FROM sy_schema_migrations", {});
+    ASSERT_TRUE(v);
+    EXPECT_EQ(as_int(v->rows.at(0).at(0)), migrations().back().version);
+    store_.reset();
+    auto again = Store::open(opts_);
+    ASSERT_TRUE(again) << again.error().message;
+    auto n = again.value()->query("SELECT COUNT(*) FROM sy_schema_migrations", {});
+    ASSERT_TRUE(n);
+    EXPECT_EQ(as_int(n->rows.at(0).at(0)), static_cast<std::int64_t>(migrations().size()));
+}
+
+TEST_P(StoreTest, KeyRowRoundTripsEveryColumnType) {
+    ASSERT_TRUE(store_->insert(keys_table(), key_row("h1", "alias-1")).value());
+    auto got = store_->get(keys_table(), {std::string("h1")});
+    ASSERT_TRUE(got);
+    ASSERT_TRUE(got->has_value());
+    const Row& r = **got;
+    EXPECT_EQ(r.at("key_alias"), "alias-1");
+    EXPECT_EQ(r.at("max_budget").as_double(), 5.0);
+    EXPECT_EQ(r.at("models"), (json::array{"gpt-fast", "gpt4o-pool"}));
+    EXPECT_EQ(r.at("metadata"), (json::object{{"team", "x"}}));
+    EXPECT_EQ(r.at("rpm_limit"), 100);
+    EXPECT_TRUE(r.at("tpm_limit").is_null());
+    EXPECT_EQ(r.at("blocked"), false);
+    EXPECT_EQ(r.at("key_type"), "default");  // column default
+    EXPECT_TRUE(r.at("expires").is_null());
+    auto missing = store_->get(keys_table(), {std::string("nope")});
+    ASSERT_TRUE(missing);
+    EXPECT_FALSE(missing->has_value());
+}
+
+TEST_P(StoreTest, DuplicatePrimaryKeyOrAliasIsAConflictAndChangesNothing) {
+    ASSERT_TRUE(store_->insert(keys_table(), key_row("h1", "same")).value());
+    auto dup_alias = store_->insert(keys_table(), key_row("h2", "same"));
+    ASSERT_TRUE(dup_alias);
+    EXPECT_FALSE(dup_alias.value());
+    auto dup_pk = store_->insert(keys_table(), key_row("h1", "other"));
+    ASSERT_TRUE(dup_pk);
+    EXPECT_FALSE(dup_pk.value());
+    EXPECT_EQ(store_->count(keys_table(), {}).value(), 1);
+}
+
+TEST_P(StoreTest, SqlLookingValuesAreStoredVerbatim) {
+    std::string evil = "x'); DROP TABLE \"LiteLLM_VerificationToken\"; --";
+    ASSERT_TRUE(store_->insert(keys_table(), key_row("h1", evil)).value());
+    auto found = store_->find(keys_table(), {{"key_alias", "=", evil}});
+    ASSERT_TRUE(found);
+    ASSERT_EQ(found->size(), 1u);
+    EXPECT_EQ(found->at(0).at("key_alias").as_string(), evil);
+    auto none = store_->find(keys_table(), {{"key_alias", "=", std::string("' OR '1'='1")}});
+    ASSERT_TRUE(none);
+    EXPECT_TRUE(none->empty());
+}
+
+TEST_P(StoreTest, UpdateSetsOnlyGivenColumnsAndHonoursCompareAndSet) {
+    ASSERT_TRUE(store_->insert(keys_table(), key_row("h1", "a")).value());
+    Row ch{{"max_budget", nullptr}, {"blocked", true}, {"budget_reset_at", "2026-02-01T00:00:00Z"}};
+    EXPECT_TRUE(store_->update(keys_table(), {std::string("h1")}, ch).value());
+    auto r = store_->get(keys_table(), {std::string("h1")}).value().value();
+    EXPECT_TRUE(r.at("max_budget").is_null());
+    EXPECT_EQ(r.at("blocked"), true);
+    EXPECT_EQ(r.at("rpm_limit"), 100);
+    EXPECT_FALSE(store_->update(keys_table(), {std::string("zz")}, ch).value());
+    // CAS: the reset applies once.
+    Row reset{{"spend", 0.0}, {"budget_reset_at", "2026-03-01T00:00:00Z"}};
+    Filter expect{"budget_reset_at", "=", std::string("2026-02-01T00:00:00Z")};
+    EXPECT_TRUE(store_->update(keys_table(), {std::string("h1")}, reset, expect).value());
+    EXPECT_FALSE(store_->update(keys_table(), {std::string("h1")}, reset, expect).value());
+}
+
+TEST_P(StoreTest, FindPagesAndCounts) {
+    for (int i = 0; i < 7; ++i) {
+        auto row = key_row("h" + std::to_string(i), "a" + std::to_string(i));
+        row["user_id"] = i % 2 ? "odd" : "even";
+        ASSERT_TRUE(store_->insert(keys_table(), row).value());
+    }
+    EXPECT_EQ(store_->count(keys_table(), {{"user_id", "=", std::string("odd")}}).value(), 3);
+    Page p;
+    p.limit = 3;
+    p.offset = 3;
+    p.order_by = "token";
+    auto page = store_->find(keys_table(), {}, p);
+    ASSERT_TRUE(page);
+    ASSERT_EQ(page->size(), 3u);
+    EXPECT_EQ(page->at(0).at("token"), "h3");
+    EXPECT_EQ(store_->remove(keys_table(), {{"user_id", "=", std::string("even")}}).value(), 4);
+    EXPECT_EQ(store_->count(keys_table(), {}).value(), 3);
+}
+
+TEST_P(StoreTest, ApplySpendIsIdempotentAndRollsUp) {
+    ASSERT_TRUE(store_->insert(keys_table(), key_row("h1", "a")).value());
+    ASSERT_TRUE(store_->insert(users_table(), Row{{"user_id", "u1"}}).value());
+    ASSERT_TRUE(store_->insert(teams_table(), Row{{"team_id", "t1"}}).value());
+    ASSERT_TRUE(store_->insert(members_table(), Row{{"user_id", "u1"}, {"team_id", "t1"}}).value());
+    ASSERT_TRUE(store_->insert(customers_table(), Row{{"user_id", "c1"}}).value());
+    std::vector<Row> rows;
+    for (int i = 0; i < 3; ++i) {
+        rows.push_back(Row{{"request_id", "r" + std::to_string(i)},
+                           {"api_key", "h1"},
+                           {"user", "u1"},
+                           {"team_id", "t1"},
+                           {"end_user", "c1"},
+                           {"spend", 0.25},
+                           {"prompt_tokens", 10},
+                           {"completion_tokens", 5},
+                           {"total_tokens", 15},
+                           {"startTime", "2026-01-01T00:00:0" + std::to_string(i) + ".000Z"},
+                           {"metadata", json::object{{"status", "success"}}},
+                           {"status", "success"}});
+    }
+    EXPECT_EQ(store_->apply_spend(rows).value(), 3);
+    EXPECT_EQ(store_->apply_spend(rows).value(), 0);  // replay: nothing added twice
+    auto spend = [&](const Table& t, std::vector<Value> pk) {
+        return store_->get(t, pk).value().value().at("spend").as_double();
+    };
+    EXPECT_DOUBLE_EQ(spend(keys_table(), {std::string("h1")}), 0.75);
+    EXPECT_DOUBLE_EQ(spend(users_table(), {std::string("u1")}), 0.75);
+    EXPECT_DOUBLE_EQ(spend(teams_table(), {std::string("t1")}), 0.75);
+    EXPECT_DOUBLE_EQ(spend(members_table(), {std::string("u1"), std::string("t1")}), 0.75);
+    EXPECT_DOUBLE_EQ(spend(customers_table(), {std::string("c1")}), 0.75);
+    EXPECT_EQ(store_->count(spend_logs_table(), {}).value(), 3);
+    Page newest;
+    newest.order_by = "startTime";
+    newest.desc = true;
+    auto logs = store_->find(spend_logs_table(), {{"startTime", ">=", std::string("2026-01-01T00:00:01")}},
+                             newest);
+    ASSERT_TRUE(logs);
+    ASSERT_EQ(logs->size(), 2u);
+    EXPECT_EQ(logs->at(0).at("request_id"), "r2");
+    EXPECT_EQ(logs->at(0).at("metadata").at("status"), "success");
+}
+
+TEST_P(StoreTest, PoolRunsCallsOffTheCallerThreadAndResumesOnIt) {
+    StorePool pool(2);
+    boost::asio::io_context io;
+    std::thread::id caller;
+    std::thread::id ran_on;
+    std::thread::id resumed_on;
+    std::int64_t n = -1;
+    Store* s = store_.get();
+    boost::asio::co_spawn(
+        io,
+        [&]() -> boost::asio::awaitable<void> {
+            caller = std::this_thread::get_id();
+            auto r = co_await pool.run([s, &ran_on] {
+                ran_on = std::this_thread::get_id();
+                return s->count(keys_table(), {});
+            });
+            resumed_on = std::this_thread::get_id();
+            n = r.value();
+        },
+        boost::asio::detached);
+    io.run();
+    EXPECT_EQ(n, 0);
+    EXPECT_TRUE(ran_on != caller);
+    EXPECT_TRUE(resumed_on == caller);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace sy::store
