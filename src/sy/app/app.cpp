@@ -9,6 +9,9 @@
 #include "sy/app/http_router.hpp"
 #include "sy/auth/governor.hpp"
 #include "sy/pipeline/governance.hpp"
+#include "sy/pipeline/rate_limits.hpp"
+#include "sy/ratelimit/local_limiter.hpp"
+#include "sy/ratelimit/redis_limiter.hpp"
 #include "sy/store/ledger.hpp"
 #include "sy/store/pool.hpp"
 #include "sy/store/store.hpp"
@@ -45,6 +48,7 @@ struct App::Impl {
     std::thread monitor;
     std::unique_ptr<HttpRouter> router;
 
+    Status connect_redis();
     Status open_store();
     void refresh();
     void run_monitor();
@@ -52,8 +56,13 @@ struct App::Impl {
     std::unique_ptr<http::Server> server;
     std::unique_ptr<pipeline::BackgroundProber> prober;  // background_health_checks
     // Shared coordination (README D10): present when a Redis is configured anywhere.
+    std::optional<kv::RedisOptions> redis_opts;
     std::unique_ptr<kv::RedisClient> redis;
     std::unique_ptr<routing::SharedCooldowns> cooldowns;
+    // Client rate limits (auth-budgets-limits.md §10): on the Redis when there is one. Declared
+    // after `redis`, so destroyed before it.
+    std::unique_ptr<ratelimit::Limiter> limiter;
+    std::unique_ptr<pipeline::LimiterHook> limit_hook;
 };
 
 App::App(config::SettingsConstSharedPtr settings, AppOptions opts)
@@ -126,7 +135,16 @@ Status App::Impl::open_store() {
     store_pool = std::make_unique<store::StorePool>(2);
     store::SpendLedger* l = ledger.get();
     mgmt = std::make_unique<admin::Management>(*settings, *store, *gov, [l] { l->flush(); });
-    governance = std::make_unique<pipeline::Governance>(*gov, ledger.get());
+    auto rl_opts = pipeline::RateLimitOptions::from_settings(*settings);
+    if (redis) {
+        limiter = std::make_unique<ratelimit::RedisLimiter>(
+            *redis, ratelimit::RedisLimiterOptions{.fail_closed = rl_opts.fail_closed});
+    } else {
+        limiter = std::make_unique<ratelimit::LocalLimiter>();
+    }
+    limit_hook = std::make_unique<pipeline::LimiterHook>(*gov, *limiter, rl_opts);
+    governance = std::make_unique<pipeline::Governance>(*gov, ledger.get(), limit_hook.get());
+    governance->report_unpriced(settings->model_list);
     services = std::make_unique<StoreServices>(
         StoreServices{*store_pool, *store, *gov, *mgmt, *governance, db_ok});
     monitor = std::thread([this] { run_monitor(); });
@@ -219,6 +237,10 @@ Result<std::uint16_t> App::start() {
     }
     impl_->table = std::move(table).value();
     impl_->tls = http::make_client_tls_context();
+    // Redis first: the rate limiter built with the store's services counts there.
+    if (auto co = impl_->connect_redis(); !co) {
+        return std::move(co).error();
+    }
     auto st = impl_->open_store();
     if (!st) {
         return std::move(st).error();
@@ -249,9 +271,9 @@ Result<std::uint16_t> App::start() {
     return port;
 }
 
-// Redis discovery (auth-budgets-limits.md §11.2) and what is shared through it.
-Status App::start_coordination() {
-    auto ep = config::discover_redis(*impl_->settings, [](const char* n) { return std::getenv(n); });
+// Redis discovery (auth-budgets-limits.md §11.2): one client for everything shared.
+Status App::Impl::connect_redis() {
+    auto ep = config::discover_redis(*settings, [](const char* n) { return std::getenv(n); });
     if (!ep) {
         obs::info("coordination: local (single instance only)");
         return ok_status();
@@ -272,9 +294,18 @@ Status App::start_coordination() {
         opts.db = ep->db;
     }
     obs::info("coordination: redis " + ep->display() + " (from " + ep->source + ")");
-    impl_->redis = std::make_unique<kv::RedisClient>(opts);
-    impl_->cooldowns =
-        std::make_unique<routing::SharedCooldowns>(*impl_->redis, opts, *impl_->table);
+    redis_opts = opts;
+    redis = std::make_unique<kv::RedisClient>(opts);
+    return ok_status();
+}
+
+// What is shared through the Redis besides rate limits: deployment cooldowns.
+Status App::start_coordination() {
+    if (!impl_->redis || !impl_->redis_opts) {
+        return ok_status();
+    }
+    impl_->cooldowns = std::make_unique<routing::SharedCooldowns>(
+        *impl_->redis, *impl_->redis_opts, *impl_->table);
     routing::SharedCooldowns* shared = impl_->cooldowns.get();
     impl_->router->llm().router().set_cooldown_observer(
         [shared](const routing::DeploymentRuntime& d, double seconds, int status,

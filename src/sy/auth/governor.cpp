@@ -59,6 +59,38 @@ Limits limits_of(const json::object& o) {
                   opt_int(o, "max_parallel_requests")};
 }
 
+// A JSON object column, stored as an object or as its text.
+std::optional<json::object> object_of(const json::object& o, std::string_view k) {
+    auto* v = o.if_contains(k);
+    if (v && v->is_object()) {
+        return v->get_object();
+    }
+    if (v && v->is_string()) {
+        boost::system::error_code ec;
+        auto parsed = json::parse(v->get_string(), ec);
+        if (!ec && parsed.is_object()) {
+            return std::move(parsed.get_object());
+        }
+    }
+    return std::nullopt;
+}
+
+// {"group": N, ...} -> map; non-integer and negative values are skipped.
+std::map<std::string, std::int64_t, std::less<>> int_map(const json::object& o,
+                                                          std::string_view k) {
+    std::map<std::string, std::int64_t, std::less<>> out;
+    if (auto* v = o.if_contains(k); v && v->is_object()) {
+        for (const auto& [name, n] : v->get_object()) {
+            if (n.is_int64() && n.get_int64() >= 0) {
+                out[std::string(name)] = n.get_int64();
+            } else if (n.is_double() && n.get_double() >= 0) {
+                out[std::string(name)] = static_cast<std::int64_t>(n.get_double());
+            }
+        }
+    }
+    return out;
+}
+
 // Python's repr of a float, as LiteLLM's messages print it (5 -> 5.0).
 std::string py_float(double v) {
     char buf[32];
@@ -159,6 +191,10 @@ void Governor::put_key_locked(const json::object& row) {
     k->max_budget = opt_num(row, "max_budget");
     k->key_type = opt_str(row, "key_type").value_or("default");
     k->limits = limits_of(row);
+    if (auto meta = object_of(row, "metadata")) {
+        k->model_rpm_limit = int_map(*meta, "model_rpm_limit");
+        k->model_tpm_limit = int_map(*meta, "model_tpm_limit");
+    }
     negative_.erase(k->token);
     keys_[k->token] = std::move(k);
 }

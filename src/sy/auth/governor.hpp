@@ -41,6 +41,9 @@ struct KeyInfo {
     std::optional<double> max_budget;
     std::string key_type = "default";
     Limits limits;
+    // Per-model-group key limits (metadata.model_rpm_limit / model_tpm_limit).
+    std::map<std::string, std::int64_t, std::less<>> model_rpm_limit;
+    std::map<std::string, std::int64_t, std::less<>> model_tpm_limit;
 };
 using KeyInfoConstPtr = std::shared_ptr<const KeyInfo>;
 

@@ -11,6 +11,7 @@
 
 #include "sy/auth/governor.hpp"
 #include "sy/http/asio.hpp"
+#include "sy/ratelimit/limiter.hpp"
 
 namespace sy::pipeline {
 
@@ -40,6 +41,10 @@ struct CallContext {
     double ttft_ms = -1;
     std::int64_t prompt_tokens = -1;
     std::int64_t completion_tokens = -1;
+    // Usage details for the price (subsets of the counts above; 0 when not reported).
+    std::int64_t cached_tokens = 0;
+    std::int64_t cache_creation_tokens = 0;
+    std::int64_t reasoning_tokens = 0;
 
     // Governance (issue 6): who called, what was reserved, what the call cost.
     auth::KeyInfoConstPtr key;  // virtual key; null for the master key or no auth
@@ -50,7 +55,12 @@ struct CallContext {
     const void* deployment = nullptr;  // config::Deployment of the attempt, for prices
     std::string response_id;
     double cost = 0;
-    bool billed = false;  // spend row written
+    bool billed = false;     // spend row written
+    bool cost_free = false;  // mock_response: priced 0 (§8)
+    // Rate limits: held from admission to finish(); x-ratelimit-* lines ("name: value\r\n")
+    // for the success response (D24), empty when no gateway limit applies.
+    ratelimit::Reservation rate_limit;
+    std::string rate_limit_headers;
 };
 
 }  // namespace sy::pipeline

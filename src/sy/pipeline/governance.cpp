@@ -4,13 +4,12 @@
 #include <charconv>
 
 #include "sy/core/json_scan.hpp"
+#include "sy/observability/log.hpp"
 
 namespace sy::pipeline {
 namespace {
 
 namespace json = boost::json;
-
-constexpr std::int64_t kDefaultMaxOut = 4096;
 
 std::optional<std::int64_t> top_level_int(std::string_view body, std::string_view name) {
     auto span = json_scan::find_top_level(body, name);
@@ -38,18 +37,6 @@ std::string top_level_string(std::string_view body, std::string_view name) {
 
 }  // namespace
 
-double cost_of(const config::Deployment& d, std::int64_t prompt_tokens,
-               std::int64_t completion_tokens) {
-    double c = 0;
-    if (d.input_cost_per_token && prompt_tokens > 0) {
-        c += *d.input_cost_per_token * static_cast<double>(prompt_tokens);
-    }
-    if (d.output_cost_per_token && completion_tokens > 0) {
-        c += *d.output_cost_per_token * static_cast<double>(completion_tokens);
-    }
-    return c;
-}
-
 std::string format_cost(double cost) {
     char buf[32];
     auto [p, ec] = std::to_chars(buf, buf + sizeof buf, cost);
@@ -59,8 +46,51 @@ std::string format_cost(double cost) {
 Governance::Governance(auth::Governor& gov, store::SpendLedger* ledger, RateLimitHook* limits)
     : gov_(gov), ledger_(ledger), limits_(limits ? limits : &default_limits_) {}
 
-Status Governance::authorize(CallContext& ctx, std::string_view requested, std::string_view group,
-                             const config::Deployment& d, std::string_view body) {
+const spend::ModelPrice* Governance::price_of(const config::Deployment& d) {
+    std::string id = d.id + '\n' + d.model;
+    {
+        std::shared_lock lk(prices_mu_);
+        if (auto it = prices_.find(id); it != prices_.end()) {
+            return it->second ? &*it->second : nullptr;
+        }
+    }
+    auto overrides = spend::PriceOverrides::from_deployment(
+        d.input_cost_per_token, d.output_cost_per_token, d.model_info_json);
+    if (!overrides) {
+        obs::warn("price: ignoring the prices of deployment " + d.model_name + ": " +
+                  overrides.error().message);
+    }
+    auto resolved =
+        calc_.resolve(d.model, overrides ? overrides.value() : spend::PriceOverrides{}, d.provider);
+    std::unique_lock lk(prices_mu_);
+    auto [it, fresh] = prices_.try_emplace(std::move(id));
+    if (fresh && resolved) {
+        it->second = resolved->price;
+    }
+    if (!it->second && warned_.insert(d.model).second) {
+        obs::warn("price: model " + d.model + " (" + d.model_name +
+                  ") has no price; its calls cost 0. Set input_cost_per_token / "
+                  "output_cost_per_token on the deployment.");
+    }
+    return it->second ? &*it->second : nullptr;
+}
+
+double Governance::cost_of(const config::Deployment& d, const spend::Usage& usage) {
+    const spend::ModelPrice* p = price_of(d);
+    return p ? spend::CostCalculator::cost(*p, usage.normalized()) : 0.0;
+}
+
+void Governance::report_unpriced(const std::vector<config::Deployment>& deployments) {
+    for (const auto& d : deployments) {
+        if (d.model_name.find('*') == std::string::npos && !d.mock_response) {
+            (void)price_of(d);
+        }
+    }
+}
+
+http::Task<Status> Governance::authorize(CallContext& ctx, std::string_view requested,
+                                         std::string_view group, const config::Deployment& d,
+                                         std::string_view body) {
     ctx.deployment = &d;
     if (ctx.end_user.empty()) {
         ctx.end_user = top_level_string(body, "user");
@@ -68,32 +98,34 @@ Status Governance::authorize(CallContext& ctx, std::string_view requested, std::
     if (ctx.key) {
         auto st = gov_.check_model(*ctx.key, requested, group);
         if (!st) {
-            return st;
+            co_return st;
         }
     }
     if (!ctx.end_user.empty()) {
         if (auto c = gov_.customer(ctx.end_user); c && c->blocked) {
-            return Error::make(Errc::kForbidden,
-                               "Authentication Error, End user=" + ctx.end_user + " is blocked.");
+            co_return Error::make(Errc::kForbidden, "Authentication Error, End user=" +
+                                                        ctx.end_user + " is blocked.");
         }
     }
     // Worst-case cost (§6.4): prompt estimate x input price + max output x output price.
     std::int64_t prompt_estimate = static_cast<std::int64_t>(body.size() / 4);
-    std::int64_t max_out = top_level_int(body, "max_completion_tokens")
-                               .value_or(top_level_int(body, "max_tokens").value_or(kDefaultMaxOut));
-    double reserve = cost_of(d, prompt_estimate, max_out);
+    auto max_out = top_level_int(body, "max_completion_tokens");
+    if (!max_out) {
+        max_out = top_level_int(body, "max_tokens");
+    }
+    double reserve = spend::CostCalculator::worst_case_cost(price_of(d), prompt_estimate, max_out);
     auto adm = gov_.admit(ctx.key.get(), ctx.end_user, reserve, auth::SysClock::now());
     if (!adm) {
-        return std::move(adm).error();
+        co_return std::move(adm).error();
     }
     ctx.admission = std::move(adm).value();
-    auto rl = limits_->admit(ctx, prompt_estimate);
+    auto rl = co_await limits_->admit(ctx, prompt_estimate);
     if (!rl) {
         gov_.settle(*ctx.admission, 0);
         ctx.admission.reset();
-        return rl;
+        co_return rl;
     }
-    return ok_status();
+    co_return ok_status();
 }
 
 double Governance::finish(CallContext& ctx, std::string_view call_type) {
@@ -104,10 +136,16 @@ double Governance::finish(CallContext& ctx, std::string_view call_type) {
     std::int64_t pt = std::max<std::int64_t>(0, ctx.prompt_tokens);
     std::int64_t ct = std::max<std::int64_t>(0, ctx.completion_tokens);
     const auto* d = static_cast<const config::Deployment*>(ctx.deployment);
-    ctx.cost = d ? cost_of(*d, pt, ct) : 0.0;
+    spend::Usage usage{.prompt_tokens = pt,
+                       .completion_tokens = ct,
+                       .cached_tokens = ctx.cached_tokens,
+                       .cache_creation_tokens = ctx.cache_creation_tokens,
+                       .reasoning_tokens = ctx.reasoning_tokens,
+                       .duration_s = ctx.upstream_ms > 0 ? ctx.upstream_ms / 1000.0 : 0.0};
+    ctx.cost = d && !ctx.cost_free ? cost_of(*d, usage) : 0.0;
+    limits_->release(ctx);
     if (ctx.admission) {
         gov_.settle(*ctx.admission, ctx.cost);
-        limits_->release(ctx, ctx.prompt_tokens >= 0 ? pt + ct : -1);
     } else if (ctx.cost > 0 && (ctx.key || !ctx.end_user.empty())) {
         auth::Admission a;
         if (ctx.key) {

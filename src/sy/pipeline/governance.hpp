@@ -4,17 +4,23 @@
 // and the spend-ledger row after it. Never touches the database: the governor is in memory and
 // the ledger appends to a local WAL.
 //
-// Rate limits plug in through RateLimitHook (src/sy/ratelimit, issue 6): admit() runs after the
-// budget reservation and a rejection releases it (auth-budgets-limits.md §2 step 14).
+// Rate limits plug in through RateLimitHook (LimiterHook in rate_limits.hpp): admit() runs after
+// the budget reservation and a rejection releases it (auth-budgets-limits.md §2 step 14).
+// Prices come from the bundled price table with per-deployment overrides (src/sy/spend, §8).
 //
 // Thread safety: shared by all workers; all state lives in the governor and the ledger.
 
+#include <shared_mutex>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "sy/auth/governor.hpp"
 #include "sy/config/settings.hpp"
 #include "sy/core/error.hpp"
 #include "sy/pipeline/call_context.hpp"
+#include "sy/http/asio.hpp"
+#include "sy/spend/cost.hpp"
 #include "sy/store/ledger.hpp"
 
 namespace sy::pipeline {
@@ -24,40 +30,47 @@ class RateLimitHook {
 public:
     virtual ~RateLimitHook() = default;
     // Admission for the call described by ctx (key, end user, model group). An Error is the 429
-    // to send (with retry-after and x-ratelimit-* headers).
-    virtual Status admit(CallContext& ctx, std::int64_t prompt_token_estimate) {
+    // to send (with retry-after and x-ratelimit-* headers). An admitted call may keep state in
+    // ctx (ctx.rate_limit, ctx.rate_limit_headers).
+    virtual http::Task<Status> admit(CallContext& ctx, std::int64_t prompt_token_estimate) {
         (void)ctx;
         (void)prompt_token_estimate;
-        return ok_status();
+        co_return ok_status();
     }
-    // Called exactly once per admitted call, with the tokens used (-1 when unknown).
-    virtual void release(CallContext& ctx, std::int64_t total_tokens) {
-        (void)ctx;
-        (void)total_tokens;
-    }
+    // Called once when the call is finished (any outcome), with ctx's tokens set.
+    virtual void release(CallContext& ctx) { (void)ctx; }
 };
-
-// Cost of a call: until the price table lands (src/sy/spend), the deployment's own
-// input_cost_per_token / output_cost_per_token, else 0.
-double cost_of(const config::Deployment& d, std::int64_t prompt_tokens,
-               std::int64_t completion_tokens);
 
 class Governance {
 public:
     Governance(auth::Governor& gov, store::SpendLedger* ledger, RateLimitHook* limits = nullptr);
 
     // Before the call: `requested` as sent, `group` as resolved, `body` the client's JSON.
-    Status authorize(CallContext& ctx, std::string_view requested, std::string_view group,
-                     const config::Deployment& d, std::string_view body);
+    http::Task<Status> authorize(CallContext& ctx, std::string_view requested,
+                                 std::string_view group, const config::Deployment& d,
+                                 std::string_view body);
     // After the call (any outcome); idempotent. Computes the cost from ctx's tokens, settles
     // the reservation, and journals the spend row. Returns the cost.
     double finish(CallContext& ctx, std::string_view call_type);
+
+    // The price that applies to a deployment (§8: litellm_params -> model_info -> base_model ->
+    // the bundled map); nullptr = unpriced (one WARN per model). Resolved once per deployment.
+    const spend::ModelPrice* price_of(const config::Deployment& d);
+    // Cost of `usage` on `d` (0 when unpriced).
+    double cost_of(const config::Deployment& d, const spend::Usage& usage);
+    // Logs the unpriced deployments of a model list (start-up).
+    void report_unpriced(const std::vector<config::Deployment>& deployments);
 
 private:
     auth::Governor& gov_;
     store::SpendLedger* ledger_;
     RateLimitHook default_limits_;
     RateLimitHook* limits_;
+    spend::CostCalculator calc_;
+    std::shared_mutex prices_mu_;
+    // deployment id + model -> resolved price (nullopt = unpriced). Nodes are stable.
+    std::unordered_map<std::string, std::optional<spend::ModelPrice>> prices_;
+    std::unordered_set<std::string> warned_;  // unpriced models already logged
 };
 
 // "0.00042" style decimal for x-litellm-response-cost.

@@ -13,6 +13,7 @@
 #include "sy/pipeline/provider_adapter.hpp"
 #include "sy/pipeline/stream_transform.hpp"
 #include "sy/pipeline/test_hooks.hpp"
+#include "sy/spend/usage.hpp"
 
 namespace sy::pipeline {
 namespace {
@@ -52,6 +53,7 @@ void append_call_headers(std::string& out, const CallContext& ctx) {
     add_line(out, "x-litellm-version", kVersion);
     add_line(out, "x-litellm-attempted-retries", std::to_string(ctx.retries));
     add_line(out, "x-litellm-attempted-fallbacks", std::to_string(ctx.fallbacks));
+    out += ctx.rate_limit_headers;  // the caller's gateway limits (D24)
 }
 
 // llm_provider-<name> lines for allow-listed upstream headers (README D25).
@@ -86,18 +88,15 @@ std::optional<double> header_seconds(const http::Request& r, std::string_view na
 
 // Reads prompt/completion tokens from the JSON text of a `usage` object.
 void capture_usage_value(std::string_view usage_json, CallContext& ctx) {
-    boost::system::error_code ec;
-    auto v = json::parse(usage_json, ec);
-    if (ec || !v.is_object()) {
+    auto u = spend::usage_from_json_text(usage_json);  // OpenAI, Anthropic, Gemini shapes
+    if (!u) {
         return;
     }
-    const auto& u = v.get_object();
-    if (auto* p = u.if_contains("prompt_tokens"); p && p->is_int64()) {
-        ctx.prompt_tokens = p->get_int64();
-    }
-    if (auto* c = u.if_contains("completion_tokens"); c && c->is_int64()) {
-        ctx.completion_tokens = c->get_int64();
-    }
+    ctx.prompt_tokens = u->prompt_tokens;
+    ctx.completion_tokens = u->completion_tokens;
+    ctx.cached_tokens = u->cached_tokens;
+    ctx.cache_creation_tokens = u->cache_creation_tokens;
+    ctx.reasoning_tokens = u->reasoning_tokens;
 }
 
 // Same, from a whole response body (top-level `usage`).
@@ -281,6 +280,7 @@ http::Task<void> LlmHandler::reply_mock(http::Exchange& ex,
     }
     std::string head;
     ctx.status = 200;
+    ctx.cost_free = true;  // mock_response costs 0 (§8)
     ctx.prompt_tokens = 10;
     ctx.completion_tokens = 20;
     if (req.stream) {
@@ -349,8 +349,8 @@ http::Task<void> LlmHandler::handle_call(http::Exchange& ex, providers::Route ro
                              : (resolved->group->members.empty() ? nullptr
                                                                  : resolved->group->members.front());
         if (price_ref) {
-            auto allowed = gov_->authorize(ctx, req.model, ctx.model_group, *price_ref->cfg,
-                                           req.text);
+            auto allowed = co_await gov_->authorize(ctx, req.model, ctx.model_group,
+                                                    *price_ref->cfg, req.text);
             if (!allowed) {
                 co_await reply_error(ex, ctx, allowed.error());
                 co_return;
