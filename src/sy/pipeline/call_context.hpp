@@ -37,6 +37,7 @@ struct CallContext {
     int attempts = 0;   // upstream attempts, all groups
     int retries = 0;    // attempts after the first within a group (x-litellm-attempted-retries)
     int fallbacks = 0;  // fallback groups tried (x-litellm-attempted-fallbacks)
+    int max_retries = 0;  // effective num_retries once a retry happened (x-litellm-max-retries)
     double upstream_ms = -1;
     double ttft_ms = -1;
     std::int64_t prompt_tokens = -1;

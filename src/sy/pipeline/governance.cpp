@@ -128,6 +128,14 @@ http::Task<Status> Governance::authorize(CallContext& ctx, std::string_view requ
     co_return ok_status();
 }
 
+Status Governance::check_model(const CallContext& ctx, std::string_view requested,
+                               std::string_view group) const {
+    if (!ctx.key) {
+        return ok_status();
+    }
+    return gov_.check_model(*ctx.key, requested, group);
+}
+
 double Governance::finish(CallContext& ctx, std::string_view call_type) {
     if (ctx.billed) {
         return ctx.cost;

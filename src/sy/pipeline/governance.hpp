@@ -49,6 +49,10 @@ public:
     http::Task<Status> authorize(CallContext& ctx, std::string_view requested,
                                  std::string_view group, const config::Deployment& d,
                                  std::string_view body);
+    // Model access alone (no reservation): for the groups a request's own `fallbacks` name
+    // (router.md §6: body fallbacks are checked against the key, config fallbacks are not).
+    Status check_model(const CallContext& ctx, std::string_view requested,
+                       std::string_view group) const;
     // After the call (any outcome); idempotent. Computes the cost from ctx's tokens, settles
     // the reservation, and journals the spend row. Returns the cost.
     double finish(CallContext& ctx, std::string_view call_type);

@@ -53,6 +53,9 @@ void append_call_headers(std::string& out, const CallContext& ctx) {
     add_line(out, "x-litellm-version", kVersion);
     add_line(out, "x-litellm-attempted-retries", std::to_string(ctx.retries));
     add_line(out, "x-litellm-attempted-fallbacks", std::to_string(ctx.fallbacks));
+    if (ctx.retries > 0) {
+        add_line(out, "x-litellm-max-retries", std::to_string(ctx.max_retries));
+    }
     out += ctx.rate_limit_headers;  // the caller's gateway limits (D24)
 }
 
@@ -179,12 +182,6 @@ std::optional<Failure> synthetic_failure(const LlmRequest& req,
     Failure f;
     f.synthetic = true;
     std::string label = d.target ? std::string(d.target->exception_label) : d.cfg->provider;
-    if (req.mock_testing_rate_limit_error || d.cfg->mock_testing_rate_limit_error) {
-        f.error = Error::make(Errc::kRateLimited,
-                              "litellm.RateLimitError: " + label + " - mock_testing_rate_limit_error");
-        f.cls = routing::FailureClass::kRateLimit;
-        return f;
-    }
     if (req.mock_testing_fallbacks) {
         f.error = Error::make(Errc::kInternal,
                               "litellm.InternalServerError: " + label + " - mock_testing_fallbacks")
@@ -228,6 +225,9 @@ void add_call_headers(Fields& h, const CallContext& ctx) {
     h.set("x-litellm-version", kVersion);
     h.set("x-litellm-attempted-retries", std::to_string(ctx.retries));
     h.set("x-litellm-attempted-fallbacks", std::to_string(ctx.fallbacks));
+    if (ctx.retries > 0) {
+        h.set("x-litellm-max-retries", std::to_string(ctx.max_retries));
+    }
 }
 
 template void add_call_headers(http::Response&, const CallContext&);
@@ -356,6 +356,20 @@ http::Task<void> LlmHandler::handle_call(http::Exchange& ex, providers::Route ro
                 co_return;
             }
         }
+        // The request's own fallbacks must be models this key may use.
+        if (req.fallbacks) {
+            for (const auto& f : *req.fallbacks) {
+                auto fb = table_.resolve(f.model);
+                auto st = gov_->check_model(ctx, f.model, fb ? std::string_view(fb->group->name)
+                                                             : std::string_view(f.model));
+                if (!st) {
+                    Error e = st.error();
+                    e.param = "fallbacks";
+                    co_await reply_error(ex, ctx, e);
+                    co_return;
+                }
+            }
+        }
     }
 
     // Retries inside the group, then fallbacks to other groups (router.md §5, §6).
@@ -366,7 +380,9 @@ http::Task<void> LlmHandler::handle_call(http::Exchange& ex, providers::Route ro
     }
     const Failure original = *first.failure;
     // The mock_testing_* fallback hooks fail the requested group only (api.md §2.1).
-    req.mock_testing_fallbacks = req.mock_testing_context_fallbacks = req.mock_testing_content_policy_fallbacks = false;
+    req.mock_testing_fallbacks = false;
+    req.mock_testing_context_fallbacks = false;
+    req.mock_testing_content_policy_fallbacks = false;
     if (req.disable_fallbacks) {
         co_await reply_error(ex, ctx, original.error);
         co_return;
@@ -410,7 +426,9 @@ http::Task<void> LlmHandler::handle_call(http::Exchange& ex, providers::Route ro
                     }
                     replaced.emplace(std::move(r2).value());
                     replaced->model = req.model;  // the client's name stays on the answer
-                    replaced->mock_testing_fallbacks = replaced->mock_testing_context_fallbacks = replaced->mock_testing_content_policy_fallbacks = false;
+                    replaced->mock_testing_fallbacks = false;
+                    replaced->mock_testing_context_fallbacks = false;
+                    replaced->mock_testing_content_policy_fallbacks = false;
                     use = &*replaced;
                 }
             }
@@ -446,7 +464,40 @@ http::Task<AttemptResult> LlmHandler::run_group(http::Exchange& ex,
     const auto& policy = router_.policy();
     thread_local std::minstd_rand rng{std::random_device{}()};
     std::optional<AttemptResult> last;  // this group's last failed attempt
-    for (int n = 0;; ++n) {
+    // mock_testing_rate_limit_error (api.md §2.1): the first attempt fails with a 429 before any
+    // deployment is chosen; the flag is consumed and the normal retry runs.
+    bool hook_429 = req.mock_testing_rate_limit_error;
+    for (const auto* m : group.members) {
+        hook_429 = hook_429 || m->cfg->mock_testing_rate_limit_error;
+    }
+    if (hook_429) {
+        req.mock_testing_rate_limit_error = false;
+        ++ctx.attempts;
+        Failure f;
+        f.synthetic = true;
+        f.cls = routing::FailureClass::kRateLimit;
+        f.error = Error::make(Errc::kRateLimited,
+                              "litellm.RateLimitError: This is a mock exception for model=" +
+                                  std::string(group.name) + ", to trigger a rate limit error.");
+        AttemptResult r;
+        r.failure = std::move(f);
+        const routing::DeploymentRuntime* first = target.pinned ? target.pinned
+                                                  : group.members.empty() ? nullptr
+                                                                          : group.members.front();
+        int allowed = policy.retries_for(req.num_retries, group.name, routing::FailureClass::kRateLimit,
+                                         first ? first->cfg->num_retries : std::nullopt);
+        if (allowed <= 0) {
+            co_return r;
+        }
+        ctx.max_retries = allowed;
+        last = std::move(r);
+        if (policy.retry_after_s > 0 && !co_await pause(ex, policy.retry_after_s)) {
+            ctx.status = 499;
+            ctx.error_class = "client_disconnected";
+            co_return AttemptResult{};
+        }
+    }
+    for (int n = hook_429 ? 1 : 0;; ++n) {
         routing::Selection sel;
         if (target.pinned) {
             sel.deployment = target.pinned;  // a deployment id: retries stay on it
@@ -530,6 +581,7 @@ http::Task<AttemptResult> LlmHandler::run_group(http::Exchange& ex,
         if (n >= allowed) {
             co_return r;
         }
+        ctx.max_retries = allowed;
         last = r;
         double jitter = std::uniform_real_distribution<double>(0.0, 1.0)(rng);
         double wait = policy.backoff_s(n, untried, f.retry_after_s, jitter);
