@@ -1,6 +1,7 @@
 #include "sy/app/http_router.hpp"
 
 #include "sy/admin/health.hpp"
+#include "sy/pipeline/route_access.hpp"
 #include "sy/core/ids.hpp"
 #include "sy/core/json_scan.hpp"
 #include "sy/observability/log.hpp"
@@ -171,6 +172,17 @@ http::Task<void> HttpRouter::management(http::Exchange& ex, pipeline::CallContex
         http::Response res = pipeline::render_error(principal.error(), req.version());
         co_await ex.respond(res);
         co_return;
+    }
+    if (principal->key) {
+        bool get = req.method() == verb::get || req.method() == verb::head;
+        auto allowed = pipeline::check_key_route(*principal->key, path,
+                                                 pipeline::management_class(path, get));
+        if (!allowed) {
+            ctx.status = 403;
+            http::Response res = pipeline::render_error(allowed.error(), req.version());
+            co_await ex.respond(res);
+            co_return;
+        }
     }
     admin::Caller caller;
     caller.is_master = principal->is_master;
@@ -344,6 +356,22 @@ http::Task<void> HttpRouter::dispatch(http::Exchange& ex, pipeline::CallContext&
         co_return;
     }
 
+    if (principal->key) {
+        pipeline::RouteClass rc = llm || m.id == RouteId::kCountTokens ? pipeline::RouteClass::kLlm
+                                  : m.id == RouteId::kHealth           ? pipeline::RouteClass::kHealth
+                                                                       : pipeline::RouteClass::kModels;
+        auto allowed = pipeline::check_key_route(*principal->key, path, rc);
+        if (!allowed) {
+            if (llm) {
+                co_await pipeline::LlmHandler::reply_error(ex, ctx, allowed.error());
+            } else {
+                ctx.status = 403;
+                http::Response res = pipeline::render_error(allowed.error(), version);
+                co_await ex.respond(res);
+            }
+            co_return;
+        }
+    }
     ctx.is_master = principal->is_master;
     ctx.key = principal->key;
     if (auto it = req.find("x-litellm-end-user-id"); it != req.end()) {

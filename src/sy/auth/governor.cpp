@@ -190,6 +190,7 @@ void Governor::put_key_locked(const json::object& row) {
     k->team_id = opt_str(row, "team_id");
     k->max_budget = opt_num(row, "max_budget");
     k->key_type = opt_str(row, "key_type").value_or("default");
+    k->allowed_routes = str_list(row, "allowed_routes");
     k->limits = limits_of(row);
     if (auto meta = object_of(row, "metadata")) {
         k->model_rpm_limit = int_map(*meta, "model_rpm_limit");

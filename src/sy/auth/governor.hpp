@@ -40,6 +40,7 @@ struct KeyInfo {
     std::optional<std::string> team_id;
     std::optional<double> max_budget;
     std::string key_type = "default";
+    std::vector<std::string> allowed_routes;  // empty = every route the role allows
     Limits limits;
     // Per-model-group key limits (metadata.model_rpm_limit / model_tpm_limit).
     std::map<std::string, std::int64_t, std::less<>> model_rpm_limit;
