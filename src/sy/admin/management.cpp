@@ -1451,6 +1451,7 @@ public:
         if (!summary) {
             json::array out;
             for (auto& r : rows) {
+                r.erase("ledger_id");  // internal idempotency key, not a LiteLLM column
                 out.push_back(std::move(r));
             }
             return out;

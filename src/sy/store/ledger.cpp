@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "sy/core/ids.hpp"
 #include "sy/observability/log.hpp"
 
 namespace sy::store {
@@ -152,7 +153,10 @@ void SpendLedger::stop() {
     }
 }
 
-bool SpendLedger::append(const Row& row) {
+bool SpendLedger::append(Row row) {
+    if (!row.contains("ledger_id")) {
+        row["ledger_id"] = new_call_id();
+    }
     std::string line = json::serialize(row);
     line += '\n';
     std::lock_guard lk(mu_);
@@ -162,7 +166,7 @@ bool SpendLedger::append(const Row& row) {
         // kill -9 of the process cannot lose it.
         ok = ::write(fd_, line.data(), line.size()) == static_cast<ssize_t>(line.size());
     }
-    queue_.push_back(row);
+    queue_.push_back(std::move(row));
     if (queue_.size() >= opts_.batch_rows) {
         cv_.notify_one();
     }

@@ -2,7 +2,8 @@
 // The spend ledger (auth-budgets-limits.md §9.1): one row per request, appended to a local
 // write-ahead log (one write() per row, before the response is acknowledged) and queued; a
 // background thread writes the queue to the store in batches (every second or 100 rows) with
-// apply_spend(), which is idempotent by request_id. Segments whose rows reached the store are
+// apply_spend(), which is idempotent by the row's `ledger_id` (assigned here, unique per row;
+// never the client-chosen request_id). Segments whose rows reached the store are
 // deleted; segments left by a crash (kill -9) are replayed at the next start. DB failures are
 // retried with backoff; rows are never dropped.
 //
@@ -42,9 +43,9 @@ public:
     // written stay in the WAL for the next start.
     void stop();
 
-    // Journals and queues one LiteLLM_SpendLogs row. Returns false if the WAL write failed
-    // (the row is still queued in memory).
-    bool append(const Row& row);
+    // Journals and queues one LiteLLM_SpendLogs row, giving it a fresh `ledger_id` unless it has
+    // one. Returns false if the WAL write failed (the row is still queued in memory).
+    bool append(Row row);
     // Writes everything queued so far to the store now. True on success (or nothing to do).
     bool flush();
 

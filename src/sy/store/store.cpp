@@ -452,6 +452,13 @@ Result<std::int64_t> Store::apply_spend(const std::vector<Row>& rows) {
         for (const auto& c : t.cols) {
             auto it = row.find(c.name);
             if (it == row.end()) {
+                // A WAL line written before ledger ids existed: its request_id was unique then.
+                if (c.name == "ledger_id") {
+                    cols += cols.empty() ? "" : ", ";
+                    cols += quote(c.name);
+                    marks += marks.empty() ? "?" : ", ?";
+                    params.emplace_back(text_of(row, "request_id"));
+                }
                 continue;
             }
             cols += cols.empty() ? "" : ", ";
@@ -460,7 +467,7 @@ Result<std::int64_t> Store::apply_spend(const std::vector<Row>& rows) {
             params.push_back(to_value(c, it->value()));
         }
         const std::string insert = "INSERT INTO " + quote(t.name) + " (" + cols + ") VALUES (" +
-                                   marks + ") ON CONFLICT (\"request_id\") DO NOTHING";
+                                   marks + ") ON CONFLICT (\"ledger_id\") DO NOTHING";
         auto r = db_->exec(insert, params);
         if (auto* e = std::get_if<DbError>(&r)) {
             return rollback(*e);

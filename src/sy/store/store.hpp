@@ -64,8 +64,9 @@ public:
     Result<std::int64_t> remove(const Table& t, const std::vector<Filter>& where);
 
     // Writes spend-log rows and adds their `spend` to the key, user, team, membership and end
-    // user rows they name, all in one transaction. A row whose request_id exists already is
-    // skipped together with its increments, so replaying a batch is harmless.
+    // user rows they name, all in one transaction. A row whose ledger_id (server-generated,
+    // unique per row; request_id when absent) exists already is skipped together with its
+    // increments, so replaying a batch is harmless. request_id (the client's call id) may repeat.
     // Returns the number of new rows.
     Result<std::int64_t> apply_spend(const std::vector<Row>& rows);
 

@@ -19,7 +19,7 @@ const OUT_PRICE = 0.000002;
 function dropPgTables() {
   execFileSync('psql', [PG_URL, '-q', '-c',
     'DROP TABLE IF EXISTS sy_schema_migrations, "LiteLLM_VerificationToken", "LiteLLM_UserTable", ' +
-    '"LiteLLM_TeamTable", "LiteLLM_TeamMembership", "LiteLLM_EndUserTable", "LiteLLM_SpendLogs" CASCADE'],
+    '"LiteLLM_TeamTable", "LiteLLM_TeamMembership", "LiteLLM_EndUserTable", "LiteLLM_SpendLogs", sy_spendlogs_v2, sy_token_renames CASCADE'],
   { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, PGOPTIONS: '--client-min-messages=warning' } });
 }
 
@@ -260,6 +260,29 @@ general_settings:
       const report = await get(`${gw.url}/global/spend/report?start_date=${today}&end_date=${today}`);
       assert.equal(report.status, 200, report.text);
       assert.equal(report.json[0].group_by_day, today);
+    });
+
+    test('a client reusing x-litellm-call-id cannot erase its spend rows (ledger ids are the server\'s)', async () => {
+      const { key } = (await gen({})).json;
+      let sum = 0;
+      for (let i = 0; i < 5; i++) {
+        const r = await post(`${gw.url}/v1/chat/completions`, chatBody('gpt-fast'),
+          { key, headers: { 'x-litellm-call-id': i % 2 ? 'reused-a' : 'reused-b' } });
+        assert.equal(r.status, 200, r.text);
+        sum += Number(r.headers.get('x-litellm-response-cost'));
+      }
+      const logs = await get(`${gw.url}/spend/logs?api_key=${key}`);
+      assert.equal(logs.json.length, 5, logs.text);
+      const byCall = await get(`${gw.url}/spend/logs?request_id=reused-a`);
+      assert.equal(byCall.json.length, 2, byCall.text);
+      const byResponse = await get(`${gw.url}/spend/logs?request_id=${logs.json[0].response_id}`);
+      assert.equal(byResponse.json.length, 1, byResponse.text);
+      assert.ok(!('ledger_id' in logs.json[0]), 'ledger_id stays internal');
+      // After a restart the key's spend comes from the store: every row counted.
+      await gw.stop();
+      gw = await start();
+      const info = await get(`${gw.url}/key/info?key=${key}`);
+      assert.ok(Math.abs(info.json.info.spend - sum) < 1e-12, `key spend ${info.json.info.spend} vs ${sum}`);
     });
 
     for (const signal of ['SIGTERM', 'SIGKILL']) {

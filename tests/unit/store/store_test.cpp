@@ -30,7 +30,7 @@ void reset_postgres(const std::string& url) {
     auto r = std::get<DbPtr>(db)->exec_script(
         "DROP TABLE IF EXISTS sy_schema_migrations, \"LiteLLM_VerificationToken\", "
         "\"LiteLLM_UserTable\", \"LiteLLM_TeamTable\", \"LiteLLM_TeamMembership\", "
-        "\"LiteLLM_EndUserTable\", \"LiteLLM_SpendLogs\" CASCADE");
+        "\"LiteLLM_EndUserTable\", \"LiteLLM_SpendLogs\", sy_spendlogs_v2, sy_token_renames CASCADE");
     ASSERT_TRUE(std::holds_alternative<QueryResult>(r)) << std::get<DbError>(r).message;
 }
 
@@ -213,6 +213,31 @@ TEST_P(StoreTest, ApplySpendIsIdempotentAndRollsUp) {
     ASSERT_EQ(logs->size(), 2u);
     EXPECT_EQ(logs->at(0).at("request_id"), "r2");
     EXPECT_EQ(logs->at(0).at("metadata").at("status"), "success");
+}
+
+// Regression: a client-chosen x-litellm-call-id (request_id) repeated over several calls must
+// not make the store skip rows and their spend; only the server's ledger_id deduplicates.
+TEST_P(StoreTest, RepeatedRequestIdsAreDistinctRowsOnlyLedgerIdDeduplicates) {
+    ASSERT_TRUE(store_->insert(keys_table(), key_row("h1", "a")).value());
+    std::vector<Row> rows;
+    for (int i = 0; i < 5; ++i) {
+        rows.push_back(Row{{"ledger_id", "l" + std::to_string(i)},
+                           {"request_id", i % 2 ? "client-a" : "client-b"},
+                           {"response_id", "chatcmpl-" + std::to_string(i)},
+                           {"api_key", "h1"},
+                           {"spend", 0.5},
+                           {"startTime", "2026-01-01T00:00:0" + std::to_string(i) + ".000Z"}});
+    }
+    EXPECT_EQ(store_->apply_spend(rows).value(), 5);
+    EXPECT_EQ(store_->apply_spend(rows).value(), 0);  // WAL replay: nothing twice
+    EXPECT_EQ(store_->count(spend_logs_table(), {}).value(), 5);
+    EXPECT_EQ(store_->count(spend_logs_table(), {{"request_id", "=", std::string("client-a")}}).value(), 2);
+    EXPECT_DOUBLE_EQ(store_->get(keys_table(), {std::string("h1")}).value().value().at("spend").as_double(),
+                     2.5);
+    // A WAL line from before ledger ids: request_id stands in for it.
+    std::vector<Row> old{Row{{"request_id", "legacy-1"}, {"api_key", "h1"}, {"spend", 1.0}}};
+    EXPECT_EQ(store_->apply_spend(old).value(), 1);
+    EXPECT_EQ(store_->apply_spend(old).value(), 0);
 }
 
 TEST_P(StoreTest, PoolRunsCallsOffTheCallerThreadAndResumesOnIt) {
