@@ -1,6 +1,7 @@
 #include "sy/store/ledger.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,6 +18,8 @@ namespace {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 
+constexpr std::string_view kSegmentPrefix = "spend.";
+
 // Segment numbers present on disk for `base` (files named <base>.<n>).
 std::vector<std::uint64_t> segments_on_disk(const std::string& base) {
     std::vector<std::uint64_t> out;
@@ -30,7 +33,7 @@ std::vector<std::uint64_t> segments_on_disk(const std::string& base) {
             continue;
         }
         std::string num = name.substr(prefix.size());
-        if (num.empty() || !std::all_of(num.begin(), num.end(), ::isdigit)) {
+        if (num.empty() || num.size() > 18 || !std::all_of(num.begin(), num.end(), ::isdigit)) {
             continue;
         }
         out.push_back(std::stoull(num));
@@ -43,7 +46,59 @@ std::string segment_path(const std::string& base, std::uint64_t n) {
     return base + "." + std::to_string(n);
 }
 
+std::string read_small_file(const fs::path& p) {
+    std::ifstream in(p);
+    std::string s;
+    std::getline(in, s);
+    return s;
+}
+
+// Takes the lock of an instance directory without waiting; -1 if a live instance holds it.
+int try_lock(const fs::path& lock_file) {
+    int fd = ::open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        return -1;
+    }
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+std::string instance_name() {
+    char host[64] = {};
+    if (::gethostname(host, sizeof host - 1) != 0) {
+        host[0] = 0;
+    }
+    std::string h;
+    for (char c : std::string(host)) {
+        h += std::isalnum(static_cast<unsigned char>(c)) || c == '-' ? c : '_';
+    }
+    return (h.empty() ? std::string("host") : h) + "-" + std::to_string(::getpid()) + "-" +
+           new_call_id().substr(0, 8);
+}
+
 }  // namespace
+
+std::string wal_db_identity(const std::string& database_url, const std::string& sqlite_path) {
+    if (database_url.empty()) {
+        std::error_code ec;
+        auto canon = fs::weakly_canonical(sqlite_path, ec);
+        return "sqlite:" + (ec ? sqlite_path : canon.string());
+    }
+    std::string u = database_url;
+    if (auto q = u.find('?'); q != std::string::npos) {
+        u.erase(q);
+    }
+    if (auto scheme = u.find("://"); scheme != std::string::npos) {
+        auto at = u.find('@', scheme + 3);
+        if (at != std::string::npos) {
+            u.erase(scheme + 3, at + 1 - (scheme + 3));
+        }
+    }
+    return "postgres:" + u;
+}
 
 SpendLedger::SpendLedger(Store& store, LedgerOptions opts) : store_(store), opts_(std::move(opts)) {}
 
@@ -51,7 +106,76 @@ SpendLedger::~SpendLedger() {
     stop();
     if (fd_ >= 0) {
         ::close(fd_);
+        fd_ = -1;
     }
+    if (lock_fd_ >= 0) {
+        // A clean exit leaves nothing to replay: the directory goes with its lock.
+        // Nothing queued means every journaled row reached the store.
+        std::error_code ec;
+        if (pending() == 0 && !dir_.empty()) {
+            std::string base = (fs::path(dir_) / "spend").string();
+            for (auto n : segments_on_disk(base)) {
+                fs::remove(segment_path(base, n), ec);
+            }
+            fs::remove(fs::path(dir_) / "db", ec);
+            fs::remove(fs::path(dir_) / "lock", ec);
+            fs::remove(dir_, ec);
+        }
+        ::close(lock_fd_);
+    }
+}
+
+Status SpendLedger::open() {
+    if (opts_.wal_dir.empty()) {
+        return ok_status();
+    }
+    auto fail = [&](const std::string& what, const std::error_code& ec) {
+        return Error::make(Errc::kServiceUnavailable,
+                           "spend ledger: " + what + " (" + ec.message() +
+                               "); set general_settings.spend_wal_dir to a writable directory");
+    };
+    std::error_code ec;
+    fs::path root(opts_.wal_dir);
+    fs::create_directories(root, ec);
+    if (ec) {
+        return fail("cannot create the write-ahead log directory " + root.string(), ec);
+    }
+    // Claimed under a hidden name first, so a starting neighbour never mistakes the directory
+    // for an orphan before its lock is held.
+    std::string name = instance_name();
+    fs::path tmp = root / ("." + name);
+    fs::path final_dir = root / name;
+    fs::create_directory(tmp, ec);
+    if (ec) {
+        return fail("cannot create " + tmp.string(), ec);
+    }
+    lock_fd_ = try_lock(tmp / "lock");
+    if (lock_fd_ < 0) {
+        ec = std::error_code(errno, std::generic_category());
+        fs::remove_all(tmp);
+        return fail("cannot lock " + (tmp / "lock").string(), ec);
+    }
+    {
+        std::ofstream id(tmp / "db", std::ios::trunc);
+        id << opts_.db_identity << '\n';
+        if (!id.flush()) {
+            fs::remove_all(tmp);
+            return fail("cannot write " + (tmp / "db").string(),
+                        std::error_code(EIO, std::generic_category()));
+        }
+    }
+    fs::rename(tmp, final_dir, ec);
+    if (ec) {
+        fs::remove_all(tmp);
+        return fail("cannot create " + final_dir.string(), ec);
+    }
+    dir_ = final_dir.string();
+    std::lock_guard lk(mu_);
+    if (!open_segment(1)) {
+        return fail("cannot open a segment in " + dir_, std::error_code(errno, std::generic_category()));
+    }
+    obs::info("spend ledger: write-ahead log", {{"dir", dir_}});
+    return ok_status();
 }
 
 bool SpendLedger::open_segment(std::uint64_t n) {
@@ -61,31 +185,36 @@ bool SpendLedger::open_segment(std::uint64_t n) {
         fd_ = -1;
     }
     segment_ = n;
-    if (opts_.wal_path.empty()) {
+    if (dir_.empty()) {
         return true;
     }
-    fd_ = ::open(segment_path(opts_.wal_path, n).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-                 0600);
+    std::string path = segment_path((fs::path(dir_) / "spend").string(), n);
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (fd_ < 0) {
-        obs::error("spend ledger: cannot open the write-ahead log",
-                   {{"path", segment_path(opts_.wal_path, n)}});
+        obs::error("spend ledger: cannot open the write-ahead log", {{"path", path}});
+        wal_ok_ = false;
         return false;
     }
     return true;
 }
 
-Result<std::int64_t> SpendLedger::replay() {
-    std::uint64_t next = 1;
+// Applies the rows of `files` (in order) to the store in chunks; the files stay on disk.
+Result<std::int64_t> SpendLedger::replay_files(const std::vector<std::string>& files) {
     std::int64_t added = 0;
-    if (opts_.wal_path.empty()) {
-        open_segment(next);
-        return added;
-    }
-    auto segs = segments_on_disk(opts_.wal_path);
     std::size_t rows_seen = 0;
-    for (auto n : segs) {
-        std::ifstream in(segment_path(opts_.wal_path, n));
-        std::vector<Row> batch;
+    std::vector<Row> batch;
+    auto apply = [&]() -> Status {
+        auto r = store_.apply_spend(batch);
+        if (!r) {
+            return std::move(r).error();
+        }
+        added += r.value();
+        rows_seen += batch.size();
+        batch.clear();
+        return ok_status();
+    };
+    for (const auto& f : files) {
+        std::ifstream in(f);
         std::string line;
         while (std::getline(in, line)) {
             boost::system::error_code ec;
@@ -95,36 +224,85 @@ Result<std::int64_t> SpendLedger::replay() {
             }
             batch.push_back(std::move(v.get_object()));
             if (batch.size() >= 500) {
-                auto r = store_.apply_spend(batch);
-                if (!r) {
-                    return std::move(r).error();
+                if (auto st = apply(); !st) {
+                    return std::move(st).error();
                 }
-                added += r.value();
-                rows_seen += batch.size();
-                batch.clear();
             }
         }
-        if (!batch.empty()) {
-            auto r = store_.apply_spend(batch);
-            if (!r) {
-                return std::move(r).error();
-            }
-            added += r.value();
-            rows_seen += batch.size();
+    }
+    if (!batch.empty()) {
+        if (auto st = apply(); !st) {
+            return std::move(st).error();
         }
-        next = std::max(next, n + 1);
     }
-    for (auto n : segs) {
-        std::error_code ec;
-        fs::remove(segment_path(opts_.wal_path, n), ec);
-    }
-    if (!segs.empty()) {
+    if (rows_seen > 0) {
         obs::info("spend ledger: replayed the write-ahead log",
                   {obs::num("rows", static_cast<long long>(rows_seen)),
                    obs::num("new_rows", static_cast<long long>(added))});
     }
-    std::lock_guard lk(mu_);
-    open_segment(next);
+    return added;
+}
+
+Result<std::int64_t> SpendLedger::replay() {
+    std::int64_t added = 0;
+    auto run_files = [&](const std::vector<std::string>& files) -> Status {
+        auto r = replay_files(files);
+        if (!r) {
+            return std::move(r).error();
+        }
+        added += r.value();
+        for (const auto& f : files) {
+            std::error_code ec;
+            fs::remove(f, ec);
+        }
+        return ok_status();
+    };
+    if (!opts_.legacy_wal_path.empty()) {
+        std::vector<std::string> files;
+        for (auto n : segments_on_disk(opts_.legacy_wal_path)) {
+            files.push_back(segment_path(opts_.legacy_wal_path, n));
+        }
+        if (auto st = run_files(files); !st) {
+            return std::move(st).error();
+        }
+    }
+    if (opts_.wal_dir.empty()) {
+        return added;
+    }
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(opts_.wal_dir, ec)) {
+        std::string name = e.path().filename().string();
+        if (!e.is_directory() || name.empty() || name[0] == '.' || e.path() == fs::path(dir_)) {
+            continue;
+        }
+        int lock = try_lock(e.path() / "lock");
+        if (lock < 0) {
+            continue;  // a live instance (or not ours to touch)
+        }
+        std::string ident = read_small_file(e.path() / "db");
+        if (ident != opts_.db_identity) {
+            obs::warn("spend ledger: leaving the write-ahead log of another database alone",
+                      {{"dir", e.path().string()}, {"database", ident}});
+            ::close(lock);
+            continue;
+        }
+        std::string base = (e.path() / "spend").string();
+        std::vector<std::string> files;
+        for (auto n : segments_on_disk(base)) {
+            files.push_back(segment_path(base, n));
+        }
+        auto st = run_files(files);
+        if (st) {
+            std::error_code rm;
+            fs::remove(e.path() / "db", rm);
+            fs::remove(e.path() / "lock", rm);
+            fs::remove(e.path(), rm);
+        }
+        ::close(lock);
+        if (!st) {
+            return std::move(st).error();
+        }
+    }
     return added;
 }
 
@@ -159,16 +337,26 @@ bool SpendLedger::append(Row row) {
     }
     std::string line = json::serialize(row);
     line += '\n';
-    std::lock_guard lk(mu_);
+    std::unique_lock lk(mu_);
     bool ok = true;
-    if (fd_ >= 0) {
+    if (!dir_.empty()) {
         // One write() per row: the line is in the kernel before the response is sent, so a
         // kill -9 of the process cannot lose it.
-        ok = ::write(fd_, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+        ok = fd_ >= 0 &&
+             ::write(fd_, line.data(), line.size()) == static_cast<ssize_t>(line.size());
     }
     queue_.push_back(std::move(row));
     if (queue_.size() >= opts_.batch_rows) {
         cv_.notify_one();
+    }
+    lk.unlock();
+    if (!ok && wal_ok_.exchange(false)) {
+        obs::error("spend ledger: write-ahead log append failed; spend rows are only in memory "
+                   "until the store takes them (readiness reports unhealthy)",
+                   {{"dir", dir_}});
+    } else if (ok && !dir_.empty() && !wal_ok_.load()) {
+        wal_ok_ = true;
+        obs::info("spend ledger: write-ahead log writable again");
     }
     return ok;
 }
@@ -202,11 +390,11 @@ bool SpendLedger::flush() {
         return false;
     }
     last_ok_ = true;
-    if (!opts_.wal_path.empty()) {
-        for (auto n : segments_on_disk(opts_.wal_path)) {
+    if (!dir_.empty()) {
+        for (auto n : segments_on_disk((fs::path(dir_) / "spend").string())) {
             if (n < first_new) {
                 std::error_code ec;
-                fs::remove(segment_path(opts_.wal_path, n), ec);
+                fs::remove(segment_path((fs::path(dir_) / "spend").string(), n), ec);
             }
         }
     }

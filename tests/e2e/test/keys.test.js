@@ -5,7 +5,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import OpenAI from 'openai';
@@ -283,6 +283,19 @@ general_settings:
       gw = await start();
       const info = await get(`${gw.url}/key/info?key=${key}`);
       assert.ok(Math.abs(info.json.info.spend - sum) < 1e-12, `key spend ${info.json.info.spend} vs ${sum}`);
+    });
+
+    test('a spend WAL directory that cannot be created → the gateway refuses to start', async () => {
+      const blocker = path.join(dir, 'not-a-directory');
+      writeFileSync(blocker, 'x');
+      await assert.rejects(
+        Gateway.start(config() + `  spend_wal_dir: ${path.join(blocker, 'wal')}\n`,
+          { env, args: ['--db', path.join(dir, 'other.db')] }),
+        (err) => {
+          assert.match(err.message, /exited \(code [1-9]/, err.message);
+          assert.match(err.message, /spend_wal_dir/, err.message);
+          return true;
+        });
     });
 
     for (const signal of ['SIGTERM', 'SIGKILL']) {
