@@ -164,13 +164,18 @@ Status App::Impl::open_store() {
 void App::Impl::refresh() {
     bool ok = store->ping();
     if (ok) {
+        // Read and parse without the governor's lock; only the swap takes it (fix for request
+        // stalls with many keys), and writes made here meanwhile are kept (Governor::apply).
+        std::uint64_t since = gov->version();
         auto keys = store->find(store::keys_table(), {});
         auto users = store->find(store::users_table(), {});
         auto teams = store->find(store::teams_table(), {});
         auto customers = store->find(store::customers_table(), {});
         ok = keys && users && teams && customers;
         if (ok) {
-            gov->load(keys.value(), users.value(), teams.value(), customers.value());
+            auto snap = auth::Governor::build(keys.value(), users.value(), teams.value(),
+                                              customers.value());
+            gov->apply(std::move(*snap), since);
         }
     }
     for (const auto& r : ok ? gov->take_pending_resets() : std::vector<auth::PendingReset>{}) {

@@ -114,31 +114,27 @@ std::string key_name_of(std::string_view key) {
 
 Governor::Governor(bool authoritative) : authoritative_(authoritative) {}
 
-void Governor::put_budget_locked(const std::string& scope, const json::object& row,
-                                 bool keep_spend) {
-    auto [it, fresh] = budgets_.try_emplace(scope);
-    Budget& b = it->second;
-    if (fresh || !keep_spend) {
-        b.spend = opt_num(row, "spend").value_or(0.0);
-    }
+namespace {
+
+template <class B>
+B budget_of(const json::object& row) {
+    B b;
+    b.spend = opt_num(row, "spend").value_or(0.0);
     b.max_budget = opt_num(row, "max_budget");
-    b.duration.reset();
     if (auto d = opt_str(row, "budget_duration")) {
         b.duration = parse_duration(*d);
     }
     auto r = opt_str(row, "budget_reset_at");
-    // A reset this instance applied and has not persisted yet is newer than the stored one.
-    if (!(keep_spend && !fresh && b.reset_at && r && *r < b.reset_at_text)) {
-        b.reset_at_text = r.value_or("");
-        b.reset_at = r ? parse_iso(*r) : std::nullopt;
-    }
+    b.reset_at_text = r.value_or("");
+    b.reset_at = r ? parse_iso(*r) : std::nullopt;
+    return b;
 }
 
-void Governor::put_key_locked(const json::object& row) {
+std::shared_ptr<KeyInfo> key_of(const json::object& row) {
     auto k = std::make_shared<KeyInfo>();
     k->token = opt_str(row, "token").value_or("");
     if (k->token.empty()) {
-        return;
+        return nullptr;
     }
     k->key_alias = opt_str(row, "key_alias");
     k->models = str_list(row, "models");
@@ -159,42 +155,153 @@ void Governor::put_key_locked(const json::object& row) {
     k->max_budget = opt_num(row, "max_budget");
     k->key_type = opt_str(row, "key_type").value_or("default");
     k->limits = limits_of(row);
+    return k;
+}
+
+UserInfo user_of(const json::object& r) {
+    return UserInfo{opt_str(r, "user_id").value_or(""), opt_str(r, "user_role").value_or(""),
+                    str_list(r, "models"), limits_of(r)};
+}
+
+TeamInfo team_of(const json::object& r) {
+    return TeamInfo{opt_str(r, "team_id").value_or(""), str_list(r, "models"),
+                    opt_bool(r, "blocked"), limits_of(r)};
+}
+
+CustomerInfo customer_of(const json::object& r) {
+    return CustomerInfo{opt_str(r, "user_id").value_or(""), opt_bool(r, "blocked"), limits_of(r)};
+}
+
+}  // namespace
+
+void Governor::merge_budget(Budget& b, Budget&& stored) {
+    b.max_budget = stored.max_budget;
+    b.duration = stored.duration;
+    // A reset this instance applied and has not persisted yet is newer than the stored one.
+    if (!(b.reset_at && !stored.reset_at_text.empty() && stored.reset_at_text < b.reset_at_text)) {
+        b.reset_at_text = std::move(stored.reset_at_text);
+        b.reset_at = stored.reset_at;
+    }
+}
+
+void Governor::put_budget_locked(const std::string& scope, const json::object& row,
+                                 bool keep_spend) {
+    auto [it, fresh] = budgets_.try_emplace(scope);
+    Budget stored = budget_of<Budget>(row);
+    if (fresh || !keep_spend) {
+        it->second = std::move(stored);
+        return;
+    }
+    merge_budget(it->second, std::move(stored));
+}
+
+void Governor::put_key_locked(const json::object& row) {
+    auto k = key_of(row);
+    if (!k) {
+        return;
+    }
     negative_.erase(k->token);
+    touch_locked("k:" + k->token);
     keys_[k->token] = std::move(k);
+}
+
+std::uint64_t Governor::version() const {
+    std::lock_guard lk(mu_);
+    return version_;
+}
+
+std::unique_ptr<Governor::Snapshot> Governor::build(const std::vector<json::object>& keys,
+                                                    const std::vector<json::object>& users,
+                                                    const std::vector<json::object>& teams,
+                                                    const std::vector<json::object>& customers) {
+    auto snap = std::make_unique<Snapshot>();
+    snap->keys.reserve(keys.size());
+    snap->budgets.reserve(keys.size() + users.size() + teams.size() + customers.size());
+    for (const auto& r : keys) {
+        if (auto k = key_of(r)) {
+            snap->budgets.emplace("k:" + k->token, budget_of<Budget>(r));
+            std::string token = k->token;
+            snap->keys.emplace(std::move(token), std::move(k));
+        }
+    }
+    for (const auto& r : users) {
+        UserInfo u = user_of(r);
+        snap->budgets.emplace("u:" + u.user_id, budget_of<Budget>(r));
+        std::string id = u.user_id;
+        snap->users.emplace(std::move(id), std::move(u));
+    }
+    for (const auto& r : teams) {
+        TeamInfo t = team_of(r);
+        snap->budgets.emplace("t:" + t.team_id, budget_of<Budget>(r));
+        std::string id = t.team_id;
+        snap->teams.emplace(std::move(id), std::move(t));
+    }
+    for (const auto& r : customers) {
+        CustomerInfo c = customer_of(r);
+        snap->budgets.emplace("c:" + c.user_id, budget_of<Budget>(r));
+        std::string id = c.user_id;
+        snap->customers.emplace(std::move(id), std::move(c));
+    }
+    return snap;
+}
+
+void Governor::apply(Snapshot&& snap, std::uint64_t since) {
+    std::unique_lock lk(mu_);
+    // Entries written here after the snapshot was taken: the local state (present or erased)
+    // wins over the older stored one.
+    auto patch = [](auto& fresh, const auto& live, const std::string& id) {
+        if (auto it = live.find(id); it != live.end()) {
+            fresh[id] = it->second;
+        } else {
+            fresh.erase(id);
+        }
+    };
+    for (auto it = touched_.begin(); it != touched_.end();) {
+        if (it->second <= since) {
+            it = touched_.erase(it);  // the snapshot already reflects that write
+            continue;
+        }
+        const std::string& scope = it->first;
+        std::string id = scope.substr(2);
+        switch (scope[0]) {
+            case 'k':
+                patch(snap.keys, keys_, id);
+                break;
+            case 'u':
+                patch(snap.users, users_, id);
+                break;
+            case 't':
+                patch(snap.teams, teams_, id);
+                break;
+            default:
+                patch(snap.customers, customers_, id);
+                break;
+        }
+        snap.budgets.erase(scope);  // the live budget stays as it is
+        ++it;
+    }
+    keys_.swap(snap.keys);
+    users_.swap(snap.users);
+    teams_.swap(snap.teams);
+    customers_.swap(snap.customers);
+    for (auto& [scope, stored] : snap.budgets) {
+        auto [it, fresh] = budgets_.try_emplace(scope);
+        if (fresh) {
+            it->second = std::move(stored);
+        } else {
+            merge_budget(it->second, std::move(stored));
+        }
+    }
+    lk.unlock();
+    // The old maps are freed outside the lock.
 }
 
 void Governor::load(const std::vector<json::object>& keys,
                     const std::vector<json::object>& users,
                     const std::vector<json::object>& teams,
                     const std::vector<json::object>& customers) {
-    std::lock_guard lk(mu_);
-    keys_.clear();
-    users_.clear();
-    teams_.clear();
-    customers_.clear();
-    for (const auto& r : keys) {
-        put_key_locked(r);
-        if (auto t = opt_str(r, "token")) {
-            put_budget_locked("k:" + *t, r, true);
-        }
-    }
-    for (const auto& r : users) {
-        UserInfo u{opt_str(r, "user_id").value_or(""), opt_str(r, "user_role").value_or(""),
-                   str_list(r, "models"), limits_of(r)};
-        put_budget_locked("u:" + u.user_id, r, true);
-        users_[u.user_id] = std::move(u);
-    }
-    for (const auto& r : teams) {
-        TeamInfo t{opt_str(r, "team_id").value_or(""), str_list(r, "models"),
-                   opt_bool(r, "blocked"), limits_of(r)};
-        put_budget_locked("t:" + t.team_id, r, true);
-        teams_[t.team_id] = std::move(t);
-    }
-    for (const auto& r : customers) {
-        CustomerInfo c{opt_str(r, "user_id").value_or(""), opt_bool(r, "blocked"), limits_of(r)};
-        put_budget_locked("c:" + c.user_id, r, true);
-        customers_[c.user_id] = std::move(c);
-    }
+    auto v = version();
+    apply(std::move(*build(keys, users, teams, customers)), v);
 }
 
 void Governor::put_key(const json::object& row) {
@@ -208,13 +315,14 @@ void Governor::put_key(const json::object& row) {
 void Governor::erase_key(const std::string& token) {
     std::lock_guard lk(mu_);
     keys_.erase(token);
+    touch_locked("k:" + token);
 }
 
 void Governor::put_user(const json::object& r) {
     std::lock_guard lk(mu_);
-    UserInfo u{opt_str(r, "user_id").value_or(""), opt_str(r, "user_role").value_or(""),
-               str_list(r, "models"), limits_of(r)};
+    UserInfo u = user_of(r);
     put_budget_locked("u:" + u.user_id, r, true);
+    touch_locked("u:" + u.user_id);
     users_[u.user_id] = std::move(u);
 }
 
@@ -222,13 +330,14 @@ void Governor::erase_user(const std::string& id) {
     std::lock_guard lk(mu_);
     users_.erase(id);
     budgets_.erase("u:" + id);
+    touch_locked("u:" + id);
 }
 
 void Governor::put_team(const json::object& r) {
     std::lock_guard lk(mu_);
-    TeamInfo t{opt_str(r, "team_id").value_or(""), str_list(r, "models"), opt_bool(r, "blocked"),
-               limits_of(r)};
+    TeamInfo t = team_of(r);
     put_budget_locked("t:" + t.team_id, r, true);
+    touch_locked("t:" + t.team_id);
     teams_[t.team_id] = std::move(t);
 }
 
@@ -236,12 +345,14 @@ void Governor::erase_team(const std::string& id) {
     std::lock_guard lk(mu_);
     teams_.erase(id);
     budgets_.erase("t:" + id);
+    touch_locked("t:" + id);
 }
 
 void Governor::put_customer(const json::object& r) {
     std::lock_guard lk(mu_);
-    CustomerInfo c{opt_str(r, "user_id").value_or(""), opt_bool(r, "blocked"), limits_of(r)};
+    CustomerInfo c = customer_of(r);
     put_budget_locked("c:" + c.user_id, r, true);
+    touch_locked("c:" + c.user_id);
     customers_[c.user_id] = std::move(c);
 }
 
@@ -249,6 +360,7 @@ void Governor::erase_customer(const std::string& id) {
     std::lock_guard lk(mu_);
     customers_.erase(id);
     budgets_.erase("c:" + id);
+    touch_locked("c:" + id);
 }
 
 void Governor::note_lookup(const std::string& token, const std::optional<json::object>& row) {

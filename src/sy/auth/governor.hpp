@@ -89,9 +89,24 @@ public:
     // unknown key; otherwise a miss must be looked up in the store.
     explicit Governor(bool authoritative = true);
 
-    // Replaces the cached configuration with the store's rows. Spend of a scope this instance
-    // already tracks is kept (this instance's counters include unflushed requests); new scopes
-    // take the stored spend.
+    class Snapshot;
+
+    // Background refresh without stalling the request path (README D3):
+    //   auto v = gov.version();           // before reading the store
+    //   ... read the four tables ...
+    //   auto snap = Governor::build(...); // parses outside the governor's lock
+    //   gov.apply(std::move(*snap), v);   // short lock: swap maps, merge budgets
+    // An entry this instance wrote (management write, lookup) after `v` keeps its local state,
+    // present or deleted, so a snapshot read before the write can neither lose nor resurrect it.
+    // Spend of a scope this instance already tracks is kept (its counters include unflushed
+    // requests); new scopes take the stored spend.
+    std::uint64_t version() const;
+    static std::unique_ptr<Snapshot> build(const std::vector<boost::json::object>& keys,
+                                           const std::vector<boost::json::object>& users,
+                                           const std::vector<boost::json::object>& teams,
+                                           const std::vector<boost::json::object>& customers);
+    void apply(Snapshot&& snap, std::uint64_t since);
+    // build() + apply() from the current version (start-up, tests).
     void load(const std::vector<boost::json::object>& keys,
               const std::vector<boost::json::object>& users,
               const std::vector<boost::json::object>& teams,
@@ -155,6 +170,10 @@ private:
     void put_key_locked(const boost::json::object& row);
     void put_budget_locked(const std::string& scope, const boost::json::object& row,
                            bool keep_spend);
+    // Merges a budget read from the store into the live one (keeps local spend and a newer
+    // local reset).
+    static void merge_budget(Budget& live, Budget&& stored);
+    void touch_locked(const std::string& scope) { touched_[scope] = ++version_; }
     Status check_budget_locked(const std::string& scope, char kind, const std::string& id,
                                TimePoint now);
 
@@ -167,6 +186,19 @@ private:
     std::unordered_map<std::string, Budget> budgets_;
     std::unordered_map<std::string, Negative> negative_;
     std::vector<PendingReset> pending_resets_;
+    std::uint64_t version_ = 0;                             // bumped by every local write
+    std::unordered_map<std::string, std::uint64_t> touched_;  // "k:<hash>", "u:<id>", ... -> version
+
+public:
+    // Parsed rows, ready to swap in (build()).
+    class Snapshot {
+    public:
+        std::unordered_map<std::string, KeyInfoConstPtr> keys;
+        std::unordered_map<std::string, UserInfo> users;
+        std::unordered_map<std::string, TeamInfo> teams;
+        std::unordered_map<std::string, CustomerInfo> customers;
+        std::unordered_map<std::string, Budget> budgets;
+    };
 };
 
 // Model-list entry matching (§4): exact, `prefix*` wildcard patterns, `all-proxy-models`.

@@ -182,5 +182,45 @@ TEST(Governor, ReloadKeepsLocalSpend) {
     EXPECT_DOUBLE_EQ(g.spend_of("k:h"), 0.25);
 }
 
+// Regression: a refresh whose snapshot was read before a management write on this instance
+// must neither drop a key generated meanwhile nor resurrect one deleted meanwhile.
+TEST(Governor, RefreshKeepsLocalWritesNewerThanItsSnapshot) {
+    Governor g;
+    g.load({key("old"), key("doomed")}, {}, {}, {});
+    std::uint64_t since = g.version();
+    // The store is read here: it has "old" and "doomed", not "fresh".
+    std::vector<json::object> stored{key("old"), key("doomed")};
+    auto fresh_row = key("fresh");
+    fresh_row["max_budget"] = 1.0;
+    g.put_key(fresh_row);   // /key/generate after the read
+    g.erase_key("doomed");  // /key/delete after the read
+    g.apply(std::move(*Governor::build(stored, {}, {}, {})), since);
+    KeyInfoConstPtr k;
+    EXPECT_EQ(g.find_key("fresh", k), Lookup::kFound);
+    EXPECT_EQ(g.find_key("doomed", k), Lookup::kUnknown);
+    EXPECT_EQ(g.find_key("old", k), Lookup::kFound);
+    // The next refresh (read after the writes) is the store's word again.
+    since = g.version();
+    g.apply(std::move(*Governor::build({key("old"), fresh_row}, {}, {}, {})), since);
+    EXPECT_EQ(g.find_key("fresh", k), Lookup::kFound);
+    EXPECT_EQ(g.find_key("doomed", k), Lookup::kUnknown);
+    since = g.version();
+    g.apply(std::move(*Governor::build({key("old")}, {}, {}, {})), since);  // deleted elsewhere
+    EXPECT_EQ(g.find_key("fresh", k), Lookup::kUnknown);
+}
+
+TEST(Governor, RefreshKeepsLocalSpend) {
+    Governor g;
+    auto row = key("h");
+    row["max_budget"] = 10.0;
+    g.load({row}, {}, {}, {});
+    KeyInfoConstPtr k = find(g, "h");
+    auto a = g.admit(k.get(), "", 0.0, at("2026-01-01T00:00:00Z"));
+    ASSERT_TRUE(a);
+    g.settle(a.value(), 2.0);  // not flushed yet: the store still says 0
+    g.load({row}, {}, {}, {});
+    EXPECT_DOUBLE_EQ(g.spend_of("k:h"), 2.0);
+}
+
 }  // namespace
 }  // namespace sy::auth
