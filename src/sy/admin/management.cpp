@@ -295,6 +295,18 @@ void copy_columns(const store::Table& t, const json::object& body, Row& row,
     }
 }
 
+// How a management write changes a live budget (Governor::BudgetWrite).
+unsigned budget_write_of(const json::object& body) {
+    unsigned w = auth::Governor::kKeepBudget;
+    if (body.contains("spend")) {
+        w |= auth::Governor::kSetSpend;
+    }
+    if (body.contains("budget_duration")) {
+        w |= auth::Governor::kSetReset;
+    }
+    return w;
+}
+
 void set_budget_reset(const json::object& body, Row& row, auth::TimePoint now) {
     if (auto* d = body.if_contains("budget_duration")) {
         if (d->is_string()) {
@@ -577,7 +589,7 @@ public:
             not_found("Key not found in database", "key");
         }
         Row updated = key_row(token);
-        gov.put_key(updated);
+        gov.put_key(updated, budget_write_of(body));
         json::object out = key_view(updated, false);
         out["key"] = as_given;
         return out;
@@ -719,10 +731,17 @@ public:
                                       now, *auth::parse_duration(d->get_string()))))
                                 : json::value(nullptr);
         }
-        if (!need(store.update(store::keys_table(), {old_token}, ch))) {
-            not_found("Key not found in database", "key");
+        {
+            // Spend rows still queued for the old hash follow the rename (Store::apply_spend).
+            store::Store::Tx tx(store);
+            need(tx.begun());
+            if (!need(store.update(store::keys_table(), {old_token}, ch))) {
+                not_found("Key not found in database", "key");
+            }
+            need(store.rename_token(old_token, token, auth::iso_seconds(now)));
+            need(tx.commit());
         }
-        gov.erase_key(old_token);
+        gov.rename_key(old_token, token);  // live spend and reservations move with the key
         Row updated = key_row(token);
         gov.put_key(updated);
         json::object out = key_view(updated, true);
@@ -882,7 +901,7 @@ public:
             need(store.insert(store::users_table(), ch));
         }
         auto row = need(store.get(store::users_table(), {id}));
-        gov.put_user(*row);
+        gov.put_user(*row, budget_write_of(body));
         return json::object{{"user_id", id}, {"data", *row}};
     }
 
@@ -1139,7 +1158,7 @@ public:
         ch["updated_at"] = auth::iso_seconds(now);
         need(store.update(store::teams_table(), {id}, ch));
         Row t = team_row(id);
-        gov.put_team(t);
+        gov.put_team(t, budget_write_of(body));
         return json::object{{"team_id", id}, {"data", full_team(t)}};
     }
 
@@ -1339,7 +1358,7 @@ public:
         ch["updated_at"] = auth::iso_seconds(now);
         need(store.update(store::customers_table(), {id}, ch));
         Row r = customer_row(id);
-        gov.put_customer(r);
+        gov.put_customer(r, budget_write_of(body));
         return customer_view(r);
     }
 

@@ -185,14 +185,56 @@ void Governor::merge_budget(Budget& b, Budget&& stored) {
 }
 
 void Governor::put_budget_locked(const std::string& scope, const json::object& row,
-                                 bool keep_spend) {
+                                 unsigned budget_write) {
     auto [it, fresh] = budgets_.try_emplace(scope);
     Budget stored = budget_of<Budget>(row);
-    if (fresh || !keep_spend) {
-        it->second = std::move(stored);
+    Budget& b = it->second;
+    if (fresh) {
+        b = std::move(stored);
         return;
     }
-    merge_budget(it->second, std::move(stored));
+    if (budget_write & kSetSpend) {
+        b.spend = stored.spend;
+    }
+    if (budget_write & kSetReset) {
+        b.max_budget = stored.max_budget;
+        b.duration = stored.duration;
+        b.reset_at = stored.reset_at;
+        b.reset_at_text = std::move(stored.reset_at_text);
+        return;
+    }
+    merge_budget(b, std::move(stored));
+}
+
+std::string Governor::settle_scope_locked(const std::string& scope) const {
+    if (scope.size() < 2 || scope[0] != 'k' || renamed_.empty()) {
+        return scope;
+    }
+    std::string token = scope.substr(2);
+    for (int hops = 0; hops < 8; ++hops) {
+        auto it = renamed_.find(token);
+        if (it == renamed_.end()) {
+            break;
+        }
+        token = it->second;
+    }
+    return "k:" + token;
+}
+
+void Governor::rename_key(const std::string& old_token, const std::string& new_token) {
+    std::lock_guard lk(mu_);
+    if (auto it = budgets_.find("k:" + old_token); it != budgets_.end()) {
+        Budget b = std::move(it->second);
+        budgets_.erase(it);
+        budgets_["k:" + new_token] = std::move(b);
+    }
+    keys_.erase(old_token);
+    if (renamed_.size() >= 10000) {
+        renamed_.clear();  // bounded; in-flight requests of long-gone renames are rare
+    }
+    renamed_[old_token] = new_token;
+    touch_locked("k:" + old_token);
+    touch_locked("k:" + new_token);
 }
 
 void Governor::put_key_locked(const json::object& row) {
@@ -304,11 +346,11 @@ void Governor::load(const std::vector<json::object>& keys,
     apply(std::move(*build(keys, users, teams, customers)), v);
 }
 
-void Governor::put_key(const json::object& row) {
+void Governor::put_key(const json::object& row, unsigned budget_write) {
     std::lock_guard lk(mu_);
     put_key_locked(row);
     if (auto t = opt_str(row, "token")) {
-        put_budget_locked("k:" + *t, row, true);
+        put_budget_locked("k:" + *t, row, budget_write);
     }
 }
 
@@ -318,10 +360,10 @@ void Governor::erase_key(const std::string& token) {
     touch_locked("k:" + token);
 }
 
-void Governor::put_user(const json::object& r) {
+void Governor::put_user(const json::object& r, unsigned budget_write) {
     std::lock_guard lk(mu_);
     UserInfo u = user_of(r);
-    put_budget_locked("u:" + u.user_id, r, true);
+    put_budget_locked("u:" + u.user_id, r, budget_write);
     touch_locked("u:" + u.user_id);
     users_[u.user_id] = std::move(u);
 }
@@ -333,10 +375,10 @@ void Governor::erase_user(const std::string& id) {
     touch_locked("u:" + id);
 }
 
-void Governor::put_team(const json::object& r) {
+void Governor::put_team(const json::object& r, unsigned budget_write) {
     std::lock_guard lk(mu_);
     TeamInfo t = team_of(r);
-    put_budget_locked("t:" + t.team_id, r, true);
+    put_budget_locked("t:" + t.team_id, r, budget_write);
     touch_locked("t:" + t.team_id);
     teams_[t.team_id] = std::move(t);
 }
@@ -348,10 +390,10 @@ void Governor::erase_team(const std::string& id) {
     touch_locked("t:" + id);
 }
 
-void Governor::put_customer(const json::object& r) {
+void Governor::put_customer(const json::object& r, unsigned budget_write) {
     std::lock_guard lk(mu_);
     CustomerInfo c = customer_of(r);
-    put_budget_locked("c:" + c.user_id, r, true);
+    put_budget_locked("c:" + c.user_id, r, budget_write);
     touch_locked("c:" + c.user_id);
     customers_[c.user_id] = std::move(c);
 }
@@ -367,7 +409,7 @@ void Governor::note_lookup(const std::string& token, const std::optional<json::o
     std::lock_guard lk(mu_);
     if (row) {
         put_key_locked(*row);
-        put_budget_locked("k:" + token, *row, true);
+        put_budget_locked("k:" + token, *row, kKeepBudget);
         return;
     }
     if (negative_.size() >= kMaxNegative) {
@@ -574,7 +616,8 @@ Result<Admission> Governor::admit(const KeyInfo* key, std::string_view end_user,
 
 void Governor::settle(const Admission& a, double cost) {
     std::lock_guard lk(mu_);
-    for (const auto& s : a.scopes) {
+    for (const auto& scope : a.scopes) {
+        std::string s = settle_scope_locked(scope);
         auto it = budgets_.find(s);
         if (it == budgets_.end()) {
             if (s == "g") {

@@ -112,14 +112,23 @@ public:
               const std::vector<boost::json::object>& teams,
               const std::vector<boost::json::object>& customers);
 
+    // What a management write changed about a budget, beyond its limits (always taken from the
+    // row): kSetSpend = the row's spend replaces this instance's counter (e.g. {"spend": 0});
+    // kSetReset = the row's budget_duration/budget_reset_at replace the live ones even when the
+    // new reset is earlier. Otherwise the live spend and a newer local reset are kept.
+    enum BudgetWrite : unsigned { kKeepBudget = 0, kSetSpend = 1, kSetReset = 2 };
+
     // Management writes of this instance (rows as stored).
-    void put_key(const boost::json::object& row);
+    void put_key(const boost::json::object& row, unsigned budget_write = kKeepBudget);
     void erase_key(const std::string& token);
-    void put_user(const boost::json::object& row);
+    // /key/regenerate: the key's budget state (spend, reservations) moves to the new hash, and
+    // requests admitted under the old hash settle on the new one.
+    void rename_key(const std::string& old_token, const std::string& new_token);
+    void put_user(const boost::json::object& row, unsigned budget_write = kKeepBudget);
     void erase_user(const std::string& id);
-    void put_team(const boost::json::object& row);
+    void put_team(const boost::json::object& row, unsigned budget_write = kKeepBudget);
     void erase_team(const std::string& id);
-    void put_customer(const boost::json::object& row);
+    void put_customer(const boost::json::object& row, unsigned budget_write = kKeepBudget);
     void erase_customer(const std::string& id);
     // A miss answered by the store: remember the row, or remember briefly that it does not exist.
     void note_lookup(const std::string& token, const std::optional<boost::json::object>& row);
@@ -169,7 +178,8 @@ private:
 
     void put_key_locked(const boost::json::object& row);
     void put_budget_locked(const std::string& scope, const boost::json::object& row,
-                           bool keep_spend);
+                           unsigned budget_write);
+    std::string settle_scope_locked(const std::string& scope) const;
     // Merges a budget read from the store into the live one (keeps local spend and a newer
     // local reset).
     static void merge_budget(Budget& live, Budget&& stored);
@@ -186,6 +196,7 @@ private:
     std::unordered_map<std::string, Budget> budgets_;
     std::unordered_map<std::string, Negative> negative_;
     std::vector<PendingReset> pending_resets_;
+    std::unordered_map<std::string, std::string> renamed_;  // old token -> new (regenerate)
     std::uint64_t version_ = 0;                             // bumped by every local write
     std::unordered_map<std::string, std::uint64_t> touched_;  // "k:<hash>", "u:<id>", ... -> version
 

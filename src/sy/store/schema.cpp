@@ -187,6 +187,17 @@ CREATE INDEX IF NOT EXISTS "sy_sl_response" ON "LiteLLM_SpendLogs" ("response_id
 CREATE INDEX IF NOT EXISTS "sy_sl_request" ON "LiteLLM_SpendLogs" ("request_id");
 )SQL";
 
+// Version 3: /key/regenerate records old -> new token, so spend rows queued (or journaled) for
+// the old hash still add to the key's spend (Store::apply_spend follows the rename).
+constexpr std::string_view kV3 = R"SQL(
+CREATE TABLE IF NOT EXISTS "sy_token_renames" (
+  "old_token" TEXT PRIMARY KEY,
+  "new_token" TEXT NOT NULL,
+  "renamed_at" TEXT
+);
+CREATE INDEX IF NOT EXISTS "sy_tr_new" ON "sy_token_renames" ("new_token");
+)SQL";
+
 }  // namespace
 
 const Table& keys_table() {
@@ -340,7 +351,8 @@ const Table& spend_logs_table() {
 const std::vector<Migration>& migrations() {
     static const std::vector<Migration> m{
         {1, "keys, users, teams, end users, spend logs", kV1},
-        {2, "spend logs keyed by a server-generated ledger_id", kV2}};
+        {2, "spend logs keyed by a server-generated ledger_id", kV2},
+        {3, "token renames (key regenerate)", kV3}};
     return m;
 }
 

@@ -201,6 +201,27 @@ general_settings:
       assertEnvelope(assert, await post(`${gw.url}/key/update`, { key: 'sk-unknownkeyunknownkey123', max_budget: 1 }), 404);
     });
 
+    test('management writes reach enforcement at once: spend reset, budget_duration, regenerate', async () => {
+      const { key } = (await gen({ max_budget: 0.000001, budget_duration: '30d' })).json;
+      const call = (k) => post(`${gw.url}/v1/chat/completions`, chatBody('gpt-fast'), { key: k });
+      assert.equal((await call(key)).status, 200);
+      assertEnvelope(assert, await call(key), 429);
+      const u = await post(`${gw.url}/key/update`, { key, spend: 0 });
+      assert.equal(u.status, 200, u.text);
+      assert.equal((await call(key)).status, 200, 'spend reset by /key/update applies at once');
+      const d = await post(`${gw.url}/key/update`, { key, budget_duration: '1h' });
+      assert.ok(Date.parse(d.json.budget_reset_at) < Date.now() + 3600e3 + 5e3, d.text);
+      const info = await get(`${gw.url}/key/info?key=${key}`);
+      assert.equal(info.json.info.budget_reset_at, d.json.budget_reset_at, 'the live reset time is the new one');
+      const r = await post(`${gw.url}/key/regenerate`, { key });
+      assert.equal(r.status, 200, r.text);
+      assertEnvelope(assert, await call(key), 401);
+      assert.equal(assertEnvelope(assert, await call(r.json.key), 429).type, 'budget_exceeded',
+        'the regenerated key keeps its spent budget');
+      const after = await get(`${gw.url}/key/info?key=${r.json.key}`);
+      assert.ok(after.json.info.spend > 0, after.text);
+    });
+
     test('users, teams, customers: create, roll-up, team model list, delete', async () => {
       const u = await post(`${gw.url}/user/new`, { user_id: 'alice', max_budget: 10, user_role: 'internal_user' });
       assert.equal(u.status, 200, u.text);

@@ -240,6 +240,41 @@ TEST_P(StoreTest, RepeatedRequestIdsAreDistinctRowsOnlyLedgerIdDeduplicates) {
     EXPECT_EQ(store_->apply_spend(old).value(), 0);
 }
 
+// Regression: rows queued for a key before /key/regenerate must add to the regenerated key.
+TEST_P(StoreTest, SpendOfARenamedTokenReachesTheCurrentKey) {
+    ASSERT_TRUE(store_->insert(keys_table(), key_row("h1", "a")).value());
+    {
+        Store::Tx tx(*store_);
+        ASSERT_TRUE(tx.begun());
+        ASSERT_TRUE(store_->update(keys_table(), {std::string("h1")}, Row{{"token", "h2"}}).value());
+        ASSERT_TRUE(store_->rename_token("h1", "h2", "2026-01-01T00:00:00Z"));
+        ASSERT_TRUE(tx.commit());
+    }
+    {
+        Store::Tx tx(*store_);  // and again: h1 and h2 both lead to h3
+        ASSERT_TRUE(store_->update(keys_table(), {std::string("h2")}, Row{{"token", "h3"}}).value());
+        ASSERT_TRUE(store_->rename_token("h2", "h3", "2026-01-01T00:00:01Z"));
+        ASSERT_TRUE(tx.commit());
+    }
+    std::vector<Row> rows{Row{{"ledger_id", "a"}, {"request_id", "r1"}, {"api_key", "h1"}, {"spend", 1.0}},
+                          Row{{"ledger_id", "b"}, {"request_id", "r2"}, {"api_key", "h2"}, {"spend", 2.0}},
+                          Row{{"ledger_id", "c"}, {"request_id", "r3"}, {"api_key", "h3"}, {"spend", 4.0}}};
+    EXPECT_EQ(store_->apply_spend(rows).value(), 3);
+    EXPECT_DOUBLE_EQ(store_->get(keys_table(), {std::string("h3")}).value().value().at("spend").as_double(),
+                     7.0);
+}
+
+TEST_P(StoreTest, ATransactionThatIsNotCommittedChangesNothing) {
+    {
+        Store::Tx tx(*store_);
+        ASSERT_TRUE(tx.begun());
+        ASSERT_TRUE(store_->insert(users_table(), Row{{"user_id", "u1"}}).value());
+        EXPECT_FALSE(store_->insert(users_table(), Row{{"user_id", "u1"}}).value());  // conflict
+        ASSERT_TRUE(store_->insert(users_table(), Row{{"user_id", "u2"}}).value());  // still usable
+    }
+    EXPECT_EQ(store_->count(users_table(), {}).value(), 0);
+}
+
 TEST_P(StoreTest, PoolRunsCallsOffTheCallerThreadAndResumesOnIt) {
     StorePool pool(2);
     boost::asio::io_context io;
