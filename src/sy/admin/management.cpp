@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 
 #include <boost/json.hpp>
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <set>
@@ -269,13 +270,21 @@ std::string json_default(std::string_view col) {
     return lists.count(col) ? "[]" : "{}";
 }
 
-// Copies the fields of `body` that are columns of `t` into `row`. On create, nulls are skipped
-// (column default); on update a null clears the column (JSON columns to their empty value).
-void copy_columns(const store::Table& t, const json::object& body, Row& row,
+bool in_spec(const std::vector<FieldSpec>& spec, std::string_view name) {
+    return std::any_of(spec.begin(), spec.end(), [&](const FieldSpec& f) { return f.name == name; });
+}
+
+// Copies the fields of `body` that the route's spec accepts (validated by parse_body) and that
+// are columns of `t` into `row`; nothing else (an unknown field that happens to be a column, such
+// as `expires` or `spend` on a team, is never written). On create, nulls are skipped (column
+// default); on update a null clears the column (JSON columns to their empty value).
+void copy_columns(const store::Table& t, const std::vector<FieldSpec>& spec,
+                  const json::object& body, Row& row,
                   std::initializer_list<std::string_view> skip, bool update) {
     for (const auto& [k, v] : body) {
         const store::Column* c = t.find(k);
-        if (!c || std::find(skip.begin(), skip.end(), std::string_view(k)) != skip.end()) {
+        if (!c || !in_spec(spec, k) ||
+            std::find(skip.begin(), skip.end(), std::string_view(k)) != skip.end()) {
             continue;
         }
         if (v.is_null()) {
@@ -408,6 +417,42 @@ public:
     std::vector<std::string> unknown;
     auth::TimePoint now = auth::SysClock::now();
 
+    // Multi-row writes run in one store transaction (all or nothing); cache updates made
+    // meanwhile wait for the commit (gov_do), so a rolled-back write never reaches enforcement.
+    template <class F>
+    auto in_tx(F f) {
+        store::Store::Tx tx(store);
+        need(tx.begun());
+        in_tx_ = true;
+        struct Reset {
+            Call& c;
+            ~Reset() {
+                c.in_tx_ = false;
+                c.deferred_.clear();
+            }
+        } reset{*this};
+        auto out = f();
+        need(tx.commit());
+        auto todo = std::move(deferred_);
+        deferred_.clear();
+        for (auto& fn : todo) {
+            fn();
+        }
+        return out;
+    }
+
+    template <class F>
+    void gov_do(F f) {
+        if (in_tx_) {
+            deferred_.emplace_back(std::move(f));
+        } else {
+            f();
+        }
+    }
+
+    bool in_tx_ = false;
+    std::vector<std::function<void()>> deferred_;
+
     std::string actor() const {
         if (caller.is_master || !caller.key || !caller.key->user_id) {
             return "default_user_id";
@@ -468,7 +513,7 @@ public:
 
     Row build_key(const json::object& body, const std::string& plaintext) {
         Row row;
-        copy_columns(store::keys_table(), body, row, {"spend", "key_name"}, false);
+        copy_columns(store::keys_table(), kKeyFields, body, row, {"spend", "key_name"}, false);
         std::string token = sha256_hex(plaintext);
         row["token"] = token;
         row["key_name"] = auth::key_name_of(plaintext);
@@ -530,7 +575,7 @@ public:
         if (!need(store.insert(store::keys_table(), row))) {
             fail(Errc::kBadRequest, "A key with this value or alias already exists.", "key");
         }
-        gov.put_key(row);
+        gov_do([&g = gov, row] { g.put_key(row); });
         json::object out = key_view(row, true);
         out["key"] = plaintext;
         out["token_id"] = row["token"];
@@ -564,7 +609,7 @@ public:
         check_team_exists(body);
         check_alias_free(body, token);
         Row ch;
-        copy_columns(store::keys_table(), body, ch, {"token", "key_name", "created_at", "created_by"},
+        copy_columns(store::keys_table(), kKeyFields, body, ch, {"token", "key_name", "created_at", "created_by"},
                      true);
         if (body.contains("model_rpm_limit") || body.contains("model_tpm_limit")) {
             json::object meta = ch.contains("metadata") ? ch["metadata"].as_object()
@@ -602,7 +647,7 @@ public:
             for (const auto& k : keys->get_array()) {
                 std::string token = token_of(k.get_string());
                 if (need(store.remove(store::keys_table(), {{"token", "=", token}})) > 0) {
-                    gov.erase_key(token);
+                    gov_do([&g = gov, token] { g.erase_key(token); });
                     deleted.push_back(k);
                 }
             }
@@ -614,7 +659,7 @@ public:
                 for (const auto& r : rows) {
                     std::string token = str_of(r, "token");
                     if (need(store.remove(store::keys_table(), {{"token", "=", token}})) > 0) {
-                        gov.erase_key(token);
+                        gov_do([&g = gov, token] { g.erase_key(token); });
                         deleted.push_back(a);
                     }
                 }
@@ -798,7 +843,7 @@ public:
             fail(Errc::kBadRequest, "Team id=" + team + " does not exist in db", "team_id");
         }
         Row row;
-        copy_columns(store::users_table(), body, row, {"spend"}, false);
+        copy_columns(store::users_table(), kUserFields, body, row, {"spend"}, false);
         row["user_id"] = id;
         if (!row.contains("user_role")) {
             row["user_role"] = "internal_user";
@@ -814,7 +859,7 @@ public:
         if (!need(store.insert(store::users_table(), row))) {
             fail(Errc::kBadRequest, "User with id=" + id + " already exists", "user_id", "", 409);
         }
-        gov.put_user(row);
+        gov_do([&g = gov, row] { g.put_user(row); });
         if (!team.empty()) {
             add_member(team, id, "user");
         }
@@ -889,7 +934,7 @@ public:
             }
         }
         Row ch;
-        copy_columns(store::users_table(), body, ch, {"user_id", "created_at"}, true);
+        copy_columns(store::users_table(), kUserFields, body, ch, {"user_id", "created_at"}, true);
         set_budget_reset(body, ch, now);
         ch["updated_at"] = auth::iso_seconds(now);
         if (!need(store.update(store::users_table(), {id}, ch))) {
@@ -915,12 +960,12 @@ public:
         for (const auto& v : ids->get_array()) {
             std::string id(v.get_string());
             for (auto& k : need(store.find(store::keys_table(), {{"user_id", "=", id}}))) {
-                gov.erase_key(str_of(k, "token"));
+                gov_do([&g = gov, t = str_of(k, "token")] { g.erase_key(t); });
             }
             need(store.remove(store::keys_table(), {{"user_id", "=", id}}));
             need(store.remove(store::members_table(), {{"user_id", "=", id}}));
             if (need(store.remove(store::users_table(), {{"user_id", "=", id}})) > 0) {
-                gov.erase_user(id);
+                gov_do([&g = gov, id] { g.erase_user(id); });
                 deleted.push_back(v);
             }
         }
@@ -1009,7 +1054,7 @@ public:
                 u["user_email"] = email;
             }
             need(store.insert(store::users_table(), u));
-            gov.put_user(u);
+            gov_do([&g = gov, u] { g.put_user(u); });
         }
         return {id, role};
     }
@@ -1082,12 +1127,12 @@ public:
                 Row u{{"user_id", me}, {"user_role", caller.is_master ? "proxy_admin" : "internal_user"},
                       {"created_at", auth::iso_seconds(now)}, {"updated_at", auth::iso_seconds(now)}};
                 need(store.insert(store::users_table(), u));
-                gov.put_user(u);
+                gov_do([&g = gov, u] { g.put_user(u); });
             }
             members.emplace_back(me, "admin");
         }
         Row row;
-        copy_columns(store::teams_table(), body, row, {"spend", "members_with_roles"}, false);
+        copy_columns(store::teams_table(), kTeamFields, body, row, {"spend", "members_with_roles"}, false);
         row["team_id"] = id;
         row["spend"] = 0.0;
         set_budget_reset(body, row, now);
@@ -1105,7 +1150,7 @@ public:
         }
         need(store.update(store::teams_table(), {id}, Row{{"members_with_roles", mj}}));
         Row out = team_row(id);
-        gov.put_team(out);
+        gov_do([&g = gov, out] { g.put_team(out); });
         return full_team(out);
     }
 
@@ -1152,7 +1197,7 @@ public:
         }
         team_row(id);
         Row ch;
-        copy_columns(store::teams_table(), body, ch, {"team_id", "members_with_roles", "created_at"},
+        copy_columns(store::teams_table(), kTeamFields, body, ch, {"team_id", "members_with_roles", "created_at"},
                      true);
         set_budget_reset(body, ch, now);
         ch["updated_at"] = auth::iso_seconds(now);
@@ -1187,7 +1232,7 @@ public:
                 not_found("Team not found: " + id, "team_ids");
             }
             for (auto& k : need(store.find(store::keys_table(), {{"team_id", "=", id}}))) {
-                gov.erase_key(str_of(k, "token"));
+                gov_do([&g = gov, t = str_of(k, "token")] { g.erase_key(t); });
             }
             need(store.remove(store::keys_table(), {{"team_id", "=", id}}));
             for (auto& m : need(store.find(store::members_table(), {{"team_id", "=", id}}))) {
@@ -1195,7 +1240,7 @@ public:
             }
             need(store.remove(store::members_table(), {{"team_id", "=", id}}));
             need(store.remove(store::teams_table(), {{"team_id", "=", id}}));
-            gov.erase_team(id);
+            gov_do([&g = gov, id] { g.erase_team(id); });
             deleted.push_back(*t);
         }
         return json::object{{"deleted_teams", deleted}};
@@ -1291,11 +1336,11 @@ public:
         drop_team_from_user(user, id);
         for (auto& k : need(store.find(store::keys_table(),
                                        {{"user_id", "=", user}, {"team_id", "=", id}}))) {
-            gov.erase_key(str_of(k, "token"));
+            gov_do([&g = gov, t = str_of(k, "token")] { g.erase_key(t); });
         }
         need(store.remove(store::keys_table(), {{"user_id", "=", user}, {"team_id", "=", id}}));
         Row updated = team_row(id);
-        gov.put_team(updated);
+        gov_do([&g = gov, updated] { g.put_team(updated); });
         return full_team(updated);
     }
 
@@ -1328,7 +1373,7 @@ public:
             invalid("allowed_model_region", "expected eu or us");
         }
         Row row;
-        copy_columns(store::customers_table(), body, row, {"spend"}, false);
+        copy_columns(store::customers_table(), kCustomerFields, body, row, {"spend"}, false);
         row["spend"] = 0.0;
         set_budget_reset(body, row, now);
         row["created_at"] = auth::iso_seconds(now);
@@ -1353,7 +1398,7 @@ public:
         std::string id = str_of(body, "user_id");
         customer_row(id);
         Row ch;
-        copy_columns(store::customers_table(), body, ch, {"user_id", "created_at"}, true);
+        copy_columns(store::customers_table(), kCustomerFields, body, ch, {"user_id", "created_at"}, true);
         set_budget_reset(body, ch, now);
         ch["updated_at"] = auth::iso_seconds(now);
         need(store.update(store::customers_table(), {id}, ch));
@@ -1639,7 +1684,7 @@ MgmtReply Management::handle(const Caller& caller, bool is_get, std::string_view
             out = c.key_block(body, p == "/key/block");
         } else if (p == "/user/new") {
             method(false);
-            out = c.user_new(body);
+            out = c.in_tx([&] { return c.user_new(body); });
         } else if (p == "/user/info") {
             method(true);
             out = c.user_info();
@@ -1648,13 +1693,13 @@ MgmtReply Management::handle(const Caller& caller, bool is_get, std::string_view
             out = c.user_update(body);
         } else if (p == "/user/delete") {
             method(false);
-            out = c.user_delete(body);
+            out = c.in_tx([&] { return c.user_delete(body); });
         } else if (p == "/user/list") {
             method(true);
             out = c.user_list();
         } else if (p == "/team/new") {
             method(false);
-            out = c.team_new(body);
+            out = c.in_tx([&] { return c.team_new(body); });
         } else if (p == "/team/info") {
             method(true);
             out = c.team_info();
@@ -1663,16 +1708,16 @@ MgmtReply Management::handle(const Caller& caller, bool is_get, std::string_view
             out = c.team_update(body);
         } else if (p == "/team/delete") {
             method(false);
-            out = c.team_delete(body);
+            out = c.in_tx([&] { return c.team_delete(body); });
         } else if (p == "/team/list") {
             method(true);
             out = c.team_list();
         } else if (p == "/team/member_add") {
             method(false);
-            out = c.member_add(body);
+            out = c.in_tx([&] { return c.member_add(body); });
         } else if (p == "/team/member_delete") {
             method(false);
-            out = c.member_delete(body);
+            out = c.in_tx([&] { return c.member_delete(body); });
         } else if (p == "/team/block" || p == "/team/unblock") {
             method(false);
             out = c.team_block(body, p == "/team/block");

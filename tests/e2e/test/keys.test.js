@@ -222,6 +222,31 @@ general_settings:
       assert.ok(after.json.info.spend > 0, after.text);
     });
 
+    test('only spec fields are written; a rejected multi-row create writes nothing', async () => {
+      const { key } = (await gen({})).json;
+      const call = () => post(`${gw.url}/v1/chat/completions`, chatBody('gpt-fast'), { key });
+      const u = await post(`${gw.url}/key/update`, { key, expires: '2000-01-01T00:00:00Z', token: 'x' });
+      assert.equal(u.status, 200, u.text);
+      assert.equal(u.headers.get('x-litellm-warning'), 'ignored unknown fields: expires,token');
+      assert.equal(u.json.expires, null);
+      assert.equal((await call()).status, 200, 'an ignored field must not expire the key');
+      const t = await post(`${gw.url}/team/new`, { team_alias: 'spec-only' });
+      assert.equal(t.status, 200, t.text);
+      const tid = t.json.team_id;
+      const tu = await post(`${gw.url}/team/update`, { team_id: tid, spend: 'abc', budget_reset_at: 'never' });
+      assert.equal(tu.status, 200, tu.text);
+      assert.equal(tu.headers.get('x-litellm-warning'), 'ignored unknown fields: spend,budget_reset_at');
+      const ti = await get(`${gw.url}/team/info?team_id=${tid}`);
+      assert.equal(ti.status, 200, ti.text);
+      assert.equal(ti.json.team_info.spend, 0);
+      const bad = await post(`${gw.url}/team/new`, { team_alias: 'half',
+        members_with_roles: [{ user_id: 'tx-first', role: 'user' }, { user_id: 'tx-second', role: 'owner' }] });
+      assertEnvelope(assert, bad, 400);
+      assertEnvelope(assert, await get(`${gw.url}/user/info?user_id=tx-first`), 404);
+      const teams = (await get(`${gw.url}/team/list`)).json;
+      assert.ok(!teams.some((x) => x.team_alias === 'half'), 'no team written');
+    });
+
     test('users, teams, customers: create, roll-up, team model list, delete', async () => {
       const u = await post(`${gw.url}/user/new`, { user_id: 'alice', max_budget: 10, user_role: 'internal_user' });
       assert.equal(u.status, 200, u.text);
