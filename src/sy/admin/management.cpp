@@ -700,9 +700,8 @@ public:
             fail(Errc::kForbidden, "You are not allowed to access this key's info. Your key can "
                                    "only read its own info.");
         }
-        if (flush_ledger) {
-            flush_ledger();
-        }
+        // No ledger flush here: spend comes from memory (key_view), so a key polling its own
+        // info cannot make every call a synchronous store write.
         json::object info = key_view(row, false);
         info["model_spend"] = model_spend(token);
         return json::object{{"key", as_given.empty() ? json::value(token) : json::value(as_given)},

@@ -171,31 +171,75 @@ Status SpendLedger::open() {
     }
     dir_ = final_dir.string();
     std::lock_guard lk(mu_);
-    if (!open_segment(1)) {
+    open_segment(1);
+    if (fd_ < 0) {
         return fail("cannot open a segment in " + dir_, std::error_code(errno, std::generic_category()));
     }
     obs::info("spend ledger: write-ahead log", {{"dir", dir_}});
     return ok_status();
 }
 
-bool SpendLedger::open_segment(std::uint64_t n) {
-    if (fd_ >= 0) {
-        ::fdatasync(fd_);
-        ::close(fd_);
-        fd_ = -1;
-    }
+std::string SpendLedger::segment_base() const { return (fs::path(dir_) / "spend").string(); }
+
+int SpendLedger::open_segment(std::uint64_t n) {
+    int old = fd_;
+    fd_ = -1;
     segment_ = n;
     if (dir_.empty()) {
-        return true;
+        return old;
     }
-    std::string path = segment_path((fs::path(dir_) / "spend").string(), n);
+    std::string path = segment_path(segment_base(), n);
     fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (fd_ < 0) {
         obs::error("spend ledger: cannot open the write-ahead log", {{"path", path}});
         wal_ok_ = false;
-        return false;
     }
-    return true;
+    return old;
+}
+
+namespace {
+void sync_and_close(int fd) {
+    if (fd >= 0) {
+        ::fdatasync(fd);
+        ::close(fd);
+    }
+}
+}  // namespace
+
+void SpendLedger::park(const Row& row, const Error& e) {
+    ++parked_;
+    std::string line = json::serialize(row);
+    obs::error("spend ledger: a spend row keeps failing; parked it so later rows are written",
+               {{"detail", e.message},
+                {"ledger_id", row.contains("ledger_id") && row.at("ledger_id").is_string()
+                                  ? std::string(row.at("ledger_id").get_string())
+                                  : std::string()},
+                {"row", dir_.empty() ? line : std::string()}});
+    if (!opts_.wal_dir.empty()) {
+        std::ofstream out(fs::path(opts_.wal_dir) / "parked-spend.jsonl", std::ios::app);
+        out << line << '\n';
+    }
+}
+
+Result<std::int64_t> SpendLedger::write_rows(const std::vector<Row>& rows) {
+    auto r = store_.apply_spend(rows);
+    if (r || r.error().code == Errc::kServiceUnavailable) {
+        return r;
+    }
+    // Something in the batch fails by itself: find it, write the others.
+    std::int64_t added = 0;
+    for (const auto& row : rows) {
+        std::vector<Row> one{row};
+        auto r1 = store_.apply_spend(one);
+        if (r1) {
+            added += r1.value();
+        } else if (r1.error().code == Errc::kServiceUnavailable) {
+            return std::move(r1).error();  // the store went away: retry everything later
+        } else {
+            park(row, r1.error());
+        }
+    }
+    return added;
 }
 
 // Applies the rows of `files` (in order) to the store in chunks; the files stay on disk.
@@ -204,7 +248,7 @@ Result<std::int64_t> SpendLedger::replay_files(const std::vector<std::string>& f
     std::size_t rows_seen = 0;
     std::vector<Row> batch;
     auto apply = [&]() -> Status {
-        auto r = store_.apply_spend(batch);
+        auto r = write_rows(batch);
         if (!r) {
             return std::move(r).error();
         }
@@ -345,7 +389,19 @@ bool SpendLedger::append(Row row) {
         ok = fd_ >= 0 &&
              ::write(fd_, line.data(), line.size()) == static_cast<ssize_t>(line.size());
     }
-    queue_.push_back(std::move(row));
+    if (!ok) {
+        unjournaled_.push_back(std::move(row));
+    } else if (!dir_.empty() && (spilled_ || queue_.size() >= opts_.max_queued)) {
+        // The store has been away for a while: the row waits in the WAL only.
+        if (!spilled_) {
+            obs::warn("spend ledger: in-memory queue full; further rows wait in the write-ahead "
+                      "log until the store is back",
+                      {obs::num("queued", static_cast<long long>(queue_.size()))});
+        }
+        spilled_ = true;
+    } else {
+        queue_.push_back(std::move(row));
+    }
     if (queue_.size() >= opts_.batch_rows) {
         cv_.notify_one();
     }
@@ -363,38 +419,77 @@ bool SpendLedger::append(Row row) {
 
 std::size_t SpendLedger::pending() const {
     std::lock_guard lk(mu_);
-    return queue_.size();
+    return queue_.size() + unjournaled_.size() + (spilled_ ? 1 : 0);
 }
 
 bool SpendLedger::flush() {
     std::lock_guard fl(flush_mu_);
     std::vector<Row> batch;
     std::uint64_t first_new = 0;
+    bool from_disk = false;
+    std::size_t n_unjournaled = 0;
+    int old_fd = -1;
     {
         std::lock_guard lk(mu_);
-        if (queue_.empty()) {
+        if (queue_.empty() && unjournaled_.empty() && !spilled_) {
             return true;
         }
-        batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.end()));
+        batch.reserve(queue_.size() + unjournaled_.size());
+        n_unjournaled = unjournaled_.size();
+        batch.assign(std::make_move_iterator(unjournaled_.begin()),
+                     std::make_move_iterator(unjournaled_.end()));
+        batch.insert(batch.end(), std::make_move_iterator(queue_.begin()),
+                     std::make_move_iterator(queue_.end()));
         queue_.clear();
+        unjournaled_.clear();
+        from_disk = spilled_;
+        spilled_ = false;
         first_new = segment_ + 1;
-        open_segment(first_new);  // rows appended from now on go to the next segment
+        old_fd = open_segment(first_new);  // rows appended from now on go to the next segment
     }
-    auto r = store_.apply_spend(batch);
+    sync_and_close(old_fd);
+    // Idempotent by ledger_id: rows both queued and re-read from the WAL count once.
+    auto r = write_rows(batch);
+    if (r && from_disk) {
+        std::vector<std::string> files;
+        for (auto n : segments_on_disk(segment_base())) {
+            if (n < first_new) {
+                files.push_back(segment_path(segment_base(), n));
+            }
+        }
+        auto d = replay_files(files);
+        if (!d) {
+            r = std::move(d).error();
+        }
+    }
     if (!r) {
         std::lock_guard lk(mu_);
-        // Back to the front, in order; their segments stay on disk until written.
-        queue_.insert(queue_.begin(), std::make_move_iterator(batch.begin()),
-                      std::make_move_iterator(batch.end()));
+        // Back to the front, in order; their segments stay on disk until written. Journaled
+        // rows beyond the bound (or already spilled) stay only in the WAL.
+        auto split = batch.begin() + static_cast<std::ptrdiff_t>(n_unjournaled);
+        unjournaled_.insert(unjournaled_.begin(), std::make_move_iterator(batch.begin()),
+                            std::make_move_iterator(split));
+        spilled_ = spilled_ || from_disk;
+        if (!spilled_) {
+            queue_.insert(queue_.begin(), std::make_move_iterator(split),
+                          std::make_move_iterator(batch.end()));
+        }
+        if (!dir_.empty() && queue_.size() > opts_.max_queued) {
+            queue_.clear();
+            spilled_ = true;
+        }
+        if (spilled_) {
+            queue_.clear();  // every journaled row is re-read from the WAL
+        }
         last_ok_ = false;
         return false;
     }
     last_ok_ = true;
     if (!dir_.empty()) {
-        for (auto n : segments_on_disk((fs::path(dir_) / "spend").string())) {
+        for (auto n : segments_on_disk(segment_base())) {
             if (n < first_new) {
                 std::error_code ec;
-                fs::remove(segment_path((fs::path(dir_) / "spend").string(), n), ec);
+                fs::remove(segment_path(segment_base(), n), ec);
             }
         }
     }
@@ -404,16 +499,16 @@ bool SpendLedger::flush() {
 void SpendLedger::run() {
     auto wait = opts_.interval;
     for (;;) {
+        int sync_fd = -1;
         {
             std::unique_lock lk(mu_);
             cv_.wait_for(lk, wait, [&] { return stopping_ || queue_.size() >= opts_.batch_rows; });
             if (stopping_) {
                 return;
             }
-            if (fd_ >= 0) {
-                ::fdatasync(fd_);
-            }
+            sync_fd = fd_ >= 0 ? ::dup(fd_) : -1;
         }
+        sync_and_close(sync_fd);  // outside the lock: append() never waits for the disk
         if (flush()) {
             wait = opts_.interval;
         } else {

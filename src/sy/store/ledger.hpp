@@ -33,6 +33,9 @@ struct LedgerOptions {
     std::string legacy_wal_path;  // pre-directory segments <path>.<n> to replay once (optional)
     std::chrono::milliseconds interval{1000};
     std::size_t batch_rows = 100;
+    // Rows held in memory while the store is unreachable; beyond that they are only in the WAL
+    // and are re-read from it once the store is back (no bound without a WAL).
+    std::size_t max_queued = 100000;
 };
 
 class SpendLedger {
@@ -66,10 +69,21 @@ public:
     bool wal_ok() const { return wal_ok_.load(); }
     const std::string& instance_dir() const { return dir_; }
 
+    // Rows that failed on their own (not because the store is down) and were set aside in
+    // <wal_dir>/parked-spend.jsonl with an error log, so they do not block the rows after them.
+    std::size_t parked() const { return parked_.load(); }
+
 private:
     void run();
-    bool open_segment(std::uint64_t n);
+    // Opens segment n for appends; returns the previous fd for the caller to sync and close
+    // outside mu_ (never fdatasync under the lock append() takes on worker threads).
+    int open_segment(std::uint64_t n);
     Result<std::int64_t> replay_files(const std::vector<std::string>& files);
+    // apply_spend() with poison-row isolation: when the batch fails for a reason other than the
+    // store being unavailable, rows are retried one by one and the failing ones parked.
+    Result<std::int64_t> write_rows(const std::vector<Row>& rows);
+    void park(const Row& row, const Error& e);
+    std::string segment_base() const;
 
     Store& store_;
     LedgerOptions opts_;
@@ -78,7 +92,10 @@ private:
     mutable std::mutex mu_;        // queue_, fd_, segment_
     std::mutex flush_mu_;          // one flush at a time
     std::condition_variable cv_;
-    std::deque<Row> queue_;
+    std::deque<Row> queue_;        // journaled rows (bounded by max_queued)
+    std::deque<Row> unjournaled_;  // rows whose WAL write failed: only here, never dropped
+    bool spilled_ = false;         // some journaled rows are only in the WAL segments
+    std::atomic<std::size_t> parked_{0};
     int fd_ = -1;
     std::uint64_t segment_ = 0;
     bool stopping_ = false;

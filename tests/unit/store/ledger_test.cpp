@@ -142,6 +142,39 @@ TEST_F(LedgerTest, ACleanStopRemovesTheInstanceDirectory) {
     EXPECT_EQ(rows_in_store(), 1);
 }
 
+TEST_F(LedgerTest, APoisonRowIsParkedAndDoesNotBlockTheOthers) {
+    SpendLedger l(*store_, opts());
+    ASSERT_TRUE(l.open());
+    l.append(row(1));
+    Row poison = row(2);
+    poison["metadata"] = nullptr;  // NOT NULL column: fails every time
+    l.append(poison);
+    l.append(row(3));
+    EXPECT_TRUE(l.flush());
+    EXPECT_EQ(rows_in_store(), 2);
+    EXPECT_EQ(l.parked(), 1u);
+    EXPECT_EQ(l.pending(), 0u);
+    EXPECT_TRUE(fs::exists(dir_ / "wal" / "parked-spend.jsonl"));
+    l.append(row(4));
+    EXPECT_TRUE(l.flush());  // later rows are not stuck behind it
+    EXPECT_EQ(rows_in_store(), 3);
+}
+
+TEST_F(LedgerTest, TheInMemoryQueueIsBoundedAndSpilledRowsAreReadBackFromTheWal) {
+    LedgerOptions o = opts();
+    o.max_queued = 5;
+    SpendLedger l(*store_, o);
+    ASSERT_TRUE(l.open());
+    for (int i = 0; i < 40; ++i) {
+        l.append(row(i));
+    }
+    EXPECT_LE(l.pending(), 6u);  // 5 rows + the "spilled" marker
+    EXPECT_TRUE(l.flush());
+    EXPECT_EQ(rows_in_store(), 40);
+    EXPECT_DOUBLE_EQ(key_spend(), 40 * 0.25);
+    EXPECT_EQ(l.pending(), 0u);
+}
+
 TEST(WalIdentity, PostgresCredentialsAndOptionsAreNotPartOfIt) {
     EXPECT_EQ(wal_db_identity("postgresql://u:secret@db:5432/app?sslmode=require", ""),
               "postgres:postgresql://db:5432/app");
