@@ -241,13 +241,15 @@ App::~App() {
     if (impl_->server) {
         impl_->server->stop();
     }
+    // Store calls still running complete into the workers' io_contexts: let them finish before
+    // those are destroyed (statement_timeout bounds the wait on a stuck database).
+    if (impl_->store_pool) {
+        impl_->store_pool->stop();
+    }
     impl_->prober.reset();
     impl_->pools.clear();
     impl_->server.reset();
     impl_->stop_services();
-    if (impl_->store_pool) {
-        impl_->store_pool->stop();
-    }
 }
 
 Result<std::uint16_t> App::start() {

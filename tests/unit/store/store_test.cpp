@@ -10,6 +10,13 @@
 #include <boost/json.hpp>
 #include <cstdlib>
 #include <filesystem>
+#include <future>
+#include <thread>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "sy/store/pool.hpp"
 
@@ -299,6 +306,42 @@ TEST_P(StoreTest, PoolRunsCallsOffTheCallerThreadAndResumesOnIt) {
     EXPECT_EQ(n, 0);
     EXPECT_TRUE(ran_on != caller);
     EXPECT_TRUE(resumed_on == caller);
+}
+
+// Regression: connections carry a statement timeout (a stuck statement cannot hold the store
+// mutex for minutes).
+TEST_P(StoreTest, PostgresSessionsHaveAStatementTimeout) {
+    if (GetParam() != "postgres") {
+        GTEST_SKIP() << "PostgreSQL only";
+    }
+    auto r = store_->query("SHOW statement_timeout", {});
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(as_text(r->rows.at(0).at(0)), "10s");
+}
+
+// Regression: a server that accepts the TCP connection and never answers (blackholed) makes
+// the connect fail after connect_timeout instead of hanging.
+TEST(PostgresConnect, ABlackholedServerTimesOut) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    ASSERT_EQ(::listen(fd, 4), 0);  // never accepted: the handshake completes, nothing answers
+    socklen_t len = sizeof a;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    std::string url = "postgresql://u@127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "/db";
+    auto done = std::make_shared<std::promise<bool>>();
+    auto fut = done->get_future();
+    std::thread([url, done] {
+        auto r = open_postgres(url);
+        done->set_value(std::holds_alternative<DbError>(r));
+    }).detach();
+    ASSERT_EQ(fut.wait_for(std::chrono::seconds(20)), std::future_status::ready)
+        << "connect to a blackholed server did not time out";
+    EXPECT_TRUE(fut.get());
+    ::close(fd);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("sqlite", "postgres"),
