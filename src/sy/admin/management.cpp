@@ -62,6 +62,15 @@ struct FieldSpec {
 const std::set<std::string_view> kRoles{"proxy_admin", "proxy_admin_viewer", "internal_user",
                                         "internal_user_viewer"};
 
+bool has_control_chars(std::string_view s) {
+    return std::any_of(s.begin(), s.end(), [](char c) {
+        return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+    });
+}
+
+// Largest integer a limit may hold: exact in a double and in BIGINT.
+constexpr double kMaxInt = 9007199254740992.0;  // 2^53
+
 void check_field(const FieldSpec& f, const json::value& v) {
     if (v.is_null()) {
         return;
@@ -70,6 +79,9 @@ void check_field(const FieldSpec& f, const json::value& v) {
         case F::kStr:
             if (!v.is_string()) {
                 invalid(f.name, "expected a string");
+            }
+            if (has_control_chars(v.get_string())) {
+                invalid(f.name, "control characters are not allowed");
             }
             break;
         case F::kNum:
@@ -89,6 +101,9 @@ void check_field(const FieldSpec& f, const json::value& v) {
             }
             if (v.to_number<double>() < 0) {
                 invalid(f.name, "must not be negative");
+            }
+            if (v.to_number<double>() > kMaxInt) {
+                invalid(f.name, "too large");
             }
             break;
         }
@@ -114,6 +129,9 @@ void check_field(const FieldSpec& f, const json::value& v) {
             for (const auto& e : v.get_array()) {
                 if (!e.is_string()) {
                     invalid(f.name, "expected a list of strings");
+                }
+                if (has_control_chars(e.get_string())) {
+                    invalid(f.name, "control characters are not allowed");
                 }
             }
             break;
@@ -205,14 +223,36 @@ std::string query_param(std::string_view query, std::string_view name) {
         if (kv.substr(0, eq) == name && eq != std::string_view::npos) {
             std::string out;
             std::string_view v = kv.substr(eq + 1);
+            auto hex = [](char c) -> int {
+                if (c >= '0' && c <= '9') {
+                    return c - '0';
+                }
+                if (c >= 'a' && c <= 'f') {
+                    return c - 'a' + 10;
+                }
+                if (c >= 'A' && c <= 'F') {
+                    return c - 'A' + 10;
+                }
+                return -1;
+            };
             for (std::size_t i = 0; i < v.size(); ++i) {
                 if (v[i] == '+') {
                     out += ' ';
-                } else if (v[i] == '%' && i + 2 < v.size() + 0 && i + 2 <= v.size() - 1) {
-                    out += static_cast<char>(std::stoi(std::string(v.substr(i + 1, 2)), nullptr, 16));
+                } else if (v[i] == '%') {
+                    int hi = i + 2 < v.size() ? hex(v[i + 1]) : -1;
+                    int lo = i + 2 < v.size() ? hex(v[i + 2]) : -1;
+                    if (hi < 0 || lo < 0) {
+                        invalid(name, "malformed percent-encoding");
+                    }
+                    out += static_cast<char>(hi * 16 + lo);
                     i += 2;
                 } else {
                     out += v[i];
+                }
+            }
+            for (char c : out) {
+                if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+                    invalid(name, "control characters are not allowed");
                 }
             }
             return out;
@@ -733,6 +773,7 @@ public:
         std::int64_t total = need(store.count(store::keys_table(), where));
         Page p;
         p.order_by = "created_at";
+        p.then_by = "token";  // keys created in the same second page deterministically
         p.desc = query_param(query, "sort_order") != "asc";
         p.limit = size;
         p.offset = (page - 1) * size;
@@ -985,6 +1026,7 @@ public:
         std::int64_t total = need(store.count(store::users_table(), where));
         Page p;
         p.order_by = "created_at";
+        p.then_by = "user_id";
         p.limit = size;
         p.offset = (page - 1) * size;
         json::array users;
@@ -1025,6 +1067,12 @@ public:
         std::string role = str_of(o, "role").empty() ? "user" : str_of(o, "role");
         if (role != "admin" && role != "user") {
             invalid(std::string(field) + ".role", "expected admin or user");
+        }
+        for (auto k : {"user_id", "user_email", "role"}) {
+            if (auto* x = o.if_contains(k); x && !x->is_null() &&
+                                           (!x->is_string() || has_control_chars(x->get_string()))) {
+                invalid(std::string(field) + "." + k, "expected a string without control characters");
+            }
         }
         std::string id = str_of(o, "user_id");
         std::string email = str_of(o, "user_email");
@@ -1489,6 +1537,7 @@ public:
         std::int64_t size = int_param(query, "page_size", 100, 1, 1000);
         Page p;
         p.order_by = "startTime";
+        p.then_by = "ledger_id";
         p.desc = true;
         std::string summarize = query_param(query, "summarize");
         bool summary = !start.empty() && !end.empty() && summarize != "false" && summarize != "False";

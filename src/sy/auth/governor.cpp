@@ -520,7 +520,7 @@ Status Governor::check_budget_locked(const std::string& scope, char kind, const 
     Budget& b = it->second;
     // Lazy reset (README D8): once per period, recorded for the store with a compare-and-set.
     if (b.duration && b.reset_at && now >= *b.reset_at) {
-        TimePoint next = next_reset(*b.reset_at, *b.duration, now);
+        TimePoint next = advance_reset(*b.reset_at, *b.duration, now);
         std::string next_text = iso_seconds(next);
         pending_resets_.push_back(PendingReset{kind, id, b.reset_at_text, next_text});
         b.spend = 0;

@@ -363,6 +363,14 @@ Result<std::vector<Row>> Store::find(const Table& t, const std::vector<Filter>& 
             return bad_column(t, page.order_by);
         }
         order = *c;
+        if (!page.then_by.empty()) {
+            order += page.desc ? " DESC" : " ASC";
+            auto t2 = col_sql(t, page.then_by);
+            if (!t2) {
+                return bad_column(t, page.then_by);
+            }
+            order += ", " + *t2;
+        }
     } else {
         for (auto pk : t.pk) {
             order += order.empty() ? "" : ", ";

@@ -35,6 +35,7 @@ struct Filter {
 
 struct Page {
     std::string_view order_by;  // a column; empty = primary key
+    std::string_view then_by;   // a tiebreaker column (same direction); empty = none
     bool desc = false;
     std::int64_t limit = -1;  // -1 = all
     std::int64_t offset = 0;

@@ -162,6 +162,10 @@ general_settings:
         [{ budget_duration: '30x' }, 'budget_duration'], [{ duration: 'tomorrow' }, 'duration'],
         [{ models: 'gpt-fast' }, 'models'], [{ metadata: [] }, 'metadata'],
         [{ key: 'sk-short' }, 'key'], [{ key_type: 'root' }, 'key_type'],
+        [{ duration: '100000d' }, 'duration'], [{ budget_duration: '99999w' }, 'budget_duration'],
+        [{ rpm_limit: 1e30 }, 'rpm_limit'], [{ max_parallel_requests: 2 ** 63 }, 'max_parallel_requests'],
+        [{ key_alias: 'a\u0001b' }, 'key_alias'], [{ models: ['ok', 'x\ny'] }, 'models'],
+        [{ user_id: 'u\u007f' }, 'user_id'],
       ];
       for (const [body, field] of cases) {
         const r = await gen(body);
@@ -171,6 +175,9 @@ general_settings:
         assert.ok(e.message.startsWith(`Invalid value for ${field}: `), e.message);
       }
       assertEnvelope(assert, await post(`${gw.url}/key/generate`, 'not json'), 400);
+      assert.equal(assertEnvelope(assert, await get(`${gw.url}/key/info?key=%zz`), 400).param, 'key');
+      assertEnvelope(assert, await get(`${gw.url}/key/list?user_id=%4`), 400);
+      assertEnvelope(assert, await get(`${gw.url}/key/list?key_alias=a%01b`), 400);
       assert.equal((await get(`${gw.url}/key/list?size=100`)).json.total_count, before, 'nothing written');
       // Unknown fields: ignored, named in the header.
       const w = await gen({ max_budjet: 5, key_alias: "robert'); DROP TABLE keys;--" });
@@ -187,6 +194,20 @@ general_settings:
       assertEnvelope(assert, await get(`${gw.url}/key/info?key=${other.token}`, { key: w.json.key }), 403);
       assertEnvelope(assert, await get(`${gw.url}/key/info?key=${'0'.repeat(64)}`), 404);
       assertEnvelope(assert, await get(`${gw.url}/spend/logs`, { key: w.json.key }), 403);
+    });
+
+    test('/key/list pages keys created in the same second without repeats or gaps', async () => {
+      const made = [];
+      for (let i = 0; i < 6; i++) made.push((await gen({ user_id: 'same-second' })).json.token);
+      for (const order of ['desc', 'asc']) {
+        const seen = [];
+        for (let page = 1; page <= 6; page++) {
+          const r = await get(`${gw.url}/key/list?user_id=same-second&size=1&page=${page}&sort_order=${order}`);
+          assert.equal(r.status, 200, r.text);
+          seen.push(...r.json.keys);
+        }
+        assert.deepEqual([...seen].sort(), [...made].sort(), order);
+      }
     });
 
     test('key update: null clears, absent unchanged, metadata replaced', async () => {
