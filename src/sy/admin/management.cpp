@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 
 #include <boost/json.hpp>
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <set>
@@ -61,6 +62,15 @@ struct FieldSpec {
 const std::set<std::string_view> kRoles{"proxy_admin", "proxy_admin_viewer", "internal_user",
                                         "internal_user_viewer"};
 
+bool has_control_chars(std::string_view s) {
+    return std::any_of(s.begin(), s.end(), [](char c) {
+        return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+    });
+}
+
+// Largest integer a limit may hold: exact in a double and in BIGINT.
+constexpr double kMaxInt = 9007199254740992.0;  // 2^53
+
 void check_field(const FieldSpec& f, const json::value& v) {
     if (v.is_null()) {
         return;
@@ -69,6 +79,9 @@ void check_field(const FieldSpec& f, const json::value& v) {
         case F::kStr:
             if (!v.is_string()) {
                 invalid(f.name, "expected a string");
+            }
+            if (has_control_chars(v.get_string())) {
+                invalid(f.name, "control characters are not allowed");
             }
             break;
         case F::kNum:
@@ -88,6 +101,9 @@ void check_field(const FieldSpec& f, const json::value& v) {
             }
             if (v.to_number<double>() < 0) {
                 invalid(f.name, "must not be negative");
+            }
+            if (v.to_number<double>() > kMaxInt) {
+                invalid(f.name, "too large");
             }
             break;
         }
@@ -113,6 +129,9 @@ void check_field(const FieldSpec& f, const json::value& v) {
             for (const auto& e : v.get_array()) {
                 if (!e.is_string()) {
                     invalid(f.name, "expected a list of strings");
+                }
+                if (has_control_chars(e.get_string())) {
+                    invalid(f.name, "control characters are not allowed");
                 }
             }
             break;
@@ -204,14 +223,36 @@ std::string query_param(std::string_view query, std::string_view name) {
         if (kv.substr(0, eq) == name && eq != std::string_view::npos) {
             std::string out;
             std::string_view v = kv.substr(eq + 1);
+            auto hex = [](char c) -> int {
+                if (c >= '0' && c <= '9') {
+                    return c - '0';
+                }
+                if (c >= 'a' && c <= 'f') {
+                    return c - 'a' + 10;
+                }
+                if (c >= 'A' && c <= 'F') {
+                    return c - 'A' + 10;
+                }
+                return -1;
+            };
             for (std::size_t i = 0; i < v.size(); ++i) {
                 if (v[i] == '+') {
                     out += ' ';
-                } else if (v[i] == '%' && i + 2 < v.size() + 0 && i + 2 <= v.size() - 1) {
-                    out += static_cast<char>(std::stoi(std::string(v.substr(i + 1, 2)), nullptr, 16));
+                } else if (v[i] == '%') {
+                    int hi = i + 2 < v.size() ? hex(v[i + 1]) : -1;
+                    int lo = i + 2 < v.size() ? hex(v[i + 2]) : -1;
+                    if (hi < 0 || lo < 0) {
+                        invalid(name, "malformed percent-encoding");
+                    }
+                    out += static_cast<char>(hi * 16 + lo);
                     i += 2;
                 } else {
                     out += v[i];
+                }
+            }
+            for (char c : out) {
+                if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+                    invalid(name, "control characters are not allowed");
                 }
             }
             return out;
@@ -269,13 +310,21 @@ std::string json_default(std::string_view col) {
     return lists.count(col) ? "[]" : "{}";
 }
 
-// Copies the fields of `body` that are columns of `t` into `row`. On create, nulls are skipped
-// (column default); on update a null clears the column (JSON columns to their empty value).
-void copy_columns(const store::Table& t, const json::object& body, Row& row,
+bool in_spec(const std::vector<FieldSpec>& spec, std::string_view name) {
+    return std::any_of(spec.begin(), spec.end(), [&](const FieldSpec& f) { return f.name == name; });
+}
+
+// Copies the fields of `body` that the route's spec accepts (validated by parse_body) and that
+// are columns of `t` into `row`; nothing else (an unknown field that happens to be a column, such
+// as `expires` or `spend` on a team, is never written). On create, nulls are skipped (column
+// default); on update a null clears the column (JSON columns to their empty value).
+void copy_columns(const store::Table& t, const std::vector<FieldSpec>& spec,
+                  const json::object& body, Row& row,
                   std::initializer_list<std::string_view> skip, bool update) {
     for (const auto& [k, v] : body) {
         const store::Column* c = t.find(k);
-        if (!c || std::find(skip.begin(), skip.end(), std::string_view(k)) != skip.end()) {
+        if (!c || !in_spec(spec, k) ||
+            std::find(skip.begin(), skip.end(), std::string_view(k)) != skip.end()) {
             continue;
         }
         if (v.is_null()) {
@@ -293,6 +342,18 @@ void copy_columns(const store::Table& t, const json::object& body, Row& row,
         }
         row[k] = v;
     }
+}
+
+// How a management write changes a live budget (Governor::BudgetWrite).
+unsigned budget_write_of(const json::object& body) {
+    unsigned w = auth::Governor::kKeepBudget;
+    if (body.contains("spend")) {
+        w |= auth::Governor::kSetSpend;
+    }
+    if (body.contains("budget_duration")) {
+        w |= auth::Governor::kSetReset;
+    }
+    return w;
 }
 
 void set_budget_reset(const json::object& body, Row& row, auth::TimePoint now) {
@@ -396,6 +457,42 @@ public:
     std::vector<std::string> unknown;
     auth::TimePoint now = auth::SysClock::now();
 
+    // Multi-row writes run in one store transaction (all or nothing); cache updates made
+    // meanwhile wait for the commit (gov_do), so a rolled-back write never reaches enforcement.
+    template <class F>
+    auto in_tx(F f) {
+        store::Store::Tx tx(store);
+        need(tx.begun());
+        in_tx_ = true;
+        struct Reset {
+            Call& c;
+            ~Reset() {
+                c.in_tx_ = false;
+                c.deferred_.clear();
+            }
+        } reset{*this};
+        auto out = f();
+        need(tx.commit());
+        auto todo = std::move(deferred_);
+        deferred_.clear();
+        for (auto& fn : todo) {
+            fn();
+        }
+        return out;
+    }
+
+    template <class F>
+    void gov_do(F f) {
+        if (in_tx_) {
+            deferred_.emplace_back(std::move(f));
+        } else {
+            f();
+        }
+    }
+
+    bool in_tx_ = false;
+    std::vector<std::function<void()>> deferred_;
+
     std::string actor() const {
         if (caller.is_master || !caller.key || !caller.key->user_id) {
             return "default_user_id";
@@ -456,7 +553,7 @@ public:
 
     Row build_key(const json::object& body, const std::string& plaintext) {
         Row row;
-        copy_columns(store::keys_table(), body, row, {"spend", "key_name"}, false);
+        copy_columns(store::keys_table(), kKeyFields, body, row, {"spend", "key_name"}, false);
         std::string token = sha256_hex(plaintext);
         row["token"] = token;
         row["key_name"] = auth::key_name_of(plaintext);
@@ -518,7 +615,7 @@ public:
         if (!need(store.insert(store::keys_table(), row))) {
             fail(Errc::kBadRequest, "A key with this value or alias already exists.", "key");
         }
-        gov.put_key(row);
+        gov_do([&g = gov, row] { g.put_key(row); });
         json::object out = key_view(row, true);
         out["key"] = plaintext;
         out["token_id"] = row["token"];
@@ -552,7 +649,7 @@ public:
         check_team_exists(body);
         check_alias_free(body, token);
         Row ch;
-        copy_columns(store::keys_table(), body, ch, {"token", "key_name", "created_at", "created_by"},
+        copy_columns(store::keys_table(), kKeyFields, body, ch, {"token", "key_name", "created_at", "created_by"},
                      true);
         if (body.contains("model_rpm_limit") || body.contains("model_tpm_limit")) {
             json::object meta = ch.contains("metadata") ? ch["metadata"].as_object()
@@ -577,7 +674,7 @@ public:
             not_found("Key not found in database", "key");
         }
         Row updated = key_row(token);
-        gov.put_key(updated);
+        gov.put_key(updated, budget_write_of(body));
         json::object out = key_view(updated, false);
         out["key"] = as_given;
         return out;
@@ -590,7 +687,7 @@ public:
             for (const auto& k : keys->get_array()) {
                 std::string token = token_of(k.get_string());
                 if (need(store.remove(store::keys_table(), {{"token", "=", token}})) > 0) {
-                    gov.erase_key(token);
+                    gov_do([&g = gov, token] { g.erase_key(token); });
                     deleted.push_back(k);
                 }
             }
@@ -602,7 +699,7 @@ public:
                 for (const auto& r : rows) {
                     std::string token = str_of(r, "token");
                     if (need(store.remove(store::keys_table(), {{"token", "=", token}})) > 0) {
-                        gov.erase_key(token);
+                        gov_do([&g = gov, token] { g.erase_key(token); });
                         deleted.push_back(a);
                     }
                 }
@@ -643,9 +740,8 @@ public:
             fail(Errc::kForbidden, "You are not allowed to access this key's info. Your key can "
                                    "only read its own info.");
         }
-        if (flush_ledger) {
-            flush_ledger();
-        }
+        // No ledger flush here: spend comes from memory (key_view), so a key polling its own
+        // info cannot make every call a synchronous store write.
         json::object info = key_view(row, false);
         info["model_spend"] = model_spend(token);
         return json::object{{"key", as_given.empty() ? json::value(token) : json::value(as_given)},
@@ -677,6 +773,7 @@ public:
         std::int64_t total = need(store.count(store::keys_table(), where));
         Page p;
         p.order_by = "created_at";
+        p.then_by = "token";  // keys created in the same second page deterministically
         p.desc = query_param(query, "sort_order") != "asc";
         p.limit = size;
         p.offset = (page - 1) * size;
@@ -719,10 +816,17 @@ public:
                                       now, *auth::parse_duration(d->get_string()))))
                                 : json::value(nullptr);
         }
-        if (!need(store.update(store::keys_table(), {old_token}, ch))) {
-            not_found("Key not found in database", "key");
+        {
+            // Spend rows still queued for the old hash follow the rename (Store::apply_spend).
+            store::Store::Tx tx(store);
+            need(tx.begun());
+            if (!need(store.update(store::keys_table(), {old_token}, ch))) {
+                not_found("Key not found in database", "key");
+            }
+            need(store.rename_token(old_token, token, auth::iso_seconds(now)));
+            need(tx.commit());
         }
-        gov.erase_key(old_token);
+        gov.rename_key(old_token, token);  // live spend and reservations move with the key
         Row updated = key_row(token);
         gov.put_key(updated);
         json::object out = key_view(updated, true);
@@ -779,7 +883,7 @@ public:
             fail(Errc::kBadRequest, "Team id=" + team + " does not exist in db", "team_id");
         }
         Row row;
-        copy_columns(store::users_table(), body, row, {"spend"}, false);
+        copy_columns(store::users_table(), kUserFields, body, row, {"spend"}, false);
         row["user_id"] = id;
         if (!row.contains("user_role")) {
             row["user_role"] = "internal_user";
@@ -795,7 +899,7 @@ public:
         if (!need(store.insert(store::users_table(), row))) {
             fail(Errc::kBadRequest, "User with id=" + id + " already exists", "user_id", "", 409);
         }
-        gov.put_user(row);
+        gov_do([&g = gov, row] { g.put_user(row); });
         if (!team.empty()) {
             add_member(team, id, "user");
         }
@@ -870,7 +974,7 @@ public:
             }
         }
         Row ch;
-        copy_columns(store::users_table(), body, ch, {"user_id", "created_at"}, true);
+        copy_columns(store::users_table(), kUserFields, body, ch, {"user_id", "created_at"}, true);
         set_budget_reset(body, ch, now);
         ch["updated_at"] = auth::iso_seconds(now);
         if (!need(store.update(store::users_table(), {id}, ch))) {
@@ -882,7 +986,7 @@ public:
             need(store.insert(store::users_table(), ch));
         }
         auto row = need(store.get(store::users_table(), {id}));
-        gov.put_user(*row);
+        gov.put_user(*row, budget_write_of(body));
         return json::object{{"user_id", id}, {"data", *row}};
     }
 
@@ -896,12 +1000,12 @@ public:
         for (const auto& v : ids->get_array()) {
             std::string id(v.get_string());
             for (auto& k : need(store.find(store::keys_table(), {{"user_id", "=", id}}))) {
-                gov.erase_key(str_of(k, "token"));
+                gov_do([&g = gov, t = str_of(k, "token")] { g.erase_key(t); });
             }
             need(store.remove(store::keys_table(), {{"user_id", "=", id}}));
             need(store.remove(store::members_table(), {{"user_id", "=", id}}));
             if (need(store.remove(store::users_table(), {{"user_id", "=", id}})) > 0) {
-                gov.erase_user(id);
+                gov_do([&g = gov, id] { g.erase_user(id); });
                 deleted.push_back(v);
             }
         }
@@ -922,6 +1026,7 @@ public:
         std::int64_t total = need(store.count(store::users_table(), where));
         Page p;
         p.order_by = "created_at";
+        p.then_by = "user_id";
         p.limit = size;
         p.offset = (page - 1) * size;
         json::array users;
@@ -963,6 +1068,12 @@ public:
         if (role != "admin" && role != "user") {
             invalid(std::string(field) + ".role", "expected admin or user");
         }
+        for (auto k : {"user_id", "user_email", "role"}) {
+            if (auto* x = o.if_contains(k); x && !x->is_null() &&
+                                           (!x->is_string() || has_control_chars(x->get_string()))) {
+                invalid(std::string(field) + "." + k, "expected a string without control characters");
+            }
+        }
         std::string id = str_of(o, "user_id");
         std::string email = str_of(o, "user_email");
         if (id.empty() && email.empty()) {
@@ -990,7 +1101,7 @@ public:
                 u["user_email"] = email;
             }
             need(store.insert(store::users_table(), u));
-            gov.put_user(u);
+            gov_do([&g = gov, u] { g.put_user(u); });
         }
         return {id, role};
     }
@@ -1063,12 +1174,12 @@ public:
                 Row u{{"user_id", me}, {"user_role", caller.is_master ? "proxy_admin" : "internal_user"},
                       {"created_at", auth::iso_seconds(now)}, {"updated_at", auth::iso_seconds(now)}};
                 need(store.insert(store::users_table(), u));
-                gov.put_user(u);
+                gov_do([&g = gov, u] { g.put_user(u); });
             }
             members.emplace_back(me, "admin");
         }
         Row row;
-        copy_columns(store::teams_table(), body, row, {"spend", "members_with_roles"}, false);
+        copy_columns(store::teams_table(), kTeamFields, body, row, {"spend", "members_with_roles"}, false);
         row["team_id"] = id;
         row["spend"] = 0.0;
         set_budget_reset(body, row, now);
@@ -1086,7 +1197,7 @@ public:
         }
         need(store.update(store::teams_table(), {id}, Row{{"members_with_roles", mj}}));
         Row out = team_row(id);
-        gov.put_team(out);
+        gov_do([&g = gov, out] { g.put_team(out); });
         return full_team(out);
     }
 
@@ -1133,13 +1244,13 @@ public:
         }
         team_row(id);
         Row ch;
-        copy_columns(store::teams_table(), body, ch, {"team_id", "members_with_roles", "created_at"},
+        copy_columns(store::teams_table(), kTeamFields, body, ch, {"team_id", "members_with_roles", "created_at"},
                      true);
         set_budget_reset(body, ch, now);
         ch["updated_at"] = auth::iso_seconds(now);
         need(store.update(store::teams_table(), {id}, ch));
         Row t = team_row(id);
-        gov.put_team(t);
+        gov.put_team(t, budget_write_of(body));
         return json::object{{"team_id", id}, {"data", full_team(t)}};
     }
 
@@ -1168,7 +1279,7 @@ public:
                 not_found("Team not found: " + id, "team_ids");
             }
             for (auto& k : need(store.find(store::keys_table(), {{"team_id", "=", id}}))) {
-                gov.erase_key(str_of(k, "token"));
+                gov_do([&g = gov, t = str_of(k, "token")] { g.erase_key(t); });
             }
             need(store.remove(store::keys_table(), {{"team_id", "=", id}}));
             for (auto& m : need(store.find(store::members_table(), {{"team_id", "=", id}}))) {
@@ -1176,7 +1287,7 @@ public:
             }
             need(store.remove(store::members_table(), {{"team_id", "=", id}}));
             need(store.remove(store::teams_table(), {{"team_id", "=", id}}));
-            gov.erase_team(id);
+            gov_do([&g = gov, id] { g.erase_team(id); });
             deleted.push_back(*t);
         }
         return json::object{{"deleted_teams", deleted}};
@@ -1272,11 +1383,11 @@ public:
         drop_team_from_user(user, id);
         for (auto& k : need(store.find(store::keys_table(),
                                        {{"user_id", "=", user}, {"team_id", "=", id}}))) {
-            gov.erase_key(str_of(k, "token"));
+            gov_do([&g = gov, t = str_of(k, "token")] { g.erase_key(t); });
         }
         need(store.remove(store::keys_table(), {{"user_id", "=", user}, {"team_id", "=", id}}));
         Row updated = team_row(id);
-        gov.put_team(updated);
+        gov_do([&g = gov, updated] { g.put_team(updated); });
         return full_team(updated);
     }
 
@@ -1309,7 +1420,7 @@ public:
             invalid("allowed_model_region", "expected eu or us");
         }
         Row row;
-        copy_columns(store::customers_table(), body, row, {"spend"}, false);
+        copy_columns(store::customers_table(), kCustomerFields, body, row, {"spend"}, false);
         row["spend"] = 0.0;
         set_budget_reset(body, row, now);
         row["created_at"] = auth::iso_seconds(now);
@@ -1334,12 +1445,12 @@ public:
         std::string id = str_of(body, "user_id");
         customer_row(id);
         Row ch;
-        copy_columns(store::customers_table(), body, ch, {"user_id", "created_at"}, true);
+        copy_columns(store::customers_table(), kCustomerFields, body, ch, {"user_id", "created_at"}, true);
         set_budget_reset(body, ch, now);
         ch["updated_at"] = auth::iso_seconds(now);
         need(store.update(store::customers_table(), {id}, ch));
         Row r = customer_row(id);
-        gov.put_customer(r);
+        gov.put_customer(r, budget_write_of(body));
         return customer_view(r);
     }
 
@@ -1426,6 +1537,7 @@ public:
         std::int64_t size = int_param(query, "page_size", 100, 1, 1000);
         Page p;
         p.order_by = "startTime";
+        p.then_by = "ledger_id";
         p.desc = true;
         std::string summarize = query_param(query, "summarize");
         bool summary = !start.empty() && !end.empty() && summarize != "false" && summarize != "False";
@@ -1451,6 +1563,7 @@ public:
         if (!summary) {
             json::array out;
             for (auto& r : rows) {
+                r.erase("ledger_id");  // internal idempotency key, not a LiteLLM column
                 out.push_back(std::move(r));
             }
             return out;
@@ -1619,7 +1732,7 @@ MgmtReply Management::handle(const Caller& caller, bool is_get, std::string_view
             out = c.key_block(body, p == "/key/block");
         } else if (p == "/user/new") {
             method(false);
-            out = c.user_new(body);
+            out = c.in_tx([&] { return c.user_new(body); });
         } else if (p == "/user/info") {
             method(true);
             out = c.user_info();
@@ -1628,13 +1741,13 @@ MgmtReply Management::handle(const Caller& caller, bool is_get, std::string_view
             out = c.user_update(body);
         } else if (p == "/user/delete") {
             method(false);
-            out = c.user_delete(body);
+            out = c.in_tx([&] { return c.user_delete(body); });
         } else if (p == "/user/list") {
             method(true);
             out = c.user_list();
         } else if (p == "/team/new") {
             method(false);
-            out = c.team_new(body);
+            out = c.in_tx([&] { return c.team_new(body); });
         } else if (p == "/team/info") {
             method(true);
             out = c.team_info();
@@ -1643,16 +1756,16 @@ MgmtReply Management::handle(const Caller& caller, bool is_get, std::string_view
             out = c.team_update(body);
         } else if (p == "/team/delete") {
             method(false);
-            out = c.team_delete(body);
+            out = c.in_tx([&] { return c.team_delete(body); });
         } else if (p == "/team/list") {
             method(true);
             out = c.team_list();
         } else if (p == "/team/member_add") {
             method(false);
-            out = c.member_add(body);
+            out = c.in_tx([&] { return c.member_add(body); });
         } else if (p == "/team/member_delete") {
             method(false);
-            out = c.member_delete(body);
+            out = c.in_tx([&] { return c.member_delete(body); });
         } else if (p == "/team/block" || p == "/team/unblock") {
             method(false);
             out = c.team_block(body, p == "/team/block");

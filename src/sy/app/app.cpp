@@ -98,6 +98,27 @@ App::App(config::SettingsConstSharedPtr settings, AppOptions opts)
 
 namespace {
 constexpr auto kRefreshInterval = std::chrono::seconds(5);
+
+// The spend WAL root (docs/deployment.md): general_settings.spend_wal_dir; else beside the SQLite
+// file (its directory must be writable anyway); with PostgreSQL $XDG_STATE_HOME/switchyard/spend-wal
+// (~/.local/state/...), falling back to beside database_path. Empty = no WAL (:memory: store).
+std::string spend_wal_dir(const config::GeneralSettings& g, bool postgres) {
+    if (!g.spend_wal_dir.empty()) {
+        return g.spend_wal_dir;
+    }
+    bool file_db = !g.database_path.empty() && g.database_path != ":memory:";
+    if (postgres) {
+        const char* xdg = std::getenv("XDG_STATE_HOME");
+        const char* home = std::getenv("HOME");
+        if (xdg && *xdg == '/') {
+            return std::string(xdg) + "/switchyard/spend-wal";
+        }
+        if (home && *home == '/') {
+            return std::string(home) + "/.local/state/switchyard/spend-wal";
+        }
+    }
+    return file_db ? g.database_path + "-spend-wal" : std::string();
+}
 }  // namespace
 
 Status App::Impl::open_store() {
@@ -117,10 +138,16 @@ Status App::Impl::open_store() {
     }
     store = std::move(opened).value();
     store::LedgerOptions lo;
-    if (!g.database_path.empty() && g.database_path != ":memory:") {
-        lo.wal_path = g.database_path + "-spend.wal";
+    bool file_db = !g.database_path.empty() && g.database_path != ":memory:";
+    lo.wal_dir = spend_wal_dir(g, !so.database_url.empty());
+    lo.db_identity = store::wal_db_identity(so.database_url, so.sqlite_path);
+    if (file_db) {
+        lo.legacy_wal_path = g.database_path + "-spend.wal";  // before per-instance directories
     }
     ledger = std::make_unique<store::SpendLedger>(*store, lo);
+    if (auto st = ledger->open(); !st) {
+        return st;
+    }
     auto replayed = ledger->replay();
     if (!replayed) {
         return Error::make(Errc::kServiceUnavailable,
@@ -155,13 +182,18 @@ Status App::Impl::open_store() {
 void App::Impl::refresh() {
     bool ok = store->ping();
     if (ok) {
+        // Read and parse without the governor's lock; only the swap takes it (fix for request
+        // stalls with many keys), and writes made here meanwhile are kept (Governor::apply).
+        std::uint64_t since = gov->version();
         auto keys = store->find(store::keys_table(), {});
         auto users = store->find(store::users_table(), {});
         auto teams = store->find(store::teams_table(), {});
         auto customers = store->find(store::customers_table(), {});
         ok = keys && users && teams && customers;
         if (ok) {
-            gov->load(keys.value(), users.value(), teams.value(), customers.value());
+            auto snap = auth::Governor::build(keys.value(), users.value(), teams.value(),
+                                              customers.value());
+            gov->apply(std::move(*snap), since);
         }
     }
     for (const auto& r : ok ? gov->take_pending_resets() : std::vector<auth::PendingReset>{}) {
@@ -173,7 +205,13 @@ void App::Impl::refresh() {
         (void)store->update(t, {r.id}, ch,
                             store::Filter{"budget_reset_at", "=", r.old_reset_at});
     }
-    if (ok != db_ok.exchange(ok)) {
+    // A spend WAL that cannot be written makes the instance unready too (rows would be
+    // acknowledged without being journaled).
+    bool wal = !ledger || ledger->wal_ok();
+    if (!wal) {
+        obs::warn("spend ledger: write-ahead log not writable; readiness reports unhealthy");
+    }
+    if ((ok && wal) != db_ok.exchange(ok && wal) && wal) {
         if (ok) {
             obs::info("store: reachable again");
         } else {
@@ -221,13 +259,15 @@ App::~App() {
     if (impl_->server) {
         impl_->server->stop();
     }
+    // Store calls still running complete into the workers' io_contexts: let them finish before
+    // those are destroyed (statement_timeout bounds the wait on a stuck database).
+    if (impl_->store_pool) {
+        impl_->store_pool->stop();
+    }
     impl_->prober.reset();
     impl_->pools.clear();
     impl_->server.reset();
     impl_->stop_services();
-    if (impl_->store_pool) {
-        impl_->store_pool->stop();
-    }
 }
 
 Result<std::uint16_t> App::start() {

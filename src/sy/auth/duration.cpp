@@ -33,6 +33,9 @@ TimePoint first_of_next_month(TimePoint t) {
     return sys_days(ym / day(1));
 }
 
+// Longest accepted duration: 100 years (later times overflow the clock arithmetic).
+constexpr std::int64_t kMaxDurationSeconds = 100LL * 366 * 86400;
+
 }  // namespace
 
 std::optional<Duration> parse_duration(std::string_view s) {
@@ -73,6 +76,9 @@ std::optional<Duration> parse_duration(std::string_view s) {
     } else {
         return std::nullopt;
     }
+    if (n > kMaxDurationSeconds / mult) {
+        return std::nullopt;
+    }
     return Duration{n * mult, false};
 }
 
@@ -97,6 +103,17 @@ TimePoint next_reset(TimePoint anchor, const Duration& d, TimePoint now) {
     }
     auto k = (now - anchor) / period + 1;
     return anchor + period * k;
+}
+
+TimePoint advance_reset(TimePoint last_reset, const Duration& d, TimePoint now) {
+    if (!d.months) {
+        return next_reset(last_reset, d, now);
+    }
+    TimePoint r = add_months(last_reset, d.count);
+    while (r <= now) {
+        r = add_months(r, d.count);
+    }
+    return r;
 }
 
 std::string iso_seconds(TimePoint t) {

@@ -22,6 +22,7 @@ struct Duration {
     bool months = false;  // false: count is seconds
 };
 
+// Durations longer than 100 years are rejected (nullopt).
 std::optional<Duration> parse_duration(std::string_view s);
 
 // t + d (calendar months keep the day of month, clamped to the month's length).
@@ -29,6 +30,10 @@ TimePoint add_duration(TimePoint t, const Duration& d);
 
 // The first budget reset strictly after `now` for a budget whose duration was set at `anchor`.
 TimePoint next_reset(TimePoint anchor, const Duration& d, TimePoint now);
+
+// The reset after `last_reset` (a reset time, not the time the duration was set): `Nmo` stays
+// every N months from the first reset (auth-budgets-limits.md §7), rolling periods step on.
+TimePoint advance_reset(TimePoint last_reset, const Duration& d, TimePoint now);
 
 // "2026-01-01T10:00:00Z" (whole seconds) and "2026-01-01T10:00:00.123Z" (milliseconds).
 std::string iso_seconds(TimePoint t);

@@ -146,31 +146,27 @@ std::string key_name_of(std::string_view key) {
 
 Governor::Governor(bool authoritative) : authoritative_(authoritative) {}
 
-void Governor::put_budget_locked(const std::string& scope, const json::object& row,
-                                 bool keep_spend) {
-    auto [it, fresh] = budgets_.try_emplace(scope);
-    Budget& b = it->second;
-    if (fresh || !keep_spend) {
-        b.spend = opt_num(row, "spend").value_or(0.0);
-    }
+namespace {
+
+template <class B>
+B budget_of(const json::object& row) {
+    B b;
+    b.spend = opt_num(row, "spend").value_or(0.0);
     b.max_budget = opt_num(row, "max_budget");
-    b.duration.reset();
     if (auto d = opt_str(row, "budget_duration")) {
         b.duration = parse_duration(*d);
     }
     auto r = opt_str(row, "budget_reset_at");
-    // A reset this instance applied and has not persisted yet is newer than the stored one.
-    if (!(keep_spend && !fresh && b.reset_at && r && *r < b.reset_at_text)) {
-        b.reset_at_text = r.value_or("");
-        b.reset_at = r ? parse_iso(*r) : std::nullopt;
-    }
+    b.reset_at_text = r.value_or("");
+    b.reset_at = r ? parse_iso(*r) : std::nullopt;
+    return b;
 }
 
-void Governor::put_key_locked(const json::object& row) {
+std::shared_ptr<KeyInfo> key_of(const json::object& row) {
     auto k = std::make_shared<KeyInfo>();
     k->token = opt_str(row, "token").value_or("");
     if (k->token.empty()) {
-        return;
+        return nullptr;
     }
     k->key_alias = opt_str(row, "key_alias");
     k->models = str_list(row, "models");
@@ -196,62 +192,216 @@ void Governor::put_key_locked(const json::object& row) {
         k->model_rpm_limit = int_map(*meta, "model_rpm_limit");
         k->model_tpm_limit = int_map(*meta, "model_tpm_limit");
     }
+    return k;
+}
+
+UserInfo user_of(const json::object& r) {
+    return UserInfo{opt_str(r, "user_id").value_or(""), opt_str(r, "user_role").value_or(""),
+                    str_list(r, "models"), limits_of(r)};
+}
+
+TeamInfo team_of(const json::object& r) {
+    return TeamInfo{opt_str(r, "team_id").value_or(""), str_list(r, "models"),
+                    opt_bool(r, "blocked"), limits_of(r)};
+}
+
+CustomerInfo customer_of(const json::object& r) {
+    return CustomerInfo{opt_str(r, "user_id").value_or(""), opt_bool(r, "blocked"), limits_of(r)};
+}
+
+}  // namespace
+
+void Governor::merge_budget(Budget& b, Budget&& stored) {
+    b.max_budget = stored.max_budget;
+    b.duration = stored.duration;
+    // A reset this instance applied and has not persisted yet is newer than the stored one.
+    if (!(b.reset_at && !stored.reset_at_text.empty() && stored.reset_at_text < b.reset_at_text)) {
+        b.reset_at_text = std::move(stored.reset_at_text);
+        b.reset_at = stored.reset_at;
+    }
+}
+
+void Governor::put_budget_locked(const std::string& scope, const json::object& row,
+                                 unsigned budget_write) {
+    auto [it, fresh] = budgets_.try_emplace(scope);
+    Budget stored = budget_of<Budget>(row);
+    Budget& b = it->second;
+    if (fresh) {
+        b = std::move(stored);
+        return;
+    }
+    if (budget_write & kSetSpend) {
+        b.spend = stored.spend;
+    }
+    if (budget_write & kSetReset) {
+        b.max_budget = stored.max_budget;
+        b.duration = stored.duration;
+        b.reset_at = stored.reset_at;
+        b.reset_at_text = std::move(stored.reset_at_text);
+        return;
+    }
+    merge_budget(b, std::move(stored));
+}
+
+std::string Governor::settle_scope_locked(const std::string& scope) const {
+    if (scope.size() < 2 || scope[0] != 'k' || renamed_.empty()) {
+        return scope;
+    }
+    std::string token = scope.substr(2);
+    for (int hops = 0; hops < 8; ++hops) {
+        auto it = renamed_.find(token);
+        if (it == renamed_.end()) {
+            break;
+        }
+        token = it->second;
+    }
+    return "k:" + token;
+}
+
+void Governor::rename_key(const std::string& old_token, const std::string& new_token) {
+    std::lock_guard lk(mu_);
+    if (auto it = budgets_.find("k:" + old_token); it != budgets_.end()) {
+        Budget b = std::move(it->second);
+        budgets_.erase(it);
+        budgets_["k:" + new_token] = std::move(b);
+    }
+    keys_.erase(old_token);
+    if (renamed_.size() >= 10000) {
+        renamed_.clear();  // bounded; in-flight requests of long-gone renames are rare
+    }
+    renamed_[old_token] = new_token;
+    touch_locked("k:" + old_token);
+    touch_locked("k:" + new_token);
+}
+
+void Governor::put_key_locked(const json::object& row) {
+    auto k = key_of(row);
+    if (!k) {
+        return;
+    }
     negative_.erase(k->token);
+    touch_locked("k:" + k->token);
     keys_[k->token] = std::move(k);
+}
+
+std::uint64_t Governor::version() const {
+    std::lock_guard lk(mu_);
+    return version_;
+}
+
+std::unique_ptr<Governor::Snapshot> Governor::build(const std::vector<json::object>& keys,
+                                                    const std::vector<json::object>& users,
+                                                    const std::vector<json::object>& teams,
+                                                    const std::vector<json::object>& customers) {
+    auto snap = std::make_unique<Snapshot>();
+    snap->keys.reserve(keys.size());
+    snap->budgets.reserve(keys.size() + users.size() + teams.size() + customers.size());
+    for (const auto& r : keys) {
+        if (auto k = key_of(r)) {
+            snap->budgets.emplace("k:" + k->token, budget_of<Budget>(r));
+            std::string token = k->token;
+            snap->keys.emplace(std::move(token), std::move(k));
+        }
+    }
+    for (const auto& r : users) {
+        UserInfo u = user_of(r);
+        snap->budgets.emplace("u:" + u.user_id, budget_of<Budget>(r));
+        std::string id = u.user_id;
+        snap->users.emplace(std::move(id), std::move(u));
+    }
+    for (const auto& r : teams) {
+        TeamInfo t = team_of(r);
+        snap->budgets.emplace("t:" + t.team_id, budget_of<Budget>(r));
+        std::string id = t.team_id;
+        snap->teams.emplace(std::move(id), std::move(t));
+    }
+    for (const auto& r : customers) {
+        CustomerInfo c = customer_of(r);
+        snap->budgets.emplace("c:" + c.user_id, budget_of<Budget>(r));
+        std::string id = c.user_id;
+        snap->customers.emplace(std::move(id), std::move(c));
+    }
+    return snap;
+}
+
+void Governor::apply(Snapshot&& snap, std::uint64_t since) {
+    std::unique_lock lk(mu_);
+    // Entries written here after the snapshot was taken: the local state (present or erased)
+    // wins over the older stored one.
+    auto patch = [](auto& fresh, const auto& live, const std::string& id) {
+        if (auto it = live.find(id); it != live.end()) {
+            fresh[id] = it->second;
+        } else {
+            fresh.erase(id);
+        }
+    };
+    for (auto it = touched_.begin(); it != touched_.end();) {
+        if (it->second <= since) {
+            it = touched_.erase(it);  // the snapshot already reflects that write
+            continue;
+        }
+        const std::string& scope = it->first;
+        std::string id = scope.substr(2);
+        switch (scope[0]) {
+            case 'k':
+                patch(snap.keys, keys_, id);
+                break;
+            case 'u':
+                patch(snap.users, users_, id);
+                break;
+            case 't':
+                patch(snap.teams, teams_, id);
+                break;
+            default:
+                patch(snap.customers, customers_, id);
+                break;
+        }
+        snap.budgets.erase(scope);  // the live budget stays as it is
+        ++it;
+    }
+    keys_.swap(snap.keys);
+    users_.swap(snap.users);
+    teams_.swap(snap.teams);
+    customers_.swap(snap.customers);
+    for (auto& [scope, stored] : snap.budgets) {
+        auto [it, fresh] = budgets_.try_emplace(scope);
+        if (fresh) {
+            it->second = std::move(stored);
+        } else {
+            merge_budget(it->second, std::move(stored));
+        }
+    }
+    lk.unlock();
+    // The old maps are freed outside the lock.
 }
 
 void Governor::load(const std::vector<json::object>& keys,
                     const std::vector<json::object>& users,
                     const std::vector<json::object>& teams,
                     const std::vector<json::object>& customers) {
-    std::lock_guard lk(mu_);
-    keys_.clear();
-    users_.clear();
-    teams_.clear();
-    customers_.clear();
-    for (const auto& r : keys) {
-        put_key_locked(r);
-        if (auto t = opt_str(r, "token")) {
-            put_budget_locked("k:" + *t, r, true);
-        }
-    }
-    for (const auto& r : users) {
-        UserInfo u{opt_str(r, "user_id").value_or(""), opt_str(r, "user_role").value_or(""),
-                   str_list(r, "models"), limits_of(r)};
-        put_budget_locked("u:" + u.user_id, r, true);
-        users_[u.user_id] = std::move(u);
-    }
-    for (const auto& r : teams) {
-        TeamInfo t{opt_str(r, "team_id").value_or(""), str_list(r, "models"),
-                   opt_bool(r, "blocked"), limits_of(r)};
-        put_budget_locked("t:" + t.team_id, r, true);
-        teams_[t.team_id] = std::move(t);
-    }
-    for (const auto& r : customers) {
-        CustomerInfo c{opt_str(r, "user_id").value_or(""), opt_bool(r, "blocked"), limits_of(r)};
-        put_budget_locked("c:" + c.user_id, r, true);
-        customers_[c.user_id] = std::move(c);
-    }
+    auto v = version();
+    apply(std::move(*build(keys, users, teams, customers)), v);
 }
 
-void Governor::put_key(const json::object& row) {
+void Governor::put_key(const json::object& row, unsigned budget_write) {
     std::lock_guard lk(mu_);
     put_key_locked(row);
     if (auto t = opt_str(row, "token")) {
-        put_budget_locked("k:" + *t, row, true);
+        put_budget_locked("k:" + *t, row, budget_write);
     }
 }
 
 void Governor::erase_key(const std::string& token) {
     std::lock_guard lk(mu_);
     keys_.erase(token);
+    touch_locked("k:" + token);
 }
 
-void Governor::put_user(const json::object& r) {
+void Governor::put_user(const json::object& r, unsigned budget_write) {
     std::lock_guard lk(mu_);
-    UserInfo u{opt_str(r, "user_id").value_or(""), opt_str(r, "user_role").value_or(""),
-               str_list(r, "models"), limits_of(r)};
-    put_budget_locked("u:" + u.user_id, r, true);
+    UserInfo u = user_of(r);
+    put_budget_locked("u:" + u.user_id, r, budget_write);
+    touch_locked("u:" + u.user_id);
     users_[u.user_id] = std::move(u);
 }
 
@@ -259,13 +409,14 @@ void Governor::erase_user(const std::string& id) {
     std::lock_guard lk(mu_);
     users_.erase(id);
     budgets_.erase("u:" + id);
+    touch_locked("u:" + id);
 }
 
-void Governor::put_team(const json::object& r) {
+void Governor::put_team(const json::object& r, unsigned budget_write) {
     std::lock_guard lk(mu_);
-    TeamInfo t{opt_str(r, "team_id").value_or(""), str_list(r, "models"), opt_bool(r, "blocked"),
-               limits_of(r)};
-    put_budget_locked("t:" + t.team_id, r, true);
+    TeamInfo t = team_of(r);
+    put_budget_locked("t:" + t.team_id, r, budget_write);
+    touch_locked("t:" + t.team_id);
     teams_[t.team_id] = std::move(t);
 }
 
@@ -273,12 +424,14 @@ void Governor::erase_team(const std::string& id) {
     std::lock_guard lk(mu_);
     teams_.erase(id);
     budgets_.erase("t:" + id);
+    touch_locked("t:" + id);
 }
 
-void Governor::put_customer(const json::object& r) {
+void Governor::put_customer(const json::object& r, unsigned budget_write) {
     std::lock_guard lk(mu_);
-    CustomerInfo c{opt_str(r, "user_id").value_or(""), opt_bool(r, "blocked"), limits_of(r)};
-    put_budget_locked("c:" + c.user_id, r, true);
+    CustomerInfo c = customer_of(r);
+    put_budget_locked("c:" + c.user_id, r, budget_write);
+    touch_locked("c:" + c.user_id);
     customers_[c.user_id] = std::move(c);
 }
 
@@ -286,13 +439,14 @@ void Governor::erase_customer(const std::string& id) {
     std::lock_guard lk(mu_);
     customers_.erase(id);
     budgets_.erase("c:" + id);
+    touch_locked("c:" + id);
 }
 
 void Governor::note_lookup(const std::string& token, const std::optional<json::object>& row) {
     std::lock_guard lk(mu_);
     if (row) {
         put_key_locked(*row);
-        put_budget_locked("k:" + token, *row, true);
+        put_budget_locked("k:" + token, *row, kKeepBudget);
         return;
     }
     if (negative_.size() >= kMaxNegative) {
@@ -403,7 +557,7 @@ Status Governor::check_budget_locked(const std::string& scope, char kind, const 
     Budget& b = it->second;
     // Lazy reset (README D8): once per period, recorded for the store with a compare-and-set.
     if (b.duration && b.reset_at && now >= *b.reset_at) {
-        TimePoint next = next_reset(*b.reset_at, *b.duration, now);
+        TimePoint next = advance_reset(*b.reset_at, *b.duration, now);
         std::string next_text = iso_seconds(next);
         pending_resets_.push_back(PendingReset{kind, id, b.reset_at_text, next_text});
         b.spend = 0;
@@ -499,7 +653,8 @@ Result<Admission> Governor::admit(const KeyInfo* key, std::string_view end_user,
 
 void Governor::settle(const Admission& a, double cost) {
     std::lock_guard lk(mu_);
-    for (const auto& s : a.scopes) {
+    for (const auto& scope : a.scopes) {
+        std::string s = settle_scope_locked(scope);
         auto it = budgets_.find(s);
         if (it == budgets_.end()) {
             if (s == "g") {

@@ -93,22 +93,46 @@ public:
     // unknown key; otherwise a miss must be looked up in the store.
     explicit Governor(bool authoritative = true);
 
-    // Replaces the cached configuration with the store's rows. Spend of a scope this instance
-    // already tracks is kept (this instance's counters include unflushed requests); new scopes
-    // take the stored spend.
+    class Snapshot;
+
+    // Background refresh without stalling the request path (README D3):
+    //   auto v = gov.version();           // before reading the store
+    //   ... read the four tables ...
+    //   auto snap = Governor::build(...); // parses outside the governor's lock
+    //   gov.apply(std::move(*snap), v);   // short lock: swap maps, merge budgets
+    // An entry this instance wrote (management write, lookup) after `v` keeps its local state,
+    // present or deleted, so a snapshot read before the write can neither lose nor resurrect it.
+    // Spend of a scope this instance already tracks is kept (its counters include unflushed
+    // requests); new scopes take the stored spend.
+    std::uint64_t version() const;
+    static std::unique_ptr<Snapshot> build(const std::vector<boost::json::object>& keys,
+                                           const std::vector<boost::json::object>& users,
+                                           const std::vector<boost::json::object>& teams,
+                                           const std::vector<boost::json::object>& customers);
+    void apply(Snapshot&& snap, std::uint64_t since);
+    // build() + apply() from the current version (start-up, tests).
     void load(const std::vector<boost::json::object>& keys,
               const std::vector<boost::json::object>& users,
               const std::vector<boost::json::object>& teams,
               const std::vector<boost::json::object>& customers);
 
+    // What a management write changed about a budget, beyond its limits (always taken from the
+    // row): kSetSpend = the row's spend replaces this instance's counter (e.g. {"spend": 0});
+    // kSetReset = the row's budget_duration/budget_reset_at replace the live ones even when the
+    // new reset is earlier. Otherwise the live spend and a newer local reset are kept.
+    enum BudgetWrite : unsigned { kKeepBudget = 0, kSetSpend = 1, kSetReset = 2 };
+
     // Management writes of this instance (rows as stored).
-    void put_key(const boost::json::object& row);
+    void put_key(const boost::json::object& row, unsigned budget_write = kKeepBudget);
     void erase_key(const std::string& token);
-    void put_user(const boost::json::object& row);
+    // /key/regenerate: the key's budget state (spend, reservations) moves to the new hash, and
+    // requests admitted under the old hash settle on the new one.
+    void rename_key(const std::string& old_token, const std::string& new_token);
+    void put_user(const boost::json::object& row, unsigned budget_write = kKeepBudget);
     void erase_user(const std::string& id);
-    void put_team(const boost::json::object& row);
+    void put_team(const boost::json::object& row, unsigned budget_write = kKeepBudget);
     void erase_team(const std::string& id);
-    void put_customer(const boost::json::object& row);
+    void put_customer(const boost::json::object& row, unsigned budget_write = kKeepBudget);
     void erase_customer(const std::string& id);
     // A miss answered by the store: remember the row, or remember briefly that it does not exist.
     void note_lookup(const std::string& token, const std::optional<boost::json::object>& row);
@@ -158,7 +182,12 @@ private:
 
     void put_key_locked(const boost::json::object& row);
     void put_budget_locked(const std::string& scope, const boost::json::object& row,
-                           bool keep_spend);
+                           unsigned budget_write);
+    std::string settle_scope_locked(const std::string& scope) const;
+    // Merges a budget read from the store into the live one (keeps local spend and a newer
+    // local reset).
+    static void merge_budget(Budget& live, Budget&& stored);
+    void touch_locked(const std::string& scope) { touched_[scope] = ++version_; }
     Status check_budget_locked(const std::string& scope, char kind, const std::string& id,
                                TimePoint now);
 
@@ -171,6 +200,20 @@ private:
     std::unordered_map<std::string, Budget> budgets_;
     std::unordered_map<std::string, Negative> negative_;
     std::vector<PendingReset> pending_resets_;
+    std::unordered_map<std::string, std::string> renamed_;  // old token -> new (regenerate)
+    std::uint64_t version_ = 0;                             // bumped by every local write
+    std::unordered_map<std::string, std::uint64_t> touched_;  // "k:<hash>", "u:<id>", ... -> version
+
+public:
+    // Parsed rows, ready to swap in (build()).
+    class Snapshot {
+    public:
+        std::unordered_map<std::string, KeyInfoConstPtr> keys;
+        std::unordered_map<std::string, UserInfo> users;
+        std::unordered_map<std::string, TeamInfo> teams;
+        std::unordered_map<std::string, CustomerInfo> customers;
+        std::unordered_map<std::string, Budget> budgets;
+    };
 };
 
 // Model-list entry matching (§4): exact, `prefix*` wildcard patterns, `all-proxy-models`.

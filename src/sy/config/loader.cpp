@@ -1269,6 +1269,7 @@ constexpr KeySpec kGeneralKeys[] = {
     {"allow_unauthenticated", K::kBool, S::kTyped},
     {"database_url", K::kString, S::kTyped},
     {"database_path", K::kString, S::kTyped},
+    {"spend_wal_dir", K::kString, S::kTyped},
     {"max_request_size_mb", K::kNumber, S::kTyped},
     {"litellm_key_header_name", K::kString, S::kTyped},
     {"background_health_checks", K::kBool, S::kTyped},
@@ -2275,6 +2276,7 @@ struct GeneralExtras {
     bool master_key_written = false;  // the config names a master key (literal or reference)
     std::optional<std::string> database_path;
     Mark database_path_mark;
+    std::optional<std::string> spend_wal_dir;
     std::optional<bool> store_model_in_db;
 };
 
@@ -2315,6 +2317,10 @@ void decode_general(Context& ctx, const Node& n, GeneralSettings& out, GeneralEx
             if (auto s = read_string(ctx, v, p); s && !s->empty()) {
                 extras.database_path = *s;
                 extras.database_path_mark = v.mark;
+            }
+        } else if (k == "spend_wal_dir") {
+            if (auto s = read_string(ctx, v, p); s && !s->empty()) {
+                extras.spend_wal_dir = *s;
             }
         } else if (k == "max_request_size_mb") {
             out.max_request_size_mb =
@@ -2999,6 +3005,10 @@ std::shared_ptr<Settings> decode_document(Context& ctx, Node& root, const std::s
         g.database_path = ":memory:";
     } else {
         g.database_path = (config_dir / "switchyard.db").string();
+    }
+    if (gx.spend_wal_dir) {
+        fs::path p(*gx.spend_wal_dir);
+        g.spend_wal_dir = (p.is_relative() ? config_dir / p : p).lexically_normal().string();
     }
     g.store_model_in_db = gx.store_model_in_db.value_or(env_true(ctx, "STORE_MODEL_IN_DB"));
 

@@ -156,6 +156,9 @@ struct GeneralSettings {
     bool allow_unauthenticated = false;
     std::optional<Secret> database_url;
     std::string database_path;  // resolved: beside the config file, default switchyard.db
+    // Spend-ledger write-ahead log root (resolved against the config directory); empty = the
+    // default (app.cpp: beside the SQLite file, or under $XDG_STATE_HOME with PostgreSQL).
+    std::string spend_wal_dir;
     double max_request_size_mb = kDefaultMaxRequestSizeMb;
     std::optional<std::string> litellm_key_header_name;
     bool background_health_checks = false;

@@ -1,6 +1,7 @@
 #include "sy/store/ledger.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "sy/core/ids.hpp"
 #include "sy/observability/log.hpp"
 
 namespace sy::store {
@@ -15,6 +17,8 @@ namespace {
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
+
+constexpr std::string_view kSegmentPrefix = "spend.";
 
 // Segment numbers present on disk for `base` (files named <base>.<n>).
 std::vector<std::uint64_t> segments_on_disk(const std::string& base) {
@@ -29,7 +33,7 @@ std::vector<std::uint64_t> segments_on_disk(const std::string& base) {
             continue;
         }
         std::string num = name.substr(prefix.size());
-        if (num.empty() || !std::all_of(num.begin(), num.end(), ::isdigit)) {
+        if (num.empty() || num.size() > 18 || !std::all_of(num.begin(), num.end(), ::isdigit)) {
             continue;
         }
         out.push_back(std::stoull(num));
@@ -42,7 +46,59 @@ std::string segment_path(const std::string& base, std::uint64_t n) {
     return base + "." + std::to_string(n);
 }
 
+std::string read_small_file(const fs::path& p) {
+    std::ifstream in(p);
+    std::string s;
+    std::getline(in, s);
+    return s;
+}
+
+// Takes the lock of an instance directory without waiting; -1 if a live instance holds it.
+int try_lock(const fs::path& lock_file) {
+    int fd = ::open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        return -1;
+    }
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+std::string instance_name() {
+    char host[64] = {};
+    if (::gethostname(host, sizeof host - 1) != 0) {
+        host[0] = 0;
+    }
+    std::string h;
+    for (char c : std::string(host)) {
+        h += std::isalnum(static_cast<unsigned char>(c)) || c == '-' ? c : '_';
+    }
+    return (h.empty() ? std::string("host") : h) + "-" + std::to_string(::getpid()) + "-" +
+           new_call_id().substr(0, 8);
+}
+
 }  // namespace
+
+std::string wal_db_identity(const std::string& database_url, const std::string& sqlite_path) {
+    if (database_url.empty()) {
+        std::error_code ec;
+        auto canon = fs::weakly_canonical(sqlite_path, ec);
+        return "sqlite:" + (ec ? sqlite_path : canon.string());
+    }
+    std::string u = database_url;
+    if (auto q = u.find('?'); q != std::string::npos) {
+        u.erase(q);
+    }
+    if (auto scheme = u.find("://"); scheme != std::string::npos) {
+        auto at = u.find('@', scheme + 3);
+        if (at != std::string::npos) {
+            u.erase(scheme + 3, at + 1 - (scheme + 3));
+        }
+    }
+    return "postgres:" + u;
+}
 
 SpendLedger::SpendLedger(Store& store, LedgerOptions opts) : store_(store), opts_(std::move(opts)) {}
 
@@ -50,41 +106,159 @@ SpendLedger::~SpendLedger() {
     stop();
     if (fd_ >= 0) {
         ::close(fd_);
-    }
-}
-
-bool SpendLedger::open_segment(std::uint64_t n) {
-    if (fd_ >= 0) {
-        ::fdatasync(fd_);
-        ::close(fd_);
         fd_ = -1;
     }
-    segment_ = n;
-    if (opts_.wal_path.empty()) {
-        return true;
+    if (lock_fd_ >= 0) {
+        // A clean exit leaves nothing to replay: the directory goes with its lock.
+        // Nothing queued means every journaled row reached the store.
+        std::error_code ec;
+        if (pending() == 0 && !dir_.empty()) {
+            std::string base = (fs::path(dir_) / "spend").string();
+            for (auto n : segments_on_disk(base)) {
+                fs::remove(segment_path(base, n), ec);
+            }
+            fs::remove(fs::path(dir_) / "db", ec);
+            fs::remove(fs::path(dir_) / "lock", ec);
+            fs::remove(dir_, ec);
+        }
+        ::close(lock_fd_);
     }
-    fd_ = ::open(segment_path(opts_.wal_path, n).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-                 0600);
-    if (fd_ < 0) {
-        obs::error("spend ledger: cannot open the write-ahead log",
-                   {{"path", segment_path(opts_.wal_path, n)}});
-        return false;
-    }
-    return true;
 }
 
-Result<std::int64_t> SpendLedger::replay() {
-    std::uint64_t next = 1;
-    std::int64_t added = 0;
-    if (opts_.wal_path.empty()) {
-        open_segment(next);
-        return added;
+Status SpendLedger::open() {
+    if (opts_.wal_dir.empty()) {
+        return ok_status();
     }
-    auto segs = segments_on_disk(opts_.wal_path);
+    auto fail = [&](const std::string& what, const std::error_code& ec) {
+        return Error::make(Errc::kServiceUnavailable,
+                           "spend ledger: " + what + " (" + ec.message() +
+                               "); set general_settings.spend_wal_dir to a writable directory");
+    };
+    std::error_code ec;
+    fs::path root(opts_.wal_dir);
+    fs::create_directories(root, ec);
+    if (ec) {
+        return fail("cannot create the write-ahead log directory " + root.string(), ec);
+    }
+    // Claimed under a hidden name first, so a starting neighbour never mistakes the directory
+    // for an orphan before its lock is held.
+    std::string name = instance_name();
+    fs::path tmp = root / ("." + name);
+    fs::path final_dir = root / name;
+    fs::create_directory(tmp, ec);
+    if (ec) {
+        return fail("cannot create " + tmp.string(), ec);
+    }
+    lock_fd_ = try_lock(tmp / "lock");
+    if (lock_fd_ < 0) {
+        ec = std::error_code(errno, std::generic_category());
+        fs::remove_all(tmp);
+        return fail("cannot lock " + (tmp / "lock").string(), ec);
+    }
+    {
+        std::ofstream id(tmp / "db", std::ios::trunc);
+        id << opts_.db_identity << '\n';
+        if (!id.flush()) {
+            fs::remove_all(tmp);
+            return fail("cannot write " + (tmp / "db").string(),
+                        std::error_code(EIO, std::generic_category()));
+        }
+    }
+    fs::rename(tmp, final_dir, ec);
+    if (ec) {
+        fs::remove_all(tmp);
+        return fail("cannot create " + final_dir.string(), ec);
+    }
+    dir_ = final_dir.string();
+    std::lock_guard lk(mu_);
+    open_segment(1);
+    if (fd_ < 0) {
+        return fail("cannot open a segment in " + dir_, std::error_code(errno, std::generic_category()));
+    }
+    obs::info("spend ledger: write-ahead log", {{"dir", dir_}});
+    return ok_status();
+}
+
+std::string SpendLedger::segment_base() const { return (fs::path(dir_) / "spend").string(); }
+
+int SpendLedger::open_segment(std::uint64_t n) {
+    int old = fd_;
+    fd_ = -1;
+    segment_ = n;
+    if (dir_.empty()) {
+        return old;
+    }
+    std::string path = segment_path(segment_base(), n);
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd_ < 0) {
+        obs::error("spend ledger: cannot open the write-ahead log", {{"path", path}});
+        wal_ok_ = false;
+    }
+    return old;
+}
+
+namespace {
+void sync_and_close(int fd) {
+    if (fd >= 0) {
+        ::fdatasync(fd);
+        ::close(fd);
+    }
+}
+}  // namespace
+
+void SpendLedger::park(const Row& row, const Error& e) {
+    ++parked_;
+    std::string line = json::serialize(row);
+    obs::error("spend ledger: a spend row keeps failing; parked it so later rows are written",
+               {{"detail", e.message},
+                {"ledger_id", row.contains("ledger_id") && row.at("ledger_id").is_string()
+                                  ? std::string(row.at("ledger_id").get_string())
+                                  : std::string()},
+                {"row", dir_.empty() ? line : std::string()}});
+    if (!opts_.wal_dir.empty()) {
+        std::ofstream out(fs::path(opts_.wal_dir) / "parked-spend.jsonl", std::ios::app);
+        out << line << '\n';
+    }
+}
+
+Result<std::int64_t> SpendLedger::write_rows(const std::vector<Row>& rows) {
+    auto r = store_.apply_spend(rows);
+    if (r || r.error().code == Errc::kServiceUnavailable) {
+        return r;
+    }
+    // Something in the batch fails by itself: find it, write the others.
+    std::int64_t added = 0;
+    for (const auto& row : rows) {
+        std::vector<Row> one{row};
+        auto r1 = store_.apply_spend(one);
+        if (r1) {
+            added += r1.value();
+        } else if (r1.error().code == Errc::kServiceUnavailable) {
+            return std::move(r1).error();  // the store went away: retry everything later
+        } else {
+            park(row, r1.error());
+        }
+    }
+    return added;
+}
+
+// Applies the rows of `files` (in order) to the store in chunks; the files stay on disk.
+Result<std::int64_t> SpendLedger::replay_files(const std::vector<std::string>& files) {
+    std::int64_t added = 0;
     std::size_t rows_seen = 0;
-    for (auto n : segs) {
-        std::ifstream in(segment_path(opts_.wal_path, n));
-        std::vector<Row> batch;
+    std::vector<Row> batch;
+    auto apply = [&]() -> Status {
+        auto r = write_rows(batch);
+        if (!r) {
+            return std::move(r).error();
+        }
+        added += r.value();
+        rows_seen += batch.size();
+        batch.clear();
+        return ok_status();
+    };
+    for (const auto& f : files) {
+        std::ifstream in(f);
         std::string line;
         while (std::getline(in, line)) {
             boost::system::error_code ec;
@@ -94,36 +268,85 @@ Result<std::int64_t> SpendLedger::replay() {
             }
             batch.push_back(std::move(v.get_object()));
             if (batch.size() >= 500) {
-                auto r = store_.apply_spend(batch);
-                if (!r) {
-                    return std::move(r).error();
+                if (auto st = apply(); !st) {
+                    return std::move(st).error();
                 }
-                added += r.value();
-                rows_seen += batch.size();
-                batch.clear();
             }
         }
-        if (!batch.empty()) {
-            auto r = store_.apply_spend(batch);
-            if (!r) {
-                return std::move(r).error();
-            }
-            added += r.value();
-            rows_seen += batch.size();
+    }
+    if (!batch.empty()) {
+        if (auto st = apply(); !st) {
+            return std::move(st).error();
         }
-        next = std::max(next, n + 1);
     }
-    for (auto n : segs) {
-        std::error_code ec;
-        fs::remove(segment_path(opts_.wal_path, n), ec);
-    }
-    if (!segs.empty()) {
+    if (rows_seen > 0) {
         obs::info("spend ledger: replayed the write-ahead log",
                   {obs::num("rows", static_cast<long long>(rows_seen)),
                    obs::num("new_rows", static_cast<long long>(added))});
     }
-    std::lock_guard lk(mu_);
-    open_segment(next);
+    return added;
+}
+
+Result<std::int64_t> SpendLedger::replay() {
+    std::int64_t added = 0;
+    auto run_files = [&](const std::vector<std::string>& files) -> Status {
+        auto r = replay_files(files);
+        if (!r) {
+            return std::move(r).error();
+        }
+        added += r.value();
+        for (const auto& f : files) {
+            std::error_code ec;
+            fs::remove(f, ec);
+        }
+        return ok_status();
+    };
+    if (!opts_.legacy_wal_path.empty()) {
+        std::vector<std::string> files;
+        for (auto n : segments_on_disk(opts_.legacy_wal_path)) {
+            files.push_back(segment_path(opts_.legacy_wal_path, n));
+        }
+        if (auto st = run_files(files); !st) {
+            return std::move(st).error();
+        }
+    }
+    if (opts_.wal_dir.empty()) {
+        return added;
+    }
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(opts_.wal_dir, ec)) {
+        std::string name = e.path().filename().string();
+        if (!e.is_directory() || name.empty() || name[0] == '.' || e.path() == fs::path(dir_)) {
+            continue;
+        }
+        int lock = try_lock(e.path() / "lock");
+        if (lock < 0) {
+            continue;  // a live instance (or not ours to touch)
+        }
+        std::string ident = read_small_file(e.path() / "db");
+        if (ident != opts_.db_identity) {
+            obs::warn("spend ledger: leaving the write-ahead log of another database alone",
+                      {{"dir", e.path().string()}, {"database", ident}});
+            ::close(lock);
+            continue;
+        }
+        std::string base = (e.path() / "spend").string();
+        std::vector<std::string> files;
+        for (auto n : segments_on_disk(base)) {
+            files.push_back(segment_path(base, n));
+        }
+        auto st = run_files(files);
+        if (st) {
+            std::error_code rm;
+            fs::remove(e.path() / "db", rm);
+            fs::remove(e.path() / "lock", rm);
+            fs::remove(e.path(), rm);
+        }
+        ::close(lock);
+        if (!st) {
+            return std::move(st).error();
+        }
+    }
     return added;
 }
 
@@ -152,57 +375,121 @@ void SpendLedger::stop() {
     }
 }
 
-bool SpendLedger::append(const Row& row) {
+bool SpendLedger::append(Row row) {
+    if (!row.contains("ledger_id")) {
+        row["ledger_id"] = new_call_id();
+    }
     std::string line = json::serialize(row);
     line += '\n';
-    std::lock_guard lk(mu_);
+    std::unique_lock lk(mu_);
     bool ok = true;
-    if (fd_ >= 0) {
+    if (!dir_.empty()) {
         // One write() per row: the line is in the kernel before the response is sent, so a
         // kill -9 of the process cannot lose it.
-        ok = ::write(fd_, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+        ok = fd_ >= 0 &&
+             ::write(fd_, line.data(), line.size()) == static_cast<ssize_t>(line.size());
     }
-    queue_.push_back(row);
+    if (!ok) {
+        unjournaled_.push_back(std::move(row));
+    } else if (!dir_.empty() && (spilled_ || queue_.size() >= opts_.max_queued)) {
+        // The store has been away for a while: the row waits in the WAL only.
+        if (!spilled_) {
+            obs::warn("spend ledger: in-memory queue full; further rows wait in the write-ahead "
+                      "log until the store is back",
+                      {obs::num("queued", static_cast<long long>(queue_.size()))});
+        }
+        spilled_ = true;
+    } else {
+        queue_.push_back(std::move(row));
+    }
     if (queue_.size() >= opts_.batch_rows) {
         cv_.notify_one();
+    }
+    lk.unlock();
+    if (!ok && wal_ok_.exchange(false)) {
+        obs::error("spend ledger: write-ahead log append failed; spend rows are only in memory "
+                   "until the store takes them (readiness reports unhealthy)",
+                   {{"dir", dir_}});
+    } else if (ok && !dir_.empty() && !wal_ok_.load()) {
+        wal_ok_ = true;
+        obs::info("spend ledger: write-ahead log writable again");
     }
     return ok;
 }
 
 std::size_t SpendLedger::pending() const {
     std::lock_guard lk(mu_);
-    return queue_.size();
+    return queue_.size() + unjournaled_.size() + (spilled_ ? 1 : 0);
 }
 
 bool SpendLedger::flush() {
     std::lock_guard fl(flush_mu_);
     std::vector<Row> batch;
     std::uint64_t first_new = 0;
+    bool from_disk = false;
+    std::size_t n_unjournaled = 0;
+    int old_fd = -1;
     {
         std::lock_guard lk(mu_);
-        if (queue_.empty()) {
+        if (queue_.empty() && unjournaled_.empty() && !spilled_) {
             return true;
         }
-        batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.end()));
+        batch.reserve(queue_.size() + unjournaled_.size());
+        n_unjournaled = unjournaled_.size();
+        batch.assign(std::make_move_iterator(unjournaled_.begin()),
+                     std::make_move_iterator(unjournaled_.end()));
+        batch.insert(batch.end(), std::make_move_iterator(queue_.begin()),
+                     std::make_move_iterator(queue_.end()));
         queue_.clear();
+        unjournaled_.clear();
+        from_disk = spilled_;
+        spilled_ = false;
         first_new = segment_ + 1;
-        open_segment(first_new);  // rows appended from now on go to the next segment
+        old_fd = open_segment(first_new);  // rows appended from now on go to the next segment
     }
-    auto r = store_.apply_spend(batch);
+    sync_and_close(old_fd);
+    // Idempotent by ledger_id: rows both queued and re-read from the WAL count once.
+    auto r = write_rows(batch);
+    if (r && from_disk) {
+        std::vector<std::string> files;
+        for (auto n : segments_on_disk(segment_base())) {
+            if (n < first_new) {
+                files.push_back(segment_path(segment_base(), n));
+            }
+        }
+        auto d = replay_files(files);
+        if (!d) {
+            r = std::move(d).error();
+        }
+    }
     if (!r) {
         std::lock_guard lk(mu_);
-        // Back to the front, in order; their segments stay on disk until written.
-        queue_.insert(queue_.begin(), std::make_move_iterator(batch.begin()),
-                      std::make_move_iterator(batch.end()));
+        // Back to the front, in order; their segments stay on disk until written. Journaled
+        // rows beyond the bound (or already spilled) stay only in the WAL.
+        auto split = batch.begin() + static_cast<std::ptrdiff_t>(n_unjournaled);
+        unjournaled_.insert(unjournaled_.begin(), std::make_move_iterator(batch.begin()),
+                            std::make_move_iterator(split));
+        spilled_ = spilled_ || from_disk;
+        if (!spilled_) {
+            queue_.insert(queue_.begin(), std::make_move_iterator(split),
+                          std::make_move_iterator(batch.end()));
+        }
+        if (!dir_.empty() && queue_.size() > opts_.max_queued) {
+            queue_.clear();
+            spilled_ = true;
+        }
+        if (spilled_) {
+            queue_.clear();  // every journaled row is re-read from the WAL
+        }
         last_ok_ = false;
         return false;
     }
     last_ok_ = true;
-    if (!opts_.wal_path.empty()) {
-        for (auto n : segments_on_disk(opts_.wal_path)) {
+    if (!dir_.empty()) {
+        for (auto n : segments_on_disk(segment_base())) {
             if (n < first_new) {
                 std::error_code ec;
-                fs::remove(segment_path(opts_.wal_path, n), ec);
+                fs::remove(segment_path(segment_base(), n), ec);
             }
         }
     }
@@ -212,16 +499,16 @@ bool SpendLedger::flush() {
 void SpendLedger::run() {
     auto wait = opts_.interval;
     for (;;) {
+        int sync_fd = -1;
         {
             std::unique_lock lk(mu_);
             cv_.wait_for(lk, wait, [&] { return stopping_ || queue_.size() >= opts_.batch_rows; });
             if (stopping_) {
                 return;
             }
-            if (fd_ >= 0) {
-                ::fdatasync(fd_);
-            }
+            sync_fd = fd_ >= 0 ? ::dup(fd_) : -1;
         }
+        sync_and_close(sync_fd);  // outside the lock: append() never waits for the disk
         if (flush()) {
             wait = opts_.interval;
         } else {

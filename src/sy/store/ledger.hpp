@@ -2,11 +2,17 @@
 // The spend ledger (auth-budgets-limits.md §9.1): one row per request, appended to a local
 // write-ahead log (one write() per row, before the response is acknowledged) and queued; a
 // background thread writes the queue to the store in batches (every second or 100 rows) with
-// apply_spend(), which is idempotent by request_id. Segments whose rows reached the store are
-// deleted; segments left by a crash (kill -9) are replayed at the next start. DB failures are
-// retried with backoff; rows are never dropped.
+// apply_spend(), which is idempotent by the row's `ledger_id` (assigned here, unique per row;
+// never the client-chosen request_id). Segments whose rows reached the store are deleted.
 //
-// Thread safety: append(), flush() and pending() are thread-safe.
+// WAL layout: every running instance owns a directory `<wal_dir>/<instance>/` (claimed with an
+// flock on its `lock` file, held for the life of the process) holding its segments `spend.<n>`
+// and a `db` file naming the database the rows belong to. Instances never touch a directory
+// whose lock is held; at start-up an instance replays (then removes) every unlocked directory a
+// dead instance left for the same database. DB failures are retried with backoff; rows are never
+// dropped.
+//
+// Thread safety: append(), flush(), pending() and wal_ok() are thread-safe.
 
 #include <atomic>
 #include <condition_variable>
@@ -22,9 +28,14 @@
 namespace sy::store {
 
 struct LedgerOptions {
-    std::string wal_path;  // segment files are <wal_path>.<n>; empty = no WAL (:memory: store)
+    std::string wal_dir;      // root of the instance directories; empty = no WAL (:memory: store)
+    std::string db_identity;  // the database rows go to; orphans of another database are skipped
+    std::string legacy_wal_path;  // pre-directory segments <path>.<n> to replay once (optional)
     std::chrono::milliseconds interval{1000};
     std::size_t batch_rows = 100;
+    // Rows held in memory while the store is unreachable; beyond that they are only in the WAL
+    // and are re-read from it once the store is back (no bound without a WAL).
+    std::size_t max_queued = 100000;
 };
 
 class SpendLedger {
@@ -34,38 +45,67 @@ public:
     SpendLedger(const SpendLedger&) = delete;
     SpendLedger& operator=(const SpendLedger&) = delete;
 
-    // Writes rows left in WAL segments by a previous run to the store, then deletes the
-    // segments. Call once, before start(). Returns the number of rows that were new.
+    // Claims this instance's WAL directory and opens its first segment. An error (unwritable
+    // directory, ...) means the gateway must not start: acknowledged rows could not be journaled.
+    Status open();
+    // Writes rows left in WAL directories of dead instances (and legacy segments) to the store,
+    // then deletes them. Call once, after open() and before start(). Returns the number of rows
+    // that were new.
     Result<std::int64_t> replay();
     void start();
     // Final flush (retried briefly), then the thread stops. Rows that still could not be
     // written stay in the WAL for the next start.
     void stop();
 
-    // Journals and queues one LiteLLM_SpendLogs row. Returns false if the WAL write failed
-    // (the row is still queued in memory).
-    bool append(const Row& row);
+    // Journals and queues one LiteLLM_SpendLogs row, giving it a fresh `ledger_id` unless it has
+    // one. Returns false if the WAL write failed (the row is still queued in memory, logged, and
+    // wal_ok() turns false until a write succeeds again).
+    bool append(Row row);
     // Writes everything queued so far to the store now. True on success (or nothing to do).
     bool flush();
 
     std::size_t pending() const;
     bool last_flush_ok() const { return last_ok_.load(); }
+    bool wal_ok() const { return wal_ok_.load(); }
+    const std::string& instance_dir() const { return dir_; }
+
+    // Rows that failed on their own (not because the store is down) and were set aside in
+    // <wal_dir>/parked-spend.jsonl with an error log, so they do not block the rows after them.
+    std::size_t parked() const { return parked_.load(); }
 
 private:
     void run();
-    bool open_segment(std::uint64_t n);
+    // Opens segment n for appends; returns the previous fd for the caller to sync and close
+    // outside mu_ (never fdatasync under the lock append() takes on worker threads).
+    int open_segment(std::uint64_t n);
+    Result<std::int64_t> replay_files(const std::vector<std::string>& files);
+    // apply_spend() with poison-row isolation: when the batch fails for a reason other than the
+    // store being unavailable, rows are retried one by one and the failing ones parked.
+    Result<std::int64_t> write_rows(const std::vector<Row>& rows);
+    void park(const Row& row, const Error& e);
+    std::string segment_base() const;
 
     Store& store_;
     LedgerOptions opts_;
+    std::string dir_;              // this instance's directory; empty = no WAL
+    int lock_fd_ = -1;
     mutable std::mutex mu_;        // queue_, fd_, segment_
     std::mutex flush_mu_;          // one flush at a time
     std::condition_variable cv_;
-    std::deque<Row> queue_;
+    std::deque<Row> queue_;        // journaled rows (bounded by max_queued)
+    std::deque<Row> unjournaled_;  // rows whose WAL write failed: only here, never dropped
+    bool spilled_ = false;         // some journaled rows are only in the WAL segments
+    std::atomic<std::size_t> parked_{0};
     int fd_ = -1;
     std::uint64_t segment_ = 0;
     bool stopping_ = false;
     std::atomic<bool> last_ok_{true};
+    std::atomic<bool> wal_ok_{true};
     std::thread thread_;
 };
+
+// The identity written beside an instance's WAL: "sqlite:<path>" or "postgres:<url without
+// credentials or options>".
+std::string wal_db_identity(const std::string& database_url, const std::string& sqlite_path);
 
 }  // namespace sy::store

@@ -1,6 +1,8 @@
 #include <libpq-fe.h>
 
 #include <charconv>
+#include <string>
+#include <vector>
 
 #include "sy/store/db.hpp"
 
@@ -164,7 +166,27 @@ private:
 }  // namespace
 
 DbResult<DbPtr> open_postgres(const std::string& url) {
-    PGconn* c = PQconnectdb(url.c_str());
+    // Bounded waits on an unreachable or blackholed server (PQreset reuses these): connecting
+    // gives up after 5 s, keepalives and tcp_user_timeout notice a dead peer within ~25 s, and a
+    // statement runs at most 10 s. Settings the URL spells itself win.
+    std::vector<const char*> keys{"dbname"};
+    std::vector<const char*> values{url.c_str()};
+    auto add = [&](const char* k, const char* v) {
+        if (url.find(std::string(k) + "=") == std::string::npos) {
+            keys.push_back(k);
+            values.push_back(v);
+        }
+    };
+    add("connect_timeout", "5");
+    add("keepalives", "1");
+    add("keepalives_idle", "10");
+    add("keepalives_interval", "5");
+    add("keepalives_count", "3");
+    add("tcp_user_timeout", "25000");
+    add("options", "-c statement_timeout=10000");
+    keys.push_back(nullptr);
+    values.push_back(nullptr);
+    PGconn* c = PQconnectdbParams(keys.data(), values.data(), 1);
     if (PQstatus(c) != CONNECTION_OK) {
         std::string m = PQerrorMessage(c);
         PQfinish(c);

@@ -139,6 +139,65 @@ CREATE INDEX IF NOT EXISTS "sy_sl_key" ON "LiteLLM_SpendLogs" ("api_key");
 CREATE INDEX IF NOT EXISTS "sy_sl_response" ON "LiteLLM_SpendLogs" ("response_id");
 )SQL";
 
+// Version 2: spend-log rows are keyed by a server-generated `ledger_id` (the write-ahead log's
+// idempotency key). `request_id` is the client-visible call id (x-litellm-call-id, which a client
+// may choose and repeat), so it is no longer unique. Rows written before get ledger_id =
+// request_id, which is also what a replayed pre-v2 WAL line gets (Store::apply_spend).
+constexpr std::string_view kV2 = R"SQL(
+CREATE TABLE "sy_spendlogs_v2" (
+  "ledger_id" TEXT PRIMARY KEY,
+  "request_id" TEXT NOT NULL,
+  "response_id" TEXT,
+  "call_type" TEXT,
+  "api_key" TEXT,
+  "spend" DOUBLE PRECISION NOT NULL DEFAULT 0,
+  "total_tokens" BIGINT NOT NULL DEFAULT 0,
+  "prompt_tokens" BIGINT NOT NULL DEFAULT 0,
+  "completion_tokens" BIGINT NOT NULL DEFAULT 0,
+  "startTime" TEXT,
+  "endTime" TEXT,
+  "completionStartTime" TEXT,
+  "model" TEXT,
+  "model_id" TEXT,
+  "model_group" TEXT,
+  "custom_llm_provider" TEXT,
+  "api_base" TEXT,
+  "user" TEXT,
+  "end_user" TEXT,
+  "team_id" TEXT,
+  "organization_id" TEXT,
+  "metadata" TEXT NOT NULL DEFAULT '{}',
+  "cache_hit" TEXT,
+  "cache_key" TEXT,
+  "request_tags" TEXT NOT NULL DEFAULT '[]',
+  "requester_ip_address" TEXT,
+  "messages" TEXT NOT NULL DEFAULT '{}',
+  "response" TEXT NOT NULL DEFAULT '{}',
+  "proxy_server_request" TEXT NOT NULL DEFAULT '{}',
+  "session_id" TEXT,
+  "status" TEXT
+);
+INSERT INTO "sy_spendlogs_v2" ("ledger_id", "request_id", "response_id", "call_type", "api_key", "spend", "total_tokens", "prompt_tokens", "completion_tokens", "startTime", "endTime", "completionStartTime", "model", "model_id", "model_group", "custom_llm_provider", "api_base", "user", "end_user", "team_id", "organization_id", "metadata", "cache_hit", "cache_key", "request_tags", "requester_ip_address", "messages", "response", "proxy_server_request", "session_id", "status")
+  SELECT "request_id", "request_id", "response_id", "call_type", "api_key", "spend", "total_tokens", "prompt_tokens", "completion_tokens", "startTime", "endTime", "completionStartTime", "model", "model_id", "model_group", "custom_llm_provider", "api_base", "user", "end_user", "team_id", "organization_id", "metadata", "cache_hit", "cache_key", "request_tags", "requester_ip_address", "messages", "response", "proxy_server_request", "session_id", "status" FROM "LiteLLM_SpendLogs";
+DROP TABLE "LiteLLM_SpendLogs";
+ALTER TABLE "sy_spendlogs_v2" RENAME TO "LiteLLM_SpendLogs";
+CREATE INDEX IF NOT EXISTS "sy_sl_start" ON "LiteLLM_SpendLogs" ("startTime");
+CREATE INDEX IF NOT EXISTS "sy_sl_key" ON "LiteLLM_SpendLogs" ("api_key");
+CREATE INDEX IF NOT EXISTS "sy_sl_response" ON "LiteLLM_SpendLogs" ("response_id");
+CREATE INDEX IF NOT EXISTS "sy_sl_request" ON "LiteLLM_SpendLogs" ("request_id");
+)SQL";
+
+// Version 3: /key/regenerate records old -> new token, so spend rows queued (or journaled) for
+// the old hash still add to the key's spend (Store::apply_spend follows the rename).
+constexpr std::string_view kV3 = R"SQL(
+CREATE TABLE IF NOT EXISTS "sy_token_renames" (
+  "old_token" TEXT PRIMARY KEY,
+  "new_token" TEXT NOT NULL,
+  "renamed_at" TEXT
+);
+CREATE INDEX IF NOT EXISTS "sy_tr_new" ON "sy_token_renames" ("new_token");
+)SQL";
+
 }  // namespace
 
 const Table& keys_table() {
@@ -254,8 +313,9 @@ const Table& customers_table() {
 
 const Table& spend_logs_table() {
     static const Table t{"LiteLLM_SpendLogs",
-                         {"request_id"},
-                         {{"request_id", T::kText},
+                         {"ledger_id"},
+                         {{"ledger_id", T::kText},
+                          {"request_id", T::kText},
                           {"response_id", T::kText},
                           {"call_type", T::kText},
                           {"api_key", T::kText},
@@ -289,7 +349,10 @@ const Table& spend_logs_table() {
 }
 
 const std::vector<Migration>& migrations() {
-    static const std::vector<Migration> m{{1, "keys, users, teams, end users, spend logs", kV1}};
+    static const std::vector<Migration> m{
+        {1, "keys, users, teams, end users, spend logs", kV1},
+        {2, "spend logs keyed by a server-generated ledger_id", kV2},
+        {3, "token renames (key regenerate)", kV3}};
     return m;
 }
 

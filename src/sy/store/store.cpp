@@ -173,12 +173,12 @@ Result<QueryResult> Store::run(std::string_view sql, const std::vector<Value>& p
 }
 
 bool Store::ping() {
-    std::lock_guard lk(mu_);
+    std::lock_guard<std::recursive_mutex> lk(mu_);
     return db_->ping();
 }
 
 Status Store::migrate() {
-    std::lock_guard lk(mu_);
+    std::lock_guard<std::recursive_mutex> lk(mu_);
     bool pg = dialect_ == "postgres";
     if (pg) {
         // Instances starting together migrate one at a time.
@@ -276,8 +276,9 @@ Result<bool> Store::insert(const Table& t, const Row& row) {
         marks += marks.empty() ? "?" : ", ?";
         params.push_back(to_value(c, it->value()));
     }
-    std::string sql = "INSERT INTO " + quote(t.name) + " (" + cols + ") VALUES (" + marks + ")";
-    std::lock_guard lk(mu_);
+    std::string sql = "INSERT INTO " + quote(t.name) + " (" + cols + ") VALUES (" + marks +
+                      ") ON CONFLICT DO NOTHING";
+    std::lock_guard<std::recursive_mutex> lk(mu_);
     auto r = db_->exec(sql, params);
     if (auto* e = std::get_if<DbError>(&r)) {
         if (e->code == DbErrc::kConflict) {
@@ -285,7 +286,49 @@ Result<bool> Store::insert(const Table& t, const Row& row) {
         }
         return store_error(*e);
     }
-    return true;
+    return std::get<QueryResult>(r).affected > 0;
+}
+
+Store::Tx::Tx(Store& s) : s_(s), lk_(s.mu_) {
+    auto r = s_.db_->exec("BEGIN", {});
+    if (auto* e = std::get_if<DbError>(&r)) {
+        done_ = true;
+        begun_ = store_error(*e);
+    }
+}
+
+Store::Tx::~Tx() {
+    if (!done_) {
+        (void)s_.db_->exec("ROLLBACK", {});
+    }
+}
+
+Status Store::Tx::commit() {
+    done_ = true;
+    auto r = s_.db_->exec("COMMIT", {});
+    if (auto* e = std::get_if<DbError>(&r)) {
+        (void)s_.db_->exec("ROLLBACK", {});
+        return store_error(*e);
+    }
+    return ok_status();
+}
+
+Status Store::rename_token(const std::string& old_token, const std::string& new_token,
+                           const std::string& when) {
+    std::lock_guard<std::recursive_mutex> lk(mu_);
+    auto a = run("UPDATE \"sy_token_renames\" SET \"new_token\" = ? WHERE \"new_token\" = ?",
+                 {new_token, old_token});
+    if (!a) {
+        return std::move(a).error();
+    }
+    auto b = run("INSERT INTO \"sy_token_renames\" (\"old_token\", \"new_token\", \"renamed_at\") "
+                 "VALUES (?, ?, ?) ON CONFLICT (\"old_token\") DO UPDATE SET \"new_token\" = "
+                 "excluded.\"new_token\", \"renamed_at\" = excluded.\"renamed_at\"",
+                 {old_token, new_token, when});
+    if (!b) {
+        return std::move(b).error();
+    }
+    return ok_status();
 }
 
 Result<std::optional<Row>> Store::get(const Table& t, const std::vector<Value>& pk) {
@@ -295,7 +338,7 @@ Result<std::optional<Row>> Store::get(const Table& t, const std::vector<Value>& 
         return std::move(w).error();
     }
     std::string sql = "SELECT * FROM " + quote(t.name) + w.value();
-    std::lock_guard lk(mu_);
+    std::lock_guard<std::recursive_mutex> lk(mu_);
     auto r = run(sql, params);
     if (!r) {
         return std::move(r).error();
@@ -320,6 +363,14 @@ Result<std::vector<Row>> Store::find(const Table& t, const std::vector<Filter>& 
             return bad_column(t, page.order_by);
         }
         order = *c;
+        if (!page.then_by.empty()) {
+            order += page.desc ? " DESC" : " ASC";
+            auto t2 = col_sql(t, page.then_by);
+            if (!t2) {
+                return bad_column(t, page.then_by);
+            }
+            order += ", " + *t2;
+        }
     } else {
         for (auto pk : t.pk) {
             order += order.empty() ? "" : ", ";
@@ -333,7 +384,7 @@ Result<std::vector<Row>> Store::find(const Table& t, const std::vector<Filter>& 
         params.emplace_back(page.limit);
         params.emplace_back(page.offset);
     }
-    std::lock_guard lk(mu_);
+    std::lock_guard<std::recursive_mutex> lk(mu_);
     auto r = run(sql, params);
     if (!r) {
         return std::move(r).error();
@@ -352,7 +403,7 @@ Result<std::int64_t> Store::count(const Table& t, const std::vector<Filter>& whe
     if (!w) {
         return std::move(w).error();
     }
-    std::lock_guard lk(mu_);
+    std::lock_guard<std::recursive_mutex> lk(mu_);
     auto r = run("SELECT COUNT(*) FROM " + quote(t.name) + w.value(), params);
     if (!r) {
         return std::move(r).error();
@@ -390,7 +441,7 @@ Result<bool> Store::update(const Table& t, const std::vector<Value>& pk, const R
     for (auto& v : wparams) {
         params.push_back(std::move(v));
     }
-    std::lock_guard lk(mu_);
+    std::lock_guard<std::recursive_mutex> lk(mu_);
     if (sets.empty()) {
         auto r = run("SELECT 1 FROM " + quote(t.name) + where, params);
         if (!r) {
@@ -414,7 +465,7 @@ Result<std::int64_t> Store::remove(const Table& t, const std::vector<Filter>& wh
     if (where.empty()) {
         return Error::make(Errc::kInternal, "store: refusing an unfiltered DELETE");
     }
-    std::lock_guard lk(mu_);
+    std::lock_guard<std::recursive_mutex> lk(mu_);
     auto r = run("DELETE FROM " + quote(t.name) + w.value(), params);
     if (!r) {
         return std::move(r).error();
@@ -423,7 +474,7 @@ Result<std::int64_t> Store::remove(const Table& t, const std::vector<Filter>& wh
 }
 
 Result<QueryResult> Store::query(std::string_view sql, const std::vector<Value>& params) {
-    std::lock_guard lk(mu_);
+    std::lock_guard<std::recursive_mutex> lk(mu_);
     return run(sql, params);
 }
 
@@ -434,7 +485,7 @@ Result<std::int64_t> Store::apply_spend(const std::vector<Row>& rows) {
         return it != r.end() && it->value().is_string() ? std::string(it->value().get_string())
                                                         : std::string();
     };
-    std::lock_guard lk(mu_);
+    std::lock_guard<std::recursive_mutex> lk(mu_);
     auto b = db_->exec("BEGIN", {});
     if (auto* e = std::get_if<DbError>(&b)) {
         return store_error(*e);
@@ -452,6 +503,13 @@ Result<std::int64_t> Store::apply_spend(const std::vector<Row>& rows) {
         for (const auto& c : t.cols) {
             auto it = row.find(c.name);
             if (it == row.end()) {
+                // A WAL line written before ledger ids existed: its request_id was unique then.
+                if (c.name == "ledger_id") {
+                    cols += cols.empty() ? "" : ", ";
+                    cols += quote(c.name);
+                    marks += marks.empty() ? "?" : ", ?";
+                    params.emplace_back(text_of(row, "request_id"));
+                }
                 continue;
             }
             cols += cols.empty() ? "" : ", ";
@@ -460,7 +518,7 @@ Result<std::int64_t> Store::apply_spend(const std::vector<Row>& rows) {
             params.push_back(to_value(c, it->value()));
         }
         const std::string insert = "INSERT INTO " + quote(t.name) + " (" + cols + ") VALUES (" +
-                                   marks + ") ON CONFLICT (\"request_id\") DO NOTHING";
+                                   marks + ") ON CONFLICT (\"ledger_id\") DO NOTHING";
         auto r = db_->exec(insert, params);
         if (auto* e = std::get_if<DbError>(&r)) {
             return rollback(*e);
@@ -510,10 +568,21 @@ Result<std::int64_t> Store::apply_spend(const std::vector<Row>& rows) {
                             "\"user_id\" = ?",
                             {spend, end_user}});
         }
-        for (const auto& inc : incs) {
-            auto u = db_->exec(inc.sql, inc.params);
+        for (std::size_t i = 0; i < incs.size(); ++i) {
+            auto u = db_->exec(incs[i].sql, incs[i].params);
             if (auto* e = std::get_if<DbError>(&u)) {
                 return rollback(*e);
+            }
+            if (i == 0 && !key.empty() && std::get<QueryResult>(u).affected == 0) {
+                // The key was regenerated after the row was written: follow the rename.
+                auto r = db_->exec(
+                    "UPDATE \"LiteLLM_VerificationToken\" SET \"spend\" = \"spend\" + ? WHERE "
+                    "\"token\" = (SELECT \"new_token\" FROM \"sy_token_renames\" WHERE "
+                    "\"old_token\" = ?)",
+                    {spend, key});
+                if (auto* e = std::get_if<DbError>(&r)) {
+                    return rollback(*e);
+                }
             }
         }
     }

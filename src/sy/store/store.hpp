@@ -35,6 +35,7 @@ struct Filter {
 
 struct Page {
     std::string_view order_by;  // a column; empty = primary key
+    std::string_view then_by;   // a tiebreaker column (same direction); empty = none
     bool desc = false;
     std::int64_t limit = -1;  // -1 = all
     std::int64_t offset = 0;
@@ -50,7 +51,8 @@ public:
     std::string_view dialect() const { return dialect_; }
     bool ping();
 
-    // Inserts `row`. Returns false (and changes nothing) on a primary-key or unique conflict.
+    // Inserts `row`. Returns false (and changes nothing) on a primary-key or unique conflict
+    // (ON CONFLICT DO NOTHING, so an open transaction stays usable on PostgreSQL).
     Result<bool> insert(const Table& t, const Row& row);
     Result<std::optional<Row>> get(const Table& t, const std::vector<Value>& pk);
     Result<std::vector<Row>> find(const Table& t, const std::vector<Filter>& where,
@@ -64,10 +66,36 @@ public:
     Result<std::int64_t> remove(const Table& t, const std::vector<Filter>& where);
 
     // Writes spend-log rows and adds their `spend` to the key, user, team, membership and end
-    // user rows they name, all in one transaction. A row whose request_id exists already is
-    // skipped together with its increments, so replaying a batch is harmless.
+    // user rows they name, all in one transaction. A row whose ledger_id (server-generated,
+    // unique per row; request_id when absent) exists already is skipped together with its
+    // increments, so replaying a batch is harmless. request_id (the client's call id) may repeat.
     // Returns the number of new rows.
     Result<std::int64_t> apply_spend(const std::vector<Row>& rows);
+
+    // Records that key `old_token` is now `new_token` (/key/regenerate): earlier renames to
+    // `old_token` are re-pointed, and apply_spend() adds spend of rows naming an old hash to the
+    // current one.
+    Status rename_token(const std::string& old_token, const std::string& new_token,
+                        const std::string& when);
+
+    // One transaction over several calls of this store (multi-row management writes). The
+    // constructor locks the store (other callers wait) and begins; the destructor rolls back
+    // unless commit() succeeded. Calls of this store made by the owning thread join it.
+    class Tx {
+    public:
+        explicit Tx(Store& s);
+        ~Tx();
+        Tx(const Tx&) = delete;
+        Tx& operator=(const Tx&) = delete;
+        const Status& begun() const { return begun_; }
+        Status commit();
+
+    private:
+        Store& s_;
+        std::unique_lock<std::recursive_mutex> lk_;
+        Status begun_ = ok_status();
+        bool done_ = false;
+    };
 
     // SELECT with `?` parameters for the fixed report queries of this module's callers.
     Result<QueryResult> query(std::string_view sql, const std::vector<Value>& params);
@@ -81,7 +109,7 @@ private:
     Result<QueryResult> run(std::string_view sql, const std::vector<Value>& params);
     Row to_row(const Table& t, const QueryResult& r, std::size_t i) const;
 
-    std::mutex mu_;
+    std::recursive_mutex mu_;  // recursive: calls inside a Tx re-lock on the same thread
     DbPtr db_;
     std::string dialect_;
 };

@@ -5,7 +5,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import OpenAI from 'openai';
@@ -19,7 +19,7 @@ const OUT_PRICE = 0.000002;
 function dropPgTables() {
   execFileSync('psql', [PG_URL, '-q', '-c',
     'DROP TABLE IF EXISTS sy_schema_migrations, "LiteLLM_VerificationToken", "LiteLLM_UserTable", ' +
-    '"LiteLLM_TeamTable", "LiteLLM_TeamMembership", "LiteLLM_EndUserTable", "LiteLLM_SpendLogs" CASCADE'],
+    '"LiteLLM_TeamTable", "LiteLLM_TeamMembership", "LiteLLM_EndUserTable", "LiteLLM_SpendLogs", sy_spendlogs_v2, sy_token_renames CASCADE'],
   { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, PGOPTIONS: '--client-min-messages=warning' } });
 }
 
@@ -162,6 +162,10 @@ general_settings:
         [{ budget_duration: '30x' }, 'budget_duration'], [{ duration: 'tomorrow' }, 'duration'],
         [{ models: 'gpt-fast' }, 'models'], [{ metadata: [] }, 'metadata'],
         [{ key: 'sk-short' }, 'key'], [{ key_type: 'root' }, 'key_type'],
+        [{ duration: '100000d' }, 'duration'], [{ budget_duration: '99999w' }, 'budget_duration'],
+        [{ rpm_limit: 1e30 }, 'rpm_limit'], [{ max_parallel_requests: 2 ** 63 }, 'max_parallel_requests'],
+        [{ key_alias: 'a\u0001b' }, 'key_alias'], [{ models: ['ok', 'x\ny'] }, 'models'],
+        [{ user_id: 'u\u007f' }, 'user_id'],
       ];
       for (const [body, field] of cases) {
         const r = await gen(body);
@@ -171,6 +175,9 @@ general_settings:
         assert.ok(e.message.startsWith(`Invalid value for ${field}: `), e.message);
       }
       assertEnvelope(assert, await post(`${gw.url}/key/generate`, 'not json'), 400);
+      assert.equal(assertEnvelope(assert, await get(`${gw.url}/key/info?key=%zz`), 400).param, 'key');
+      assertEnvelope(assert, await get(`${gw.url}/key/list?user_id=%4`), 400);
+      assertEnvelope(assert, await get(`${gw.url}/key/list?key_alias=a%01b`), 400);
       assert.equal((await get(`${gw.url}/key/list?size=100`)).json.total_count, before, 'nothing written');
       // Unknown fields: ignored, named in the header.
       const w = await gen({ max_budjet: 5, key_alias: "robert'); DROP TABLE keys;--" });
@@ -189,6 +196,20 @@ general_settings:
       assertEnvelope(assert, await get(`${gw.url}/spend/logs`, { key: w.json.key }), 403);
     });
 
+    test('/key/list pages keys created in the same second without repeats or gaps', async () => {
+      const made = [];
+      for (let i = 0; i < 6; i++) made.push((await gen({ user_id: 'same-second' })).json.token);
+      for (const order of ['desc', 'asc']) {
+        const seen = [];
+        for (let page = 1; page <= 6; page++) {
+          const r = await get(`${gw.url}/key/list?user_id=same-second&size=1&page=${page}&sort_order=${order}`);
+          assert.equal(r.status, 200, r.text);
+          seen.push(...r.json.keys);
+        }
+        assert.deepEqual([...seen].sort(), [...made].sort(), order);
+      }
+    });
+
     test('key update: null clears, absent unchanged, metadata replaced', async () => {
       const { key } = (await gen({ max_budget: 1, rpm_limit: 5, metadata: { a: 1 } })).json;
       const r = await post(`${gw.url}/key/update`, { key, max_budget: null, metadata: { b: 2 }, models: ['gpt-fast'] });
@@ -199,6 +220,52 @@ general_settings:
       const denied = await post(`${gw.url}/v1/chat/completions`, chatBody('gpt4o-pool'), { key });
       assertEnvelope(assert, denied, 403);
       assertEnvelope(assert, await post(`${gw.url}/key/update`, { key: 'sk-unknownkeyunknownkey123', max_budget: 1 }), 404);
+    });
+
+    test('management writes reach enforcement at once: spend reset, budget_duration, regenerate', async () => {
+      const { key } = (await gen({ max_budget: 0.000001, budget_duration: '30d' })).json;
+      const call = (k) => post(`${gw.url}/v1/chat/completions`, chatBody('gpt-fast'), { key: k });
+      assert.equal((await call(key)).status, 200);
+      assertEnvelope(assert, await call(key), 429);
+      const u = await post(`${gw.url}/key/update`, { key, spend: 0 });
+      assert.equal(u.status, 200, u.text);
+      assert.equal((await call(key)).status, 200, 'spend reset by /key/update applies at once');
+      const d = await post(`${gw.url}/key/update`, { key, budget_duration: '1h' });
+      assert.ok(Date.parse(d.json.budget_reset_at) < Date.now() + 3600e3 + 5e3, d.text);
+      const info = await get(`${gw.url}/key/info?key=${key}`);
+      assert.equal(info.json.info.budget_reset_at, d.json.budget_reset_at, 'the live reset time is the new one');
+      const r = await post(`${gw.url}/key/regenerate`, { key });
+      assert.equal(r.status, 200, r.text);
+      assertEnvelope(assert, await call(key), 401);
+      assert.equal(assertEnvelope(assert, await call(r.json.key), 429).type, 'budget_exceeded',
+        'the regenerated key keeps its spent budget');
+      const after = await get(`${gw.url}/key/info?key=${r.json.key}`);
+      assert.ok(after.json.info.spend > 0, after.text);
+    });
+
+    test('only spec fields are written; a rejected multi-row create writes nothing', async () => {
+      const { key } = (await gen({})).json;
+      const call = () => post(`${gw.url}/v1/chat/completions`, chatBody('gpt-fast'), { key });
+      const u = await post(`${gw.url}/key/update`, { key, expires: '2000-01-01T00:00:00Z', token: 'x' });
+      assert.equal(u.status, 200, u.text);
+      assert.equal(u.headers.get('x-litellm-warning'), 'ignored unknown fields: expires,token');
+      assert.equal(u.json.expires, null);
+      assert.equal((await call()).status, 200, 'an ignored field must not expire the key');
+      const t = await post(`${gw.url}/team/new`, { team_alias: 'spec-only' });
+      assert.equal(t.status, 200, t.text);
+      const tid = t.json.team_id;
+      const tu = await post(`${gw.url}/team/update`, { team_id: tid, spend: 'abc', budget_reset_at: 'never' });
+      assert.equal(tu.status, 200, tu.text);
+      assert.equal(tu.headers.get('x-litellm-warning'), 'ignored unknown fields: spend,budget_reset_at');
+      const ti = await get(`${gw.url}/team/info?team_id=${tid}`);
+      assert.equal(ti.status, 200, ti.text);
+      assert.equal(ti.json.team_info.spend, 0);
+      const bad = await post(`${gw.url}/team/new`, { team_alias: 'half',
+        members_with_roles: [{ user_id: 'tx-first', role: 'user' }, { user_id: 'tx-second', role: 'owner' }] });
+      assertEnvelope(assert, bad, 400);
+      assertEnvelope(assert, await get(`${gw.url}/user/info?user_id=tx-first`), 404);
+      const teams = (await get(`${gw.url}/team/list`)).json;
+      assert.ok(!teams.some((x) => x.team_alias === 'half'), 'no team written');
     });
 
     test('users, teams, customers: create, roll-up, team model list, delete', async () => {
@@ -260,6 +327,42 @@ general_settings:
       const report = await get(`${gw.url}/global/spend/report?start_date=${today}&end_date=${today}`);
       assert.equal(report.status, 200, report.text);
       assert.equal(report.json[0].group_by_day, today);
+    });
+
+    test('a client reusing x-litellm-call-id cannot erase its spend rows (ledger ids are the server\'s)', async () => {
+      const { key } = (await gen({})).json;
+      let sum = 0;
+      for (let i = 0; i < 5; i++) {
+        const r = await post(`${gw.url}/v1/chat/completions`, chatBody('gpt-fast'),
+          { key, headers: { 'x-litellm-call-id': i % 2 ? 'reused-a' : 'reused-b' } });
+        assert.equal(r.status, 200, r.text);
+        sum += Number(r.headers.get('x-litellm-response-cost'));
+      }
+      const logs = await get(`${gw.url}/spend/logs?api_key=${key}`);
+      assert.equal(logs.json.length, 5, logs.text);
+      const byCall = await get(`${gw.url}/spend/logs?request_id=reused-a`);
+      assert.equal(byCall.json.length, 2, byCall.text);
+      const byResponse = await get(`${gw.url}/spend/logs?request_id=${logs.json[0].response_id}`);
+      assert.equal(byResponse.json.length, 1, byResponse.text);
+      assert.ok(!('ledger_id' in logs.json[0]), 'ledger_id stays internal');
+      // After a restart the key's spend comes from the store: every row counted.
+      await gw.stop();
+      gw = await start();
+      const info = await get(`${gw.url}/key/info?key=${key}`);
+      assert.ok(Math.abs(info.json.info.spend - sum) < 1e-12, `key spend ${info.json.info.spend} vs ${sum}`);
+    });
+
+    test('a spend WAL directory that cannot be created → the gateway refuses to start', async () => {
+      const blocker = path.join(dir, 'not-a-directory');
+      writeFileSync(blocker, 'x');
+      await assert.rejects(
+        Gateway.start(config() + `  spend_wal_dir: ${path.join(blocker, 'wal')}\n`,
+          { env, args: ['--db', path.join(dir, 'other.db')] }),
+        (err) => {
+          assert.match(err.message, /exited \(code [1-9]/, err.message);
+          assert.match(err.message, /spend_wal_dir/, err.message);
+          return true;
+        });
     });
 
     for (const signal of ['SIGTERM', 'SIGKILL']) {

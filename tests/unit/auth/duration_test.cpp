@@ -46,6 +46,25 @@ TEST(Duration, MonthResetsAreCalendarMonths) {
     EXPECT_EQ(iso_seconds(add_duration(at("2026-01-31T08:00:00Z"), mo)), "2026-02-28T08:00:00Z");
 }
 
+// Regression: `3mo` stays every 3 months after the first reset (not monthly), and durations
+// too long for the clock are rejected instead of overflowing.
+TEST(Duration, MultiMonthBudgetsKeepTheirPeriodAfterTheFirstReset) {
+    auto mo3 = *parse_duration("3mo");
+    TimePoint first = next_reset(at("2026-01-15T10:00:00Z"), mo3, at("2026-01-15T10:00:00Z"));
+    EXPECT_EQ(iso_seconds(first), "2026-02-01T00:00:00Z");
+    TimePoint second = advance_reset(first, mo3, at("2026-02-01T00:00:00Z"));
+    EXPECT_EQ(iso_seconds(second), "2026-05-01T00:00:00Z");
+    EXPECT_EQ(iso_seconds(advance_reset(second, mo3, at("2026-09-10T00:00:00Z"))),
+              "2026-11-01T00:00:00Z");
+    auto d30 = *parse_duration("30d");
+    EXPECT_EQ(iso_seconds(advance_reset(at("2026-02-14T10:00:00Z"), d30, at("2026-02-14T10:00:00Z"))),
+              "2026-03-16T10:00:00Z");
+    EXPECT_FALSE(parse_duration("100000d"));
+    EXPECT_FALSE(parse_duration("99999w"));
+    EXPECT_TRUE(parse_duration("36500d"));
+    EXPECT_TRUE(parse_duration("1200mo"));
+}
+
 TEST(Duration, IsoRoundTrip) {
     TimePoint t = at("2026-01-01T10:00:00.250Z");
     EXPECT_EQ(iso_millis(t), "2026-01-01T10:00:00.250Z");

@@ -182,5 +182,85 @@ TEST(Governor, ReloadKeepsLocalSpend) {
     EXPECT_DOUBLE_EQ(g.spend_of("k:h"), 0.25);
 }
 
+// Regression: a refresh whose snapshot was read before a management write on this instance
+// must neither drop a key generated meanwhile nor resurrect one deleted meanwhile.
+TEST(Governor, RefreshKeepsLocalWritesNewerThanItsSnapshot) {
+    Governor g;
+    g.load({key("old"), key("doomed")}, {}, {}, {});
+    std::uint64_t since = g.version();
+    // The store is read here: it has "old" and "doomed", not "fresh".
+    std::vector<json::object> stored{key("old"), key("doomed")};
+    auto fresh_row = key("fresh");
+    fresh_row["max_budget"] = 1.0;
+    g.put_key(fresh_row);   // /key/generate after the read
+    g.erase_key("doomed");  // /key/delete after the read
+    g.apply(std::move(*Governor::build(stored, {}, {}, {})), since);
+    KeyInfoConstPtr k;
+    EXPECT_EQ(g.find_key("fresh", k), Lookup::kFound);
+    EXPECT_EQ(g.find_key("doomed", k), Lookup::kUnknown);
+    EXPECT_EQ(g.find_key("old", k), Lookup::kFound);
+    // The next refresh (read after the writes) is the store's word again.
+    since = g.version();
+    g.apply(std::move(*Governor::build({key("old"), fresh_row}, {}, {}, {})), since);
+    EXPECT_EQ(g.find_key("fresh", k), Lookup::kFound);
+    EXPECT_EQ(g.find_key("doomed", k), Lookup::kUnknown);
+    since = g.version();
+    g.apply(std::move(*Governor::build({key("old")}, {}, {}, {})), since);  // deleted elsewhere
+    EXPECT_EQ(g.find_key("fresh", k), Lookup::kUnknown);
+}
+
+TEST(Governor, RefreshKeepsLocalSpend) {
+    Governor g;
+    auto row = key("h");
+    row["max_budget"] = 10.0;
+    g.load({row}, {}, {}, {});
+    KeyInfoConstPtr k = find(g, "h");
+    auto a = g.admit(k.get(), "", 0.0, at("2026-01-01T00:00:00Z"));
+    ASSERT_TRUE(a);
+    g.settle(a.value(), 2.0);  // not flushed yet: the store still says 0
+    g.load({row}, {}, {}, {});
+    EXPECT_DOUBLE_EQ(g.spend_of("k:h"), 2.0);
+}
+
+// Regression: management writes must reach the live budget at once.
+TEST(Governor, ManagementWritesSetSpendResetTimeAndFollowARegenerate) {
+    Governor g;
+    auto row = key("h");
+    row["max_budget"] = 1.0;
+    row["budget_duration"] = "30d";
+    row["budget_reset_at"] = "2026-01-31T00:00:00Z";
+    g.put_key(row);
+    auto now = at("2026-01-01T00:00:00Z");
+    auto a = g.admit(find(g, "h").get(), "", 0.0, now);
+    ASSERT_TRUE(a);
+    g.settle(a.value(), 1.5);
+    EXPECT_FALSE(g.admit(find(g, "h").get(), "", 0.0, now));  // over budget
+    // /key/update {"spend": 0}
+    row["spend"] = 0.0;
+    g.put_key(row);  // a write that did not touch spend keeps the live counter
+    EXPECT_DOUBLE_EQ(g.spend_of("k:h"), 1.5);
+    g.put_key(row, Governor::kSetSpend);
+    EXPECT_DOUBLE_EQ(g.spend_of("k:h"), 0.0);
+    // /key/update {"budget_duration": "1d"}: the earlier reset applies.
+    row["budget_duration"] = "1d";
+    row["budget_reset_at"] = "2026-01-02T00:00:00Z";
+    g.put_key(row, Governor::kSetReset);
+    EXPECT_EQ(g.reset_at_of("k:h"), "2026-01-02T00:00:00Z");
+    // /key/regenerate while a request is in flight under the old hash.
+    auto inflight = g.admit(find(g, "h").get(), "", 0.25, now);
+    ASSERT_TRUE(inflight);
+    g.settle(g.admit(find(g, "h").get(), "", 0.0, now).value(), 0.5);
+    g.rename_key("h", "h2");
+    auto renamed = key("h2");
+    renamed["max_budget"] = 1.0;
+    g.put_key(renamed);
+    KeyInfoConstPtr k;
+    EXPECT_EQ(g.find_key("h", k), Lookup::kUnknown);
+    EXPECT_DOUBLE_EQ(g.spend_of("k:h2"), 0.5);  // not a fresh budget scope
+    g.settle(inflight.value(), 0.75);            // settles on the new hash
+    EXPECT_DOUBLE_EQ(g.spend_of("k:h2"), 1.25);
+    EXPECT_FALSE(g.admit(find(g, "h2").get(), "", 0.0, now));
+}
+
 }  // namespace
 }  // namespace sy::auth

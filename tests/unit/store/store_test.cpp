@@ -10,6 +10,13 @@
 #include <boost/json.hpp>
 #include <cstdlib>
 #include <filesystem>
+#include <future>
+#include <thread>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "sy/store/pool.hpp"
 
@@ -30,7 +37,7 @@ void reset_postgres(const std::string& url) {
     auto r = std::get<DbPtr>(db)->exec_script(
         "DROP TABLE IF EXISTS sy_schema_migrations, \"LiteLLM_VerificationToken\", "
         "\"LiteLLM_UserTable\", \"LiteLLM_TeamTable\", \"LiteLLM_TeamMembership\", "
-        "\"LiteLLM_EndUserTable\", \"LiteLLM_SpendLogs\" CASCADE");
+        "\"LiteLLM_EndUserTable\", \"LiteLLM_SpendLogs\", sy_spendlogs_v2, sy_token_renames CASCADE");
     ASSERT_TRUE(std::holds_alternative<QueryResult>(r)) << std::get<DbError>(r).message;
 }
 
@@ -215,6 +222,66 @@ TEST_P(StoreTest, ApplySpendIsIdempotentAndRollsUp) {
     EXPECT_EQ(logs->at(0).at("metadata").at("status"), "success");
 }
 
+// Regression: a client-chosen x-litellm-call-id (request_id) repeated over several calls must
+// not make the store skip rows and their spend; only the server's ledger_id deduplicates.
+TEST_P(StoreTest, RepeatedRequestIdsAreDistinctRowsOnlyLedgerIdDeduplicates) {
+    ASSERT_TRUE(store_->insert(keys_table(), key_row("h1", "a")).value());
+    std::vector<Row> rows;
+    for (int i = 0; i < 5; ++i) {
+        rows.push_back(Row{{"ledger_id", "l" + std::to_string(i)},
+                           {"request_id", i % 2 ? "client-a" : "client-b"},
+                           {"response_id", "chatcmpl-" + std::to_string(i)},
+                           {"api_key", "h1"},
+                           {"spend", 0.5},
+                           {"startTime", "2026-01-01T00:00:0" + std::to_string(i) + ".000Z"}});
+    }
+    EXPECT_EQ(store_->apply_spend(rows).value(), 5);
+    EXPECT_EQ(store_->apply_spend(rows).value(), 0);  // WAL replay: nothing twice
+    EXPECT_EQ(store_->count(spend_logs_table(), {}).value(), 5);
+    EXPECT_EQ(store_->count(spend_logs_table(), {{"request_id", "=", std::string("client-a")}}).value(), 2);
+    EXPECT_DOUBLE_EQ(store_->get(keys_table(), {std::string("h1")}).value().value().at("spend").as_double(),
+                     2.5);
+    // A WAL line from before ledger ids: request_id stands in for it.
+    std::vector<Row> old{Row{{"request_id", "legacy-1"}, {"api_key", "h1"}, {"spend", 1.0}}};
+    EXPECT_EQ(store_->apply_spend(old).value(), 1);
+    EXPECT_EQ(store_->apply_spend(old).value(), 0);
+}
+
+// Regression: rows queued for a key before /key/regenerate must add to the regenerated key.
+TEST_P(StoreTest, SpendOfARenamedTokenReachesTheCurrentKey) {
+    ASSERT_TRUE(store_->insert(keys_table(), key_row("h1", "a")).value());
+    {
+        Store::Tx tx(*store_);
+        ASSERT_TRUE(tx.begun());
+        ASSERT_TRUE(store_->update(keys_table(), {std::string("h1")}, Row{{"token", "h2"}}).value());
+        ASSERT_TRUE(store_->rename_token("h1", "h2", "2026-01-01T00:00:00Z"));
+        ASSERT_TRUE(tx.commit());
+    }
+    {
+        Store::Tx tx(*store_);  // and again: h1 and h2 both lead to h3
+        ASSERT_TRUE(store_->update(keys_table(), {std::string("h2")}, Row{{"token", "h3"}}).value());
+        ASSERT_TRUE(store_->rename_token("h2", "h3", "2026-01-01T00:00:01Z"));
+        ASSERT_TRUE(tx.commit());
+    }
+    std::vector<Row> rows{Row{{"ledger_id", "a"}, {"request_id", "r1"}, {"api_key", "h1"}, {"spend", 1.0}},
+                          Row{{"ledger_id", "b"}, {"request_id", "r2"}, {"api_key", "h2"}, {"spend", 2.0}},
+                          Row{{"ledger_id", "c"}, {"request_id", "r3"}, {"api_key", "h3"}, {"spend", 4.0}}};
+    EXPECT_EQ(store_->apply_spend(rows).value(), 3);
+    EXPECT_DOUBLE_EQ(store_->get(keys_table(), {std::string("h3")}).value().value().at("spend").as_double(),
+                     7.0);
+}
+
+TEST_P(StoreTest, ATransactionThatIsNotCommittedChangesNothing) {
+    {
+        Store::Tx tx(*store_);
+        ASSERT_TRUE(tx.begun());
+        ASSERT_TRUE(store_->insert(users_table(), Row{{"user_id", "u1"}}).value());
+        EXPECT_FALSE(store_->insert(users_table(), Row{{"user_id", "u1"}}).value());  // conflict
+        ASSERT_TRUE(store_->insert(users_table(), Row{{"user_id", "u2"}}).value());  // still usable
+    }
+    EXPECT_EQ(store_->count(users_table(), {}).value(), 0);
+}
+
 TEST_P(StoreTest, PoolRunsCallsOffTheCallerThreadAndResumesOnIt) {
     StorePool pool(2);
     boost::asio::io_context io;
@@ -239,6 +306,42 @@ TEST_P(StoreTest, PoolRunsCallsOffTheCallerThreadAndResumesOnIt) {
     EXPECT_EQ(n, 0);
     EXPECT_TRUE(ran_on != caller);
     EXPECT_TRUE(resumed_on == caller);
+}
+
+// Regression: connections carry a statement timeout (a stuck statement cannot hold the store
+// mutex for minutes).
+TEST_P(StoreTest, PostgresSessionsHaveAStatementTimeout) {
+    if (GetParam() != "postgres") {
+        GTEST_SKIP() << "PostgreSQL only";
+    }
+    auto r = store_->query("SHOW statement_timeout", {});
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(as_text(r->rows.at(0).at(0)), "10s");
+}
+
+// Regression: a server that accepts the TCP connection and never answers (blackholed) makes
+// the connect fail after connect_timeout instead of hanging.
+TEST(PostgresConnect, ABlackholedServerTimesOut) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    ASSERT_EQ(::listen(fd, 4), 0);  // never accepted: the handshake completes, nothing answers
+    socklen_t len = sizeof a;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    std::string url = "postgresql://u@127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "/db";
+    auto done = std::make_shared<std::promise<bool>>();
+    auto fut = done->get_future();
+    std::thread([url, done] {
+        auto r = open_postgres(url);
+        done->set_value(std::holds_alternative<DbError>(r));
+    }).detach();
+    ASSERT_EQ(fut.wait_for(std::chrono::seconds(20)), std::future_status::ready)
+        << "connect to a blackholed server did not time out";
+    EXPECT_TRUE(fut.get());
+    ::close(fd);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("sqlite", "postgres"),
