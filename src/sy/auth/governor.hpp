@@ -84,6 +84,24 @@ struct Admission {
     double key_spend_before = 0;
 };
 
+// One budget-limited scope of an admission, as the shared (Redis) budget needs it.
+struct BudgetView {
+    std::string scope;  // "k:<hash>", "u:<id>", "t:<id>", "c:<id>", "g"
+    char kind = 'k';
+    std::string name;  // the id in messages
+    double max_budget = 0;
+    double spend = 0;  // this instance's view: stored spend + its unflushed spend
+    std::string reset_at_text;
+    std::optional<TimePoint> reset_at;
+};
+
+// A scope's spend as the store holds it, plus this instance's spend not yet written there.
+struct StoredSpend {
+    std::string scope;
+    double spend = 0;
+    std::string reset_at_text;  // the row's budget_reset_at ("" = none)
+};
+
 // Result of looking a key up in the cache.
 enum class Lookup : unsigned char { kFound, kUnknown, kMiss };
 
@@ -140,6 +158,19 @@ public:
     void set_global_budget(std::optional<double> max_budget, double spend);
 
     std::vector<PendingReset> take_pending_resets();
+
+    // Multi-instance budgets (README D7/D10). Sets each listed scope's spend to the given value
+    // (the store's spend plus this instance's unflushed spend), so spend made on other
+    // instances is counted from the next reload on. Skipped for a scope whose reset time
+    // differs from the given one (a reset this instance applied and the store has not yet
+    // recorded, or a row read before another instance's reset).
+    void sync_spend(const std::vector<StoredSpend>& stored);
+    // The budget-limited, enforced scopes of an admission (`key` as admitted; null = master).
+    std::vector<BudgetView> limited_scopes(const Admission& a, const KeyInfo* key) const;
+    // The 429 budget_exceeded error for scope `kind`/`name` (§6.5 messages; retry-after until
+    // the reset when there is one).
+    static Error budget_error(char kind, const std::string& name, double current, double max,
+                              std::optional<TimePoint> reset_at, TimePoint now);
 
     static std::string key_scope(const std::string& token) { return "k:" + token; }
 
