@@ -197,9 +197,17 @@ http::Task<void> HttpRouter::management(http::Exchange& ex, pipeline::CallContex
     std::string q(query);
     std::string body = req.body();
     admin::Management* mgmt = &services_->mgmt;
-    // The handler blocks on the store: it runs on the store pool (ARCHITECTURE.md §2).
-    auto call = [mgmt, caller, is_get, p, q, body] {
-        return mgmt->handle(caller, is_get, p, q, body);
+    Invalidation* inv = services_->invalidation;
+    // The handler blocks on the store: it runs on the store pool (ARCHITECTURE.md §2). A write
+    // is announced to every instance before the reply goes out (README D11).
+    auto call = [mgmt, inv, caller, is_get, p, q, body] {
+        admin::MgmtReply r = mgmt->handle(caller, is_get, p, q, body);
+        if (inv && !is_get && r.status >= 200 && r.status < 300) {
+            if (auto change = change_of(p, body)) {
+                inv->publish(*change);
+            }
+        }
+        return r;
     };
     admin::MgmtReply reply = co_await services_->pool.run(std::move(call));
     http::Response res{static_cast<http::bhttp::status>(reply.status), req.version()};

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sy/admin/management.hpp"
+#include "sy/app/invalidation.hpp"
 #include "sy/core/lifecycle.hpp"
 #include "sy/http/server.hpp"
 #include "sy/http/upstream.hpp"
@@ -27,6 +28,7 @@ struct StoreServices {
     admin::Management& mgmt;
     pipeline::Governance& governance;
     const std::atomic<bool>& db_ok;
+    Invalidation* invalidation = nullptr;  // announces management writes to every instance
 };
 
 class HttpRouter : public http::RequestHandler {
