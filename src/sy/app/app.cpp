@@ -3,6 +3,7 @@
 #include <boost/asio/ssl/context.hpp>
 
 #include <condition_variable>
+#include <shared_mutex>
 #include <thread>
 
 #include "sy/admin/management.hpp"
@@ -50,6 +51,7 @@ struct App::Impl {
     bool refresh_requested = false;  // a change was announced: reload now
     std::thread monitor;
     std::unique_ptr<Invalidation> invalidation;  // revocation fan-out (README D11)
+    std::shared_mutex cache_mu;  // management writes (shared) vs. a reload (exclusive)
     std::unique_ptr<HttpRouter> router;
 
     Status connect_redis();
@@ -201,7 +203,8 @@ Status App::Impl::open_store() {
                                                   so.database_url, [this] { request_refresh(); });
     obs::info(invalidation->describe());
     services = std::make_unique<StoreServices>(
-        StoreServices{*store_pool, *store, *gov, *mgmt, *governance, db_ok, invalidation.get()});
+        StoreServices{*store_pool, *store, *gov, *mgmt, *governance, db_ok,
+                      invalidation.get(), &cache_mu});
     monitor = std::thread([this] { run_monitor(); });
     invalidation->start();
     return ok_status();
@@ -211,6 +214,9 @@ Status App::Impl::open_store() {
 void App::Impl::refresh() {
     bool ok = store->ping();
     if (ok) {
+        // No management write between reading the rows and loading them (a reload woken by one
+        // change must not reinstate a row the next change just deleted).
+        std::unique_lock writes(cache_mu);
         using Rows = Result<std::vector<store::Row>>;
         std::optional<Rows> keys, users, teams, customers;
         // The rows and this instance's unflushed spend, read with no flush in between.

@@ -200,8 +200,16 @@ http::Task<void> HttpRouter::management(http::Exchange& ex, pipeline::CallContex
     Invalidation* inv = services_->invalidation;
     // The handler blocks on the store: it runs on the store pool (ARCHITECTURE.md §2). A write
     // is announced to every instance before the reply goes out (README D11).
-    auto call = [mgmt, inv, caller, is_get, p, q, body] {
+    std::shared_mutex* cache_mu = services_->cache_mu;
+    auto call = [mgmt, inv, cache_mu, caller, is_get, p, q, body] {
+        std::shared_lock<std::shared_mutex> writing;
+        if (cache_mu && !is_get) {
+            writing = std::shared_lock(*cache_mu);
+        }
         admin::MgmtReply r = mgmt->handle(caller, is_get, p, q, body);
+        if (writing.owns_lock()) {
+            writing.unlock();
+        }
         if (inv && !is_get && r.status >= 200 && r.status < 300) {
             if (auto change = change_of(p, body)) {
                 inv->publish(*change);

@@ -120,8 +120,7 @@ void Invalidation::stop() {
 
 void Invalidation::publish(const Change& c) {
     if (mode_ == Mode::kLocal) {
-        wake_();  // this instance's own cache
-        return;
+        return;  // one instance: the write itself updated its cache
     }
     std::string msg = json::serialize(json::object{{"type", c.type}, {"id", c.id}});
     bool ok = false;

@@ -91,7 +91,10 @@ void PgListener::run() {
 
 bool PgListener::session() {
     Conn conn;
-    conn.c = PQconnectdb(url_.c_str());
+    // A bounded connect, so an unreachable server cannot hold stop() for a TCP timeout.
+    const char* keys[] = {"dbname", "connect_timeout", nullptr};
+    const char* values[] = {url_.c_str(), "3", nullptr};
+    conn.c = PQconnectdbParams(keys, values, 1);
     if (PQstatus(conn.c) != CONNECTION_OK) {
         return false;
     }
