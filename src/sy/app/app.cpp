@@ -3,13 +3,16 @@
 #include <boost/asio/ssl/context.hpp>
 
 #include <condition_variable>
+#include <shared_mutex>
 #include <thread>
 
 #include "sy/admin/management.hpp"
 #include "sy/app/http_router.hpp"
+#include "sy/app/invalidation.hpp"
 #include "sy/auth/governor.hpp"
 #include "sy/pipeline/governance.hpp"
 #include "sy/pipeline/rate_limits.hpp"
+#include "sy/pipeline/shared_budget.hpp"
 #include "sy/ratelimit/local_limiter.hpp"
 #include "sy/ratelimit/redis_limiter.hpp"
 #include "sy/store/ledger.hpp"
@@ -45,13 +48,17 @@ struct App::Impl {
     std::mutex monitor_mu;
     std::condition_variable monitor_cv;
     bool monitor_stop = false;
+    bool refresh_requested = false;  // a change was announced: reload now
     std::thread monitor;
+    std::unique_ptr<Invalidation> invalidation;  // revocation fan-out (README D11)
+    std::shared_mutex cache_mu;  // management writes (shared) vs. a reload (exclusive)
     std::unique_ptr<HttpRouter> router;
 
     Status connect_redis();
     Status open_store();
     void refresh();
     void run_monitor();
+    void request_refresh();
     void stop_services();
     std::unique_ptr<http::Server> server;
     std::unique_ptr<pipeline::BackgroundProber> prober;  // background_health_checks
@@ -63,6 +70,7 @@ struct App::Impl {
     // after `redis`, so destroyed before it.
     std::unique_ptr<ratelimit::Limiter> limiter;
     std::unique_ptr<pipeline::LimiterHook> limit_hook;
+    std::unique_ptr<pipeline::RedisBudgets> shared_budgets;  // budgets across instances (D7/D10)
 };
 
 App::App(config::SettingsConstSharedPtr settings, AppOptions opts)
@@ -119,6 +127,41 @@ std::string spend_wal_dir(const config::GeneralSettings& g, bool postgres) {
     }
     return file_db ? g.database_path + "-spend-wal" : std::string();
 }
+
+// Spend per budget scope: the store's (every instance's flushed spend) plus this instance's rows
+// not yet flushed. Other instances' unflushed spend (at most one ledger interval) and spend
+// since the last reload are what an instance cannot see without Redis (docs/deployment.md).
+std::vector<auth::StoredSpend> stored_spend(const std::unordered_map<std::string, double>& pending,
+                                            const std::vector<store::Row>& keys,
+                                            const std::vector<store::Row>& users,
+                                            const std::vector<store::Row>& teams,
+                                            const std::vector<store::Row>& customers) {
+    std::vector<auth::StoredSpend> out;
+    auto add = [&](std::string_view prefix, const std::vector<store::Row>& rows,
+                   std::string_view id_col) {
+        for (const auto& r : rows) {
+            auto* id = r.if_contains(id_col);
+            if (id == nullptr || !id->is_string()) {
+                continue;
+            }
+            std::string scope = std::string(prefix) + std::string(id->get_string());
+            auto* spend = r.if_contains("spend");
+            auto* reset = r.if_contains("budget_reset_at");
+            double v = spend && spend->is_number() ? spend->to_number<double>() : 0.0;
+            if (auto it = pending.find(scope); it != pending.end()) {
+                v += it->second;
+            }
+            out.push_back(auth::StoredSpend{
+                std::move(scope), v,
+                reset && reset->is_string() ? std::string(reset->get_string()) : std::string()});
+        }
+    };
+    add("k:", keys, "token");
+    add("u:", users, "user_id");
+    add("t:", teams, "team_id");
+    add("c:", customers, "user_id");
+    return out;
+}
 }  // namespace
 
 Status App::Impl::open_store() {
@@ -172,9 +215,25 @@ Status App::Impl::open_store() {
     limit_hook = std::make_unique<pipeline::LimiterHook>(*gov, *limiter, rl_opts);
     governance = std::make_unique<pipeline::Governance>(*gov, ledger.get(), limit_hook.get());
     governance->report_unpriced(settings->model_list);
+    if (redis) {
+        // Lease = request timeout + 60 s (§6.4): a crashed instance's reservations expire.
+        auto lease = std::chrono::seconds(
+            static_cast<std::int64_t>(settings->router.timeout_s) + 60);
+        shared_budgets = std::make_unique<pipeline::RedisBudgets>(*gov, *redis, lease);
+        governance->set_shared_budgets(shared_budgets.get());
+        obs::info("budgets: shared through redis (atomic check-and-reserve over all scopes)");
+    } else {
+        obs::info(std::string("budgets: per instance, spend from the store at every reload") +
+                  (g.database_url ? " (other instances' spend seen within ~6 s)" : ""));
+    }
+    invalidation = std::make_unique<Invalidation>(redis.get(), redis_opts, *store,
+                                                  so.database_url, [this] { request_refresh(); });
+    obs::info(invalidation->describe());
     services = std::make_unique<StoreServices>(
-        StoreServices{*store_pool, *store, *gov, *mgmt, *governance, db_ok});
+        StoreServices{*store_pool, *store, *gov, *mgmt, *governance, db_ok,
+                      invalidation.get(), &cache_mu});
     monitor = std::thread([this] { run_monitor(); });
+    invalidation->start();
     return ok_status();
 }
 
@@ -182,18 +241,35 @@ Status App::Impl::open_store() {
 void App::Impl::refresh() {
     bool ok = store->ping();
     if (ok) {
-        // Read and parse without the governor's lock; only the swap takes it (fix for request
-        // stalls with many keys), and writes made here meanwhile are kept (Governor::apply).
+        // Read and parse without the governor's lock; only the swap takes it, and writes made
+        // here meanwhile are kept (Governor::apply). No management write runs between reading
+        // the rows and applying them (a reload woken by one change must not reinstate a row the
+        // next change just deleted).
+        std::unique_lock writes(cache_mu);
         std::uint64_t since = gov->version();
-        auto keys = store->find(store::keys_table(), {});
-        auto users = store->find(store::users_table(), {});
-        auto teams = store->find(store::teams_table(), {});
-        auto customers = store->find(store::customers_table(), {});
-        ok = keys && users && teams && customers;
+        std::uint64_t spend_since = gov->spend_seq();
+        using Rows = Result<std::vector<store::Row>>;
+        std::optional<Rows> keys, users, teams, customers;
+        // The rows and this instance's unflushed spend, read with no flush in between.
+        auto pending = ledger->pending_spend([&] {
+            keys = store->find(store::keys_table(), {});
+            users = store->find(store::users_table(), {});
+            teams = store->find(store::teams_table(), {});
+            customers = store->find(store::customers_table(), {});
+        });
+        ok = *keys && *users && *teams && *customers;
         if (ok) {
-            auto snap = auth::Governor::build(keys.value(), users.value(), teams.value(),
-                                              customers.value());
+            auto snap = auth::Governor::build(keys->value(), users->value(), teams->value(),
+                                              customers->value());
             gov->apply(std::move(*snap), since);
+            // Rows queued under a key's old hash count toward the regenerated key.
+            std::unordered_map<std::string, double> current;
+            for (const auto& [scope, v] : pending) {
+                current[gov->current_scope(scope)] += v;
+            }
+            gov->sync_spend(stored_spend(current, keys->value(), users->value(), teams->value(),
+                                         customers->value()),
+                            spend_since);
         }
     }
     for (const auto& r : ok ? gov->take_pending_resets() : std::vector<auth::PendingReset>{}) {
@@ -220,13 +296,25 @@ void App::Impl::refresh() {
     }
 }
 
+// Another instance (or this one) announced a change: reload at once. Requests arriving during a
+// reload cause one more reload after it, so a change committed mid-reload is never missed.
+void App::Impl::request_refresh() {
+    {
+        std::lock_guard lk(monitor_mu);
+        refresh_requested = true;
+    }
+    monitor_cv.notify_all();
+}
+
 void App::Impl::run_monitor() {
     std::unique_lock lk(monitor_mu);
     while (!monitor_stop) {
-        monitor_cv.wait_for(lk, kRefreshInterval, [&] { return monitor_stop; });
+        monitor_cv.wait_for(lk, kRefreshInterval,
+                            [&] { return monitor_stop || refresh_requested; });
         if (monitor_stop) {
             break;
         }
+        refresh_requested = false;
         lk.unlock();
         refresh();
         lk.lock();
@@ -234,6 +322,9 @@ void App::Impl::run_monitor() {
 }
 
 void App::Impl::stop_services() {
+    if (invalidation) {
+        invalidation->stop();
+    }
     {
         std::lock_guard lk(monitor_mu);
         monitor_stop = true;

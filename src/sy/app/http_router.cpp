@@ -197,9 +197,25 @@ http::Task<void> HttpRouter::management(http::Exchange& ex, pipeline::CallContex
     std::string q(query);
     std::string body = req.body();
     admin::Management* mgmt = &services_->mgmt;
-    // The handler blocks on the store: it runs on the store pool (ARCHITECTURE.md §2).
-    auto call = [mgmt, caller, is_get, p, q, body] {
-        return mgmt->handle(caller, is_get, p, q, body);
+    Invalidation* inv = services_->invalidation;
+    // The handler blocks on the store: it runs on the store pool (ARCHITECTURE.md §2). A write
+    // is announced to every instance before the reply goes out (README D11).
+    std::shared_mutex* cache_mu = services_->cache_mu;
+    auto call = [mgmt, inv, cache_mu, caller, is_get, p, q, body] {
+        std::shared_lock<std::shared_mutex> writing;
+        if (cache_mu && !is_get) {
+            writing = std::shared_lock(*cache_mu);
+        }
+        admin::MgmtReply r = mgmt->handle(caller, is_get, p, q, body);
+        if (writing.owns_lock()) {
+            writing.unlock();
+        }
+        if (inv && !is_get && r.status >= 200 && r.status < 300) {
+            if (auto change = change_of(p, body)) {
+                inv->publish(*change);
+            }
+        }
+        return r;
     };
     admin::MgmtReply reply = co_await services_->pool.run(std::move(call));
     http::Response res{static_cast<http::bhttp::status>(reply.status), req.version()};

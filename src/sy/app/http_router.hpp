@@ -5,9 +5,11 @@
 // Thread safety: immutable after construction; serves all workers.
 
 #include <memory>
+#include <shared_mutex>
 #include <vector>
 
 #include "sy/admin/management.hpp"
+#include "sy/app/invalidation.hpp"
 #include "sy/core/lifecycle.hpp"
 #include "sy/http/server.hpp"
 #include "sy/http/upstream.hpp"
@@ -27,6 +29,10 @@ struct StoreServices {
     admin::Management& mgmt;
     pipeline::Governance& governance;
     const std::atomic<bool>& db_ok;
+    Invalidation* invalidation = nullptr;  // announces management writes to every instance
+    // Held shared by management writes and exclusively by a cache reload (read the store, load
+    // the cache), so a reload never reinstates what a concurrent write just changed.
+    std::shared_mutex* cache_mu = nullptr;
 };
 
 class HttpRouter : public http::RequestHandler {

@@ -571,31 +571,37 @@ Status Governor::check_budget_locked(const std::string& scope, char kind, const 
     if (current < *b.max_budget) {
         return ok_status();
     }
+    return budget_error(kind, id, current, *b.max_budget, b.reset_at, now);
+}
+
+Error Governor::budget_error(char kind, const std::string& id, double current, double max,
+                             std::optional<TimePoint> reset_at, TimePoint now) {
     std::string cur = py_float(current);
-    std::string max = py_float(*b.max_budget);
+    std::string max_text = py_float(max);
     std::string msg;
     switch (kind) {
         case 'k':
-            msg = "Budget has been exceeded! Current cost: " + cur + ", Max budget: " + max;
+            msg = "Budget has been exceeded! Current cost: " + cur + ", Max budget: " + max_text;
             break;
         case 't':
             msg = "Budget has been exceeded! Team=" + id + " Current cost: " + cur +
-                  ", Max budget: " + max;
+                  ", Max budget: " + max_text;
             break;
         case 'u':
-            msg = "ExceededBudget: User=" + id + " over budget. Spend=" + cur + ", Budget=" + max;
+            msg = "ExceededBudget: User=" + id + " over budget. Spend=" + cur +
+                  ", Budget=" + max_text;
             break;
         case 'c':
             msg = "ExceededBudget: End User=" + id + " over budget. Spend=" + cur +
-                  ", Budget=" + max;
+                  ", Budget=" + max_text;
             break;
         default:
             msg = "ExceededBudget: LiteLLM Proxy has exceeded its budget. Current spend: " + cur +
-                  "; Max Budget: " + max;
+                  "; Max Budget: " + max_text;
     }
     Error e = Error::make(Errc::kRateLimited, std::move(msg)).with_type("budget_exceeded");
-    if (b.reset_at) {
-        auto secs = std::chrono::ceil<std::chrono::seconds>(*b.reset_at - now).count();
+    if (reset_at) {
+        auto secs = std::chrono::ceil<std::chrono::seconds>(*reset_at - now).count();
         e.headers.push_back({"retry-after", std::to_string(std::max<long long>(1, secs))});
     }
     return e;
@@ -664,6 +670,7 @@ void Governor::settle(const Admission& a, double cost) {
         }
         it->second.reserved = std::max(0.0, it->second.reserved - a.reserved);
         it->second.spend += cost;
+        it->second.spend_seq = ++spend_seq_;
     }
 }
 
@@ -691,6 +698,47 @@ void Governor::set_global_budget(std::optional<double> max_budget, double spend)
     Budget& b = budgets_["g"];
     b.max_budget = max_budget;
     b.spend = spend;
+}
+
+std::string Governor::current_scope(const std::string& scope) const {
+    std::lock_guard lk(mu_);
+    return settle_scope_locked(scope);
+}
+
+std::uint64_t Governor::spend_seq() const {
+    std::lock_guard lk(mu_);
+    return spend_seq_;
+}
+
+void Governor::sync_spend(const std::vector<StoredSpend>& stored, std::uint64_t since) {
+    std::lock_guard lk(mu_);
+    for (const auto& s : stored) {
+        auto it = budgets_.find(s.scope);
+        if (it == budgets_.end() || it->second.reset_at_text != s.reset_at_text ||
+            it->second.spend_seq > since) {
+            continue;
+        }
+        it->second.spend = s.spend;
+    }
+}
+
+std::vector<BudgetView> Governor::limited_scopes(const Admission& a, const KeyInfo* key) const {
+    std::lock_guard lk(mu_);
+    std::vector<BudgetView> out;
+    for (const auto& s : a.scopes) {
+        auto it = budgets_.find(s);
+        if (it == budgets_.end() || !it->second.max_budget || s.empty()) {
+            continue;
+        }
+        char kind = s[0];
+        if (kind == 'u' && key && key->team_id) {
+            continue;  // team keys only add to the user's spend (§6.1)
+        }
+        const Budget& b = it->second;
+        out.push_back(BudgetView{s, kind, s.size() > 2 ? s.substr(2) : std::string(),
+                                 *b.max_budget, b.spend, b.reset_at_text, b.reset_at});
+    }
+    return out;
 }
 
 std::vector<PendingReset> Governor::take_pending_resets() {

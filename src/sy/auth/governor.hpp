@@ -8,6 +8,7 @@
 // does I/O). Snapshots handed out (KeyInfo) are immutable.
 
 #include <boost/json/object.hpp>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -82,6 +83,24 @@ struct Admission {
     std::vector<std::string> scopes;  // budget-state ids ("k:<hash>", "u:<id>", ...)
     double reserved = 0;
     double key_spend_before = 0;
+};
+
+// One budget-limited scope of an admission, as the shared (Redis) budget needs it.
+struct BudgetView {
+    std::string scope;  // "k:<hash>", "u:<id>", "t:<id>", "c:<id>", "g"
+    char kind = 'k';
+    std::string name;  // the id in messages
+    double max_budget = 0;
+    double spend = 0;  // this instance's view: stored spend + its unflushed spend
+    std::string reset_at_text;
+    std::optional<TimePoint> reset_at;
+};
+
+// A scope's spend as the store holds it, plus this instance's spend not yet written there.
+struct StoredSpend {
+    std::string scope;
+    double spend = 0;
+    std::string reset_at_text;  // the row's budget_reset_at ("" = none)
 };
 
 // Result of looking a key up in the cache.
@@ -165,6 +184,26 @@ public:
 
     std::vector<PendingReset> take_pending_resets();
 
+    // Multi-instance budgets (README D7/D10). Sets each listed scope's spend to the given value
+    // (the store's spend plus this instance's unflushed spend), so spend made on other
+    // instances is counted from the next reload on. Skipped for a scope whose reset time
+    // differs from the given one (a reset this instance applied and the store has not yet
+    // recorded, or a row read before another instance's reset).
+    // `since` (spend_seq() taken before the stored values were read): scopes whose spend this
+    // instance settled after that keep their live value (the stored one is older); the next
+    // reload syncs them.
+    void sync_spend(const std::vector<StoredSpend>& stored,
+                    std::uint64_t since = std::numeric_limits<std::uint64_t>::max());
+    std::uint64_t spend_seq() const;
+    // The scope a spend row of `scope` counts toward now (follows /key/regenerate renames).
+    std::string current_scope(const std::string& scope) const;
+    // The budget-limited, enforced scopes of an admission (`key` as admitted; null = master).
+    std::vector<BudgetView> limited_scopes(const Admission& a, const KeyInfo* key) const;
+    // The 429 budget_exceeded error for scope `kind`/`name` (§6.5 messages; retry-after until
+    // the reset when there is one).
+    static Error budget_error(char kind, const std::string& name, double current, double max,
+                              std::optional<TimePoint> reset_at, TimePoint now);
+
     static std::string key_scope(const std::string& token) { return "k:" + token; }
 
 private:
@@ -175,6 +214,7 @@ private:
         std::optional<Duration> duration;
         std::optional<TimePoint> reset_at;
         std::string reset_at_text;
+        std::uint64_t spend_seq = 0;  // spend_seq_ when this instance last settled here
     };
     struct Negative {
         TimePoint until;
@@ -201,6 +241,7 @@ private:
     std::unordered_map<std::string, Negative> negative_;
     std::vector<PendingReset> pending_resets_;
     std::unordered_map<std::string, std::string> renamed_;  // old token -> new (regenerate)
+    std::uint64_t spend_seq_ = 0;  // bumped by every settle
     std::uint64_t version_ = 0;                             // bumped by every local write
     std::unordered_map<std::string, std::uint64_t> touched_;  // "k:<hash>", "u:<id>", ... -> version
 

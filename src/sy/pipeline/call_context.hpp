@@ -62,6 +62,10 @@ struct CallContext {
     // for the success response (D24), empty when no gateway limit applies.
     ratelimit::Reservation rate_limit;
     std::string rate_limit_headers;
+    // Shared (Redis) budget reservation: the scopes' keys and the lease; empty = none.
+    std::vector<std::string> budget_keys;
+    std::string budget_lease;
+    double budget_reserved = 0;
 };
 
 }  // namespace sy::pipeline

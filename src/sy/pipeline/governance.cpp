@@ -119,10 +119,21 @@ http::Task<Status> Governance::authorize(CallContext& ctx, std::string_view requ
         co_return std::move(adm).error();
     }
     ctx.admission = std::move(adm).value();
+    if (shared_budgets_) {
+        auto shared = co_await shared_budgets_->admit(ctx, reserve);
+        if (!shared) {
+            gov_.settle(*ctx.admission, 0);
+            ctx.admission.reset();
+            co_return shared;
+        }
+    }
     auto rl = co_await limits_->admit(ctx, prompt_estimate);
     if (!rl) {
         gov_.settle(*ctx.admission, 0);
         ctx.admission.reset();
+        if (shared_budgets_) {
+            shared_budgets_->settle(ctx, 0);
+        }
         co_return rl;
     }
     co_return ok_status();
@@ -152,6 +163,9 @@ double Governance::finish(CallContext& ctx, std::string_view call_type) {
                        .duration_s = ctx.upstream_ms > 0 ? ctx.upstream_ms / 1000.0 : 0.0};
     ctx.cost = d && !ctx.cost_free ? cost_of(*d, usage) : 0.0;
     limits_->release(ctx);
+    if (shared_budgets_) {
+        shared_budgets_->settle(ctx, ctx.cost);
+    }
     if (ctx.admission) {
         gov_.settle(*ctx.admission, ctx.cost);
     } else if (ctx.cost > 0 && (ctx.key || !ctx.end_user.empty())) {

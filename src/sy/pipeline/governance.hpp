@@ -41,6 +41,16 @@ public:
     virtual void release(CallContext& ctx) { (void)ctx; }
 };
 
+// The seam for budgets shared between instances (RedisBudgets in shared_budget.hpp). admit() runs
+// after the local reservation (ctx.admission set) and before rate limits; a rejection releases
+// the local reservation. settle() runs once per admitted call (any outcome).
+class SharedBudgetHook {
+public:
+    virtual ~SharedBudgetHook() = default;
+    virtual http::Task<Status> admit(CallContext& ctx, double reserve) = 0;
+    virtual void settle(CallContext& ctx, double cost) = 0;
+};
+
 class Governance {
 public:
     Governance(auth::Governor& gov, store::SpendLedger* ledger, RateLimitHook* limits = nullptr);
@@ -64,12 +74,15 @@ public:
     double cost_of(const config::Deployment& d, const spend::Usage& usage);
     // Logs the unpriced deployments of a model list (start-up).
     void report_unpriced(const std::vector<config::Deployment>& deployments);
+    // Budgets shared through Redis (null = per instance). Set before serving; must outlive this.
+    void set_shared_budgets(SharedBudgetHook* hook) { shared_budgets_ = hook; }
 
 private:
     auth::Governor& gov_;
     store::SpendLedger* ledger_;
     RateLimitHook default_limits_;
     RateLimitHook* limits_;
+    SharedBudgetHook* shared_budgets_ = nullptr;
     spend::CostCalculator calc_;
     std::shared_mutex prices_mu_;
     // deployment id + model -> resolved price (nullopt = unpriced). Nodes are stable.

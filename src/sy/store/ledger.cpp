@@ -422,6 +422,29 @@ std::size_t SpendLedger::pending() const {
     return queue_.size() + unjournaled_.size() + (spilled_ ? 1 : 0);
 }
 
+std::unordered_map<std::string, double> SpendLedger::pending_spend(
+    const std::function<void()>& read) {
+    std::lock_guard fl(flush_mu_);
+    read();
+    std::unordered_map<std::string, double> out;
+    std::lock_guard lk(mu_);
+    for (const auto& row : queue_) {
+        auto* spend = row.if_contains("spend");
+        double v = spend && spend->is_number() ? spend->to_number<double>() : 0.0;
+        if (v <= 0) {
+            continue;
+        }
+        for (auto [col, prefix] : {std::pair{"api_key", "k:"}, std::pair{"user", "u:"},
+                                   std::pair{"team_id", "t:"}, std::pair{"end_user", "c:"}}) {
+            auto* id = row.if_contains(col);
+            if (id && id->is_string() && !id->get_string().empty()) {
+                out[prefix + std::string(id->get_string())] += v;
+            }
+        }
+    }
+    return out;
+}
+
 bool SpendLedger::flush() {
     std::lock_guard fl(flush_mu_);
     std::vector<Row> batch;

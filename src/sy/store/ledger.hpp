@@ -18,6 +18,8 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
+#include <unordered_map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -65,6 +67,11 @@ public:
     bool flush();
 
     std::size_t pending() const;
+    // Runs `read` (reads of the store's spend columns) while no flush is in progress, and returns
+    // the spend of the rows still queued per scope ("k:<key hash>", "u:<user>", "t:<team>",
+    // "c:<end user>"): what `read` saw plus this map is everything this instance spent, with no
+    // row counted twice or missed (multi-instance budgets, README D7).
+    std::unordered_map<std::string, double> pending_spend(const std::function<void()>& read);
     bool last_flush_ok() const { return last_ok_.load(); }
     bool wal_ok() const { return wal_ok_.load(); }
     const std::string& instance_dir() const { return dir_; }
