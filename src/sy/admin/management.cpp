@@ -9,6 +9,7 @@
 #include <set>
 
 #include "sy/core/ids.hpp"
+#include "sy/core/json_scan.hpp"
 #include "sy/observability/log.hpp"
 
 namespace sy::admin {
@@ -1693,6 +1694,12 @@ MgmtReply Management::handle(const Caller& caller, bool is_get, std::string_view
                  "info for new keys/users/teams. Route=" + std::string(path) + ". Your role=" +
                      (caller.role.empty() ? std::string("unknown") : caller.role) +
                      ". Your user_id=" + uid);
+        }
+        // An update that sets `spend` first writes the spend rows still queued in the ledger:
+        // flushed later, their increments would land on top of the value the admin just set.
+        if (!is_get && flush_ledger_ && path.ends_with("/update") &&
+            json_scan::find_top_level(body, "spend")) {
+            flush_ledger_();
         }
         auto method = [&](bool want_get) {
             if (is_get != want_get) {

@@ -163,6 +163,12 @@ double Governance::finish(CallContext& ctx, std::string_view call_type) {
                        .duration_s = ctx.upstream_ms > 0 ? ctx.upstream_ms / 1000.0 : 0.0};
     ctx.cost = d && !ctx.cost_free ? cost_of(*d, usage) : 0.0;
     limits_->release(ctx);
+    // The spend row goes into the ledger before the in-memory spend is settled: a cache reload
+    // in between (spend = stored + unflushed rows) then counts this call at worst twice until
+    // the next reload, never zero times.
+    if (ledger_) {
+        append_row(ctx, call_type, usage, d);
+    }
     if (shared_budgets_) {
         shared_budgets_->settle(ctx, ctx.cost);
     }
@@ -175,9 +181,13 @@ double Governance::finish(CallContext& ctx, std::string_view call_type) {
         }
         gov_.settle(a, ctx.cost);
     }
-    if (!ledger_) {
-        return ctx.cost;
-    }
+    return ctx.cost;
+}
+
+void Governance::append_row(const CallContext& ctx, std::string_view call_type,
+                            const spend::Usage& usage, const config::Deployment* d) {
+    std::int64_t pt = usage.prompt_tokens;
+    std::int64_t ct = usage.completion_tokens;
     bool ok = ctx.status >= 200 && ctx.status < 300;
     auto end = auth::SysClock::now();
     json::object meta{{"user_api_key", ctx.key ? ctx.key->token : std::string()},
@@ -228,7 +238,6 @@ double Governance::finish(CallContext& ctx, std::string_view call_type) {
             ctx.wall_start + std::chrono::milliseconds(static_cast<long long>(ctx.ttft_ms)));
     }
     ledger_->append(row);
-    return ctx.cost;
 }
 
 }  // namespace sy::pipeline

@@ -78,6 +78,10 @@ public:
     void set_shared_budgets(SharedBudgetHook* hook) { shared_budgets_ = hook; }
 
 private:
+    // Journals the call's spend-log row (LiteLLM_SpendLogs shape).
+    void append_row(const CallContext& ctx, std::string_view call_type, const spend::Usage& usage,
+                    const config::Deployment* d);
+
     auth::Governor& gov_;
     store::SpendLedger* ledger_;
     RateLimitHook default_limits_;
