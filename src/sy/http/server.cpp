@@ -74,6 +74,7 @@ Task<void> lingering_close(beast::tcp_stream& stream) {
 
 Exchange::Exchange(beast::tcp_stream& stream,
                    beast::flat_buffer& buffer,
+                   std::string& out,
                    Request&& req,
                    const ServerLimits& limits,
                    Worker& worker,
@@ -83,7 +84,9 @@ Exchange::Exchange(beast::tcp_stream& stream,
       req_(std::move(req)),
       limits_(limits),
       worker_(worker),
-      client_ip_(client_ip) {
+      client_ip_(client_ip),
+      out_(out) {
+    out_.clear();
     keep_alive_ = req_.keep_alive();
 }
 
@@ -407,6 +410,7 @@ Task<void> Worker::session(tcp::socket sock) {
     buffer.reserve(16 * 1024);  // reads are sized by free capacity; avoid 512-byte reads
     SessionEntry entry{&stream, false};
     std::string client_ip;
+    std::string out;  // response heads and chunks, reused by every exchange of the connection
     {
         boost::system::error_code ec;
         auto ep = stream.socket().remote_endpoint(ec);
@@ -486,7 +490,7 @@ Task<void> Worker::session(tcp::socket sock) {
             }
             break;
         }
-        Exchange ex(stream, buffer, parser.release(), limits_, *this, client_ip);
+        Exchange ex(stream, buffer, out, parser.release(), limits_, *this, client_ip);
         co_await handler_.handle(ex);
         if (!ex.responded()) {
             Response res = handler_.protocol_error(500, "The request was not answered.");
@@ -494,6 +498,9 @@ Task<void> Worker::session(tcp::socket sock) {
         }
         if (!ex.keep_alive()) {
             break;
+        }
+        if (out.capacity() > 64 * 1024) {
+            std::string().swap(out);  // bounded: a large response does not pin its buffer
         }
     }
     boost::system::error_code ignored;

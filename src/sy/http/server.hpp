@@ -43,8 +43,10 @@ struct SessionEntry;
 // handler receives it by reference and must answer through it (respond() or the stream calls).
 class Exchange {
 public:
+    // `out` is the connection's output buffer, reused from request to request.
     Exchange(beast::tcp_stream& stream,
              beast::flat_buffer& buffer,
+             std::string& out,
              Request&& req,
              const ServerLimits& limits,
              Worker& worker,
@@ -94,7 +96,7 @@ private:
     const ServerLimits& limits_;
     Worker& worker_;
     const std::string& client_ip_;
-    std::string out_;
+    std::string& out_;
     bool responded_ = false;
     bool streaming_ = false;
     bool chunked_ = true;

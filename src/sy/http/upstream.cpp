@@ -246,7 +246,9 @@ std::size_t UpstreamPool::idle_connections() const {
 }
 
 ConnectionPtr UpstreamPool::take_idle(const Origin& o) {
-    auto it = idle_.find(o.key());
+    key_scratch_.clear();
+    o.append_key(key_scratch_);
+    auto it = idle_.find(key_scratch_);
     if (it == idle_.end()) {
         return nullptr;
     }

@@ -92,6 +92,7 @@ private:
     net::ssl::context& tls_;
     PoolLimits limits_;
     std::unordered_map<std::string, std::vector<ConnectionPtr>> idle_;
+    std::string key_scratch_;  // reused for pool look-ups (no per-request key string)
     std::uint64_t opened_ = 0;
 };
 

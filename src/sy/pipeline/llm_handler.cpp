@@ -84,27 +84,12 @@ std::optional<double> header_seconds(const http::Request& r, std::string_view na
     return d;
 }
 
-// Reads prompt/completion tokens from the JSON text of a `usage` object.
-void capture_usage_value(std::string_view usage_json, CallContext& ctx) {
-    boost::system::error_code ec;
-    auto v = json::parse(usage_json, ec);
-    if (ec || !v.is_object()) {
-        return;
-    }
-    const auto& u = v.get_object();
-    if (auto* p = u.if_contains("prompt_tokens"); p && p->is_int64()) {
-        ctx.prompt_tokens = p->get_int64();
-    }
-    if (auto* c = u.if_contains("completion_tokens"); c && c->is_int64()) {
-        ctx.completion_tokens = c->get_int64();
-    }
-}
-
 // Same, from a whole response body (top-level `usage`).
 void capture_usage(std::string_view text, CallContext& ctx) {
     auto span = json_scan::find_top_level(text, "usage");
     if (span) {
-        capture_usage_value(text.substr(span->offset, span->length), ctx);
+        read_usage_tokens(text.substr(span->offset, span->length), ctx.prompt_tokens,
+                          ctx.completion_tokens);
     }
 }
 

@@ -43,6 +43,11 @@ using StreamTransformPtr = std::unique_ptr<StreamTransform>;
 
 // OpenAI-format upstream to an OpenAI client: validates each chunk, detects error events,
 // captures usage and rewrites `model` to `client_model`; every other byte is passed through.
+// Reads `prompt_tokens` and `completion_tokens` from the JSON text of a `usage` object without a
+// DOM. Each output is set only when the member is an integer within int64, and nothing is set
+// when the text is not a well-formed object.
+void read_usage_tokens(std::string_view usage_json, std::int64_t& prompt, std::int64_t& completion);
+
 StreamTransformPtr make_openai_passthrough(std::string client_model,
                                            const providers::ErrorContext& err_ctx);
 
