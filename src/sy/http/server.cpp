@@ -1,8 +1,11 @@
 #include "sy/http/server.hpp"
 
+#include <sys/socket.h>
+
 #include <boost/asio/socket_base.hpp>
 #include <boost/beast/http/chunk_encode.hpp>
 #include <array>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <thread>
@@ -12,6 +15,13 @@ namespace sy::http {
 struct SessionEntry {
     beast::tcp_stream* stream = nullptr;
     bool busy = false;
+};
+
+// State of a connection's client watch, shared with the pending readiness wait: its handler may
+// run after the exchange (or the whole session) ended, and then finds the watch disarmed.
+struct ClientWatch {
+    Exchange* ex = nullptr;  // the exchange being watched; null when disarmed
+    std::uint64_t generation = 0;  // bumped per arming: completions of older waits are ignored
 };
 
 namespace {
@@ -75,6 +85,7 @@ Task<void> lingering_close(beast::tcp_stream& stream) {
 Exchange::Exchange(beast::tcp_stream& stream,
                    beast::flat_buffer& buffer,
                    std::string& out,
+                   const std::shared_ptr<ClientWatch>& watch,
                    Request&& req,
                    const ServerLimits& limits,
                    Worker& worker,
@@ -85,7 +96,8 @@ Exchange::Exchange(beast::tcp_stream& stream,
       limits_(limits),
       worker_(worker),
       client_ip_(client_ip),
-      out_(out) {
+      out_(out),
+      watch_(watch) {
     out_.clear();
     keep_alive_ = req_.keep_alive();
 }
@@ -259,31 +271,73 @@ Task<bool> Exchange::write_chunk(std::string_view data, bool last) {
 
 Task<bool> Exchange::end_stream() { co_return co_await write_chunk({}, true); }
 
-Task<void> Exchange::watch_client(std::function<void()> on_gone) {
-    auto& sock = stream_.socket();
-    auto buf = buffer_.prepare(4096);
-    auto [ec, n] = co_await sock.async_read_some(buf, kNoThrow);
-    if (ec) {
-        if (ec != net::error::operation_aborted) {
-            client_gone_ = true;
-            keep_alive_ = false;
-            if (on_gone) {
-                on_gone();
-            }
-        }
-        co_return;
+namespace {
+
+// Disarms the client watch when run_watching_client ends, however it ends.
+class WatchScope {
+public:
+    WatchScope(ClientWatch& w, tcp::socket& sock) : w_(w), sock_(sock) {}
+    ~WatchScope() {
+        w_.ex = nullptr;
+        boost::system::error_code ec;
+        sock_.cancel(ec);  // the pending wait, if any (no other operation is pending on it now)
     }
-    buffer_.commit(n);
-    // The client sent more bytes (a pipelined request): keep them and wait until cancelled.
-    net::steady_timer forever(co_await net::this_coro::executor, Clock::time_point::max());
-    co_await forever.async_wait(kNoThrow);
+    WatchScope(const WatchScope&) = delete;
+    WatchScope& operator=(const WatchScope&) = delete;
+
+private:
+    ClientWatch& w_;
+    tcp::socket& sock_;
+};
+
+}  // namespace
+
+void Exchange::arm_watch() {
+    std::uint64_t gen = watch_->generation;
+    // A readiness wait reads nothing until the socket becomes readable; Asio starts it with an
+    // EPOLL_CTL_MOD, which reports readiness (data, EOF, reset) that is already there.
+    stream_.socket().async_wait(
+        tcp::socket::wait_read, [w = watch_, gen](const boost::system::error_code& ec) {
+            if (w->ex == nullptr || w->generation != gen) {
+                return;  // disarmed, or a wait of an earlier exchange
+            }
+            w->ex->on_client_readable(ec);
+        });
+}
+
+void Exchange::on_client_readable(const boost::system::error_code& ec) {
+    if (!ec) {
+        auto space = buffer_.prepare(4096);
+        ssize_t n = ::recv(stream_.socket().native_handle(), space.data(), space.size(),
+                           MSG_DONTWAIT);
+        if (n > 0) {
+            // The client sent more bytes (a pipelined request): keep them for the session; the
+            // watch ends here.
+            buffer_.commit(static_cast<std::size_t>(n));
+            return;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+            arm_watch();  // spurious readiness
+            return;
+        }
+    }
+    // End of stream, a reset, or the socket closed under the watch (forced shutdown).
+    client_gone_ = true;
+    keep_alive_ = false;
+    if (on_gone_ && *on_gone_) {
+        (*on_gone_)();
+    }
 }
 
 Task<bool> Exchange::run_watching_client(Task<void>& op, const std::function<void()>& on_gone) {
-    using namespace boost::asio::experimental::awaitable_operators;
-    auto watch = watch_client(on_gone);
-    auto r = co_await (std::move(op) || std::move(watch));
-    co_return r.index() == 0 && !client_gone_;
+    on_gone_ = &on_gone;
+    ++watch_->generation;
+    watch_->ex = this;
+    WatchScope scope(*watch_, stream_.socket());
+    arm_watch();
+    co_await std::move(op);
+    on_gone_ = nullptr;
+    co_return !client_gone_;
 }
 
 // ---------------- Worker ----------------
@@ -411,6 +465,7 @@ Task<void> Worker::session(tcp::socket sock) {
     SessionEntry entry{&stream, false};
     std::string client_ip;
     std::string out;  // response heads and chunks, reused by every exchange of the connection
+    auto watch = std::make_shared<ClientWatch>();
     {
         boost::system::error_code ec;
         auto ep = stream.socket().remote_endpoint(ec);
@@ -490,7 +545,7 @@ Task<void> Worker::session(tcp::socket sock) {
             }
             break;
         }
-        Exchange ex(stream, buffer, out, parser.release(), limits_, *this, client_ip);
+        Exchange ex(stream, buffer, out, watch, parser.release(), limits_, *this, client_ip);
         co_await handler_.handle(ex);
         if (!ex.responded()) {
             Response res = handler_.protocol_error(500, "The request was not answered.");

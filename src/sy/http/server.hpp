@@ -17,8 +17,6 @@
 #include <thread>
 #include <vector>
 
-#include <boost/asio/experimental/awaitable_operators.hpp>
-
 #include "sy/core/error.hpp"
 #include "sy/http/asio.hpp"
 
@@ -38,6 +36,7 @@ struct ServerLimits {
 
 class Worker;
 struct SessionEntry;
+struct ClientWatch;
 
 // One request and its response on a client connection. Created by the session coroutine; the
 // handler receives it by reference and must answer through it (respond() or the stream calls).
@@ -47,6 +46,7 @@ public:
     Exchange(beast::tcp_stream& stream,
              beast::flat_buffer& buffer,
              std::string& out,
+             const std::shared_ptr<ClientWatch>& watch,
              Request&& req,
              const ServerLimits& limits,
              Worker& worker,
@@ -74,9 +74,12 @@ public:
     Task<bool> write_chunk(std::string_view data, bool last = false);
     Task<bool> end_stream();
 
-    // Runs `op` while watching the client socket. When the client disconnects first, `on_gone`
-    // is called (it should make `op` finish promptly, e.g. by closing the upstream connection),
-    // op is cancelled and awaited, and false is returned. One watch covers a whole stream.
+    // Runs `op` while watching the client socket. When the client disconnects (or the connection
+    // is closed by a forced shutdown) while op runs, `on_gone` is called: it must make `op` finish
+    // promptly (e.g. cancel the upstream call, cancel a timer); op is then awaited to its end and
+    // false is returned. One watch covers a whole stream. The watch is a readiness wait on the
+    // socket (no coroutine, no parallel group; Asio re-arms the epoll registration for it, so a
+    // close that arrived before the wait started is still reported).
     Task<bool> run_watching_client(Task<void>& op, const std::function<void()>& on_gone);
     bool client_gone() const { return client_gone_; }
 
@@ -87,8 +90,10 @@ public:
     std::uint64_t bytes_sent() const { return bytes_sent_; }
 
 private:
+    friend struct ClientWatch;
     Task<bool> write_pending();
-    Task<void> watch_client(std::function<void()> on_gone);
+    void arm_watch();
+    void on_client_readable(const boost::system::error_code& ec);
 
     beast::tcp_stream& stream_;
     beast::flat_buffer& buffer_;
@@ -97,6 +102,8 @@ private:
     Worker& worker_;
     const std::string& client_ip_;
     std::string& out_;
+    const std::shared_ptr<ClientWatch>& watch_;
+    const std::function<void()>* on_gone_ = nullptr;  // set while a watch runs
     bool responded_ = false;
     bool streaming_ = false;
     bool chunked_ = true;

@@ -199,6 +199,46 @@ Task<boost::system::error_code> read_body_some(S& s,
     }
 }
 
+// Registers a connection with an UpstreamCancel for the scope of one call.
+class CancelScope {
+public:
+    explicit CancelScope(UpstreamCancel* c) : c_(c) {}
+    ~CancelScope() { set(nullptr); }
+    CancelScope(const CancelScope&) = delete;
+    CancelScope& operator=(const CancelScope&) = delete;
+    void set(beast::tcp_stream* s);
+    bool cancelled() const;
+
+private:
+    UpstreamCancel* c_;
+};
+
+Error cancelled_error() {
+    return Error::make(Errc::kUpstreamConnection, "Connection error: the call was cancelled");
+}
+
+}  // namespace
+
+void UpstreamCancel::cancel() {
+    cancelled_ = true;
+    if (active_) {
+        boost::system::error_code ec;
+        active_->socket().shutdown(tcp::socket::shutdown_both, ec);
+        active_->close();  // pending operations complete with operation_aborted
+        active_ = nullptr;
+    }
+}
+
+namespace {
+
+void CancelScope::set(beast::tcp_stream* s) {
+    if (c_) {
+        c_->attach(s);
+    }
+}
+
+bool CancelScope::cancelled() const { return c_ && c_->cancelled(); }
+
 }  // namespace
 
 std::optional<std::string_view> UpstreamResponse::header(std::string_view name) const {
@@ -277,7 +317,10 @@ void UpstreamPool::release(ConnectionPtr c) {
     vec.push_back(std::move(c));
 }
 
-Task<Result<ConnectionPtr>> UpstreamPool::connect(const Origin& o, Duration timeout) {
+Task<Result<ConnectionPtr>> UpstreamPool::connect(const Origin& o,
+                                                   Duration timeout,
+                                                   UpstreamCancel* cancel) {
+    CancelScope scope(cancel);
     auto c = std::make_unique<Connection>();
     c->origin = o;
     c->key = o.key();
@@ -311,10 +354,18 @@ Task<Result<ConnectionPtr>> UpstreamPool::connect(const Origin& o, Duration time
         }
         endpoints = std::move(res);
     }
+    if (scope.cancelled()) {
+        co_return cancelled_error();
+    }
     beast::tcp_stream tcp_s(io_);
     tcp_s.expires_after(timeout);
+    scope.set(&tcp_s);
     auto [cec, ep] = co_await tcp_s.async_connect(endpoints, kNoThrow);
     (void)ep;
+    scope.set(nullptr);
+    if (scope.cancelled()) {
+        co_return cancelled_error();
+    }
     if (cec) {
         co_return transport_error(cec, "connect");
     }
@@ -338,7 +389,12 @@ Task<Result<ConnectionPtr>> UpstreamPool::connect(const Origin& o, Duration time
         }
     }
     beast::get_lowest_layer(tls).expires_after(timeout);
+    scope.set(&beast::get_lowest_layer(tls));
     auto [hec] = co_await tls.async_handshake(net::ssl::stream_base::client, kNoThrow);
+    scope.set(nullptr);
+    if (scope.cancelled()) {
+        co_return cancelled_error();
+    }
     if (hec) {
         std::string why = hec.message();
         long vr = SSL_get_verify_result(ssl);
@@ -351,19 +407,23 @@ Task<Result<ConnectionPtr>> UpstreamPool::connect(const Origin& o, Duration time
     co_return c;
 }
 
-Task<Result<UpstreamResponse>> UpstreamPool::send(const UpstreamRequest& req, UpstreamTimeouts t) {
+Task<Result<UpstreamResponse>> UpstreamPool::send(const UpstreamRequest& req,
+                                                   UpstreamTimeouts t,
+                                                   UpstreamCancel* cancel) {
     auto deadline = Clock::now() + t.first_byte;
     const std::string head = build_head(req);
+    CancelScope scope(cancel);
     for (int attempt = 0; attempt < 2; ++attempt) {
         ConnectionPtr c = attempt == 0 ? take_idle(req.origin) : nullptr;
         if (!c) {
-            auto cr = co_await connect(req.origin, std::min(t.connect, t.first_byte));
+            auto cr = co_await connect(req.origin, std::min(t.connect, t.first_byte), cancel);
             if (!cr) {
                 co_return std::move(cr).error();
             }
             c = std::move(cr).value();
         }
         bool reused = c->reused;
+        scope.set(&c->tcp());
         c->tcp().expires_at(deadline);
         boost::system::error_code ec;
         if (auto* p = std::get_if<PlainStream>(&c->stream)) {
@@ -391,6 +451,11 @@ Task<Result<UpstreamResponse>> UpstreamPool::send(const UpstreamRequest& req, Up
             if (parser->get().result_int() == 101) {
                 ec = bhttp::error::bad_version;  // protocol switch: not an HTTP API answer
             }
+        }
+        scope.set(nullptr);
+        if (scope.cancelled()) {
+            c->close();
+            co_return cancelled_error();
         }
         if (ec) {
             c->close();
@@ -421,13 +486,14 @@ Task<Result<UpstreamResponse>> UpstreamPool::send(const UpstreamRequest& req, Up
 }
 
 Task<Result<std::unique_ptr<UpstreamStream>>> UpstreamPool::open_stream(const UpstreamRequest& req,
-                                                                        UpstreamTimeouts t) {
+                                                                        UpstreamTimeouts t,
+                                                                        UpstreamCancel* cancel) {
     auto deadline = Clock::now() + t.first_byte;
     const std::string head = build_head(req);
     for (int attempt = 0; attempt < 2; ++attempt) {
         ConnectionPtr c = attempt == 0 ? take_idle(req.origin) : nullptr;
         if (!c) {
-            auto cr = co_await connect(req.origin, std::min(t.connect, t.first_byte));
+            auto cr = co_await connect(req.origin, std::min(t.connect, t.first_byte), cancel);
             if (!cr) {
                 co_return std::move(cr).error();
             }
@@ -436,10 +502,18 @@ Task<Result<std::unique_ptr<UpstreamStream>>> UpstreamPool::open_stream(const Up
         bool reused = c->reused;
         c->tcp().expires_at(deadline);
         boost::system::error_code ec;
-        if (auto* p = std::get_if<PlainStream>(&c->stream)) {
-            ec = co_await write_request(*p, head, req.body);
-        } else {
-            ec = co_await write_request(std::get<TlsStream>(c->stream), head, req.body);
+        {
+            CancelScope scope(cancel);
+            scope.set(&c->tcp());
+            if (auto* p = std::get_if<PlainStream>(&c->stream)) {
+                ec = co_await write_request(*p, head, req.body);
+            } else {
+                ec = co_await write_request(std::get<TlsStream>(c->stream), head, req.body);
+            }
+        }
+        if (cancel && cancel->cancelled()) {
+            c->close();
+            co_return cancelled_error();
         }
         if (ec) {
             c->close();
@@ -449,9 +523,12 @@ Task<Result<std::unique_ptr<UpstreamStream>>> UpstreamPool::open_stream(const Up
             co_return transport_error(ec, "sending request");
         }
         auto sent_at = Clock::now();
-        auto s = std::make_unique<UpstreamStream>(*this, std::move(c), t);
+        auto s = std::make_unique<UpstreamStream>(*this, std::move(c), t, cancel);
         s->set_first_deadline(deadline);
         auto st = co_await s->read_head(deadline);
+        if (cancel && cancel->cancelled()) {
+            co_return cancelled_error();
+        }
         if (!st) {
             bool stale = reused && st.error().code == Errc::kUpstreamConnection &&
                          !s->got_head_bytes() && Clock::now() - sent_at < kStaleRetryWindow;
@@ -467,17 +544,28 @@ Task<Result<std::unique_ptr<UpstreamStream>>> UpstreamPool::open_stream(const Up
 
 // ---------------- UpstreamStream ----------------
 
-UpstreamStream::UpstreamStream(UpstreamPool& pool, ConnectionPtr conn, UpstreamTimeouts t)
-    : pool_(pool), conn_(std::move(conn)), timeouts_(t) {
+UpstreamStream::UpstreamStream(UpstreamPool& pool,
+                               ConnectionPtr conn,
+                               UpstreamTimeouts t,
+                               UpstreamCancel* cancel)
+    : pool_(pool), conn_(std::move(conn)), timeouts_(t), cancel_(cancel) {
     conn_->parser.emplace();
     conn_->parser->body_limit(boost::none);
+    if (cancel_) {
+        cancel_->attach(&conn_->tcp());
+    }
 }
 
 UpstreamStream::~UpstreamStream() {
+    bool cancelled = false;
+    if (cancel_) {
+        cancelled = cancel_->cancelled();
+        cancel_->attach(nullptr);
+    }
     if (!conn_) {
         return;
     }
-    if (done_ && conn_->parser && conn_->parser->keep_alive()) {
+    if (done_ && !cancelled && conn_->parser && conn_->parser->keep_alive()) {
         pool_.release(std::move(conn_));
     } else {
         conn_->close();

@@ -64,6 +64,26 @@ enum class TransportFailure { kNone, kConnect, kTimeout, kReset, kProtocol, kTls
 
 class UpstreamStream;
 
+// Lets the owner of an upstream call abort it from outside the call (when the client went away):
+// cancel() closes the connection the call is using, so that its pending connect, write or read
+// fails at once, and the call neither retries nor returns the connection to the pool. The call
+// registers its connection here while it runs (and an UpstreamStream for its whole life). The
+// handle must outlive the call and the stream. Worker thread only.
+class UpstreamCancel {
+public:
+    UpstreamCancel() = default;
+    UpstreamCancel(const UpstreamCancel&) = delete;
+    UpstreamCancel& operator=(const UpstreamCancel&) = delete;
+    void cancel();
+    bool cancelled() const { return cancelled_; }
+    // Used by the pool: the connection the call is using now (nullptr: none).
+    void attach(beast::tcp_stream* s) { active_ = s; }
+
+private:
+    beast::tcp_stream* active_ = nullptr;
+    bool cancelled_ = false;
+};
+
 class UpstreamPool {
 public:
     UpstreamPool(net::io_context& io, net::ssl::context& tls, PoolLimits limits);
@@ -73,18 +93,23 @@ public:
 
     // Sends a request and reads the complete response. Transport failures are errors with
     // code kTimeout or kUpstreamConnection/kUpstreamProtocol.
-    Task<Result<UpstreamResponse>> send(const UpstreamRequest& req, UpstreamTimeouts t);
+    // `cancel` (optional) aborts the call from outside.
+    Task<Result<UpstreamResponse>> send(const UpstreamRequest& req,
+                                        UpstreamTimeouts t,
+                                        UpstreamCancel* cancel = nullptr);
 
     // Sends a request and reads only the response head; the body is then read incrementally.
+    // `cancel` (optional) aborts the call, and later the returned stream, from outside.
     Task<Result<std::unique_ptr<UpstreamStream>>> open_stream(const UpstreamRequest& req,
-                                                              UpstreamTimeouts t);
+                                                              UpstreamTimeouts t,
+                                                              UpstreamCancel* cancel = nullptr);
 
     std::size_t idle_connections() const;
     std::uint64_t connections_opened() const { return opened_; }
 
 private:
     friend class UpstreamStream;
-    Task<Result<ConnectionPtr>> connect(const Origin& o, Duration timeout);
+    Task<Result<ConnectionPtr>> connect(const Origin& o, Duration timeout, UpstreamCancel* cancel);
     ConnectionPtr take_idle(const Origin& o);
     void release(ConnectionPtr c);
 
@@ -100,7 +125,10 @@ private:
 // to its end and the upstream allows keep-alive; otherwise closes it.
 class UpstreamStream {
 public:
-    UpstreamStream(UpstreamPool& pool, ConnectionPtr conn, UpstreamTimeouts t);
+    UpstreamStream(UpstreamPool& pool,
+                   ConnectionPtr conn,
+                   UpstreamTimeouts t,
+                   UpstreamCancel* cancel = nullptr);
     ~UpstreamStream();
     UpstreamStream(const UpstreamStream&) = delete;
     UpstreamStream& operator=(const UpstreamStream&) = delete;
@@ -129,6 +157,7 @@ private:
     UpstreamPool& pool_;
     ConnectionPtr conn_;
     UpstreamTimeouts timeouts_;
+    UpstreamCancel* cancel_ = nullptr;
     int status_ = 0;
     bool done_ = false;
     bool got_body_bytes_ = false;

@@ -109,8 +109,9 @@ http::Task<void> wait_timer(http::net::steady_timer& timer) {
 http::Task<void> send_into(http::UpstreamPool& pool,
                            const http::UpstreamRequest& req,
                            http::UpstreamTimeouts t,
+                           http::UpstreamCancel& cancel,
                            std::optional<Result<http::UpstreamResponse>>& out) {
-    auto r = co_await pool.send(req, t);
+    auto r = co_await pool.send(req, t, &cancel);
     out.emplace(std::move(r));
 }
 
@@ -249,8 +250,8 @@ http::Task<void> LlmHandler::handle(http::Exchange& ex, providers::Route route, 
         http::net::steady_timer timer(co_await http::net::this_coro::executor,
                                       http::seconds_to_duration(t));
         auto wait = wait_timer(timer);
-        const std::function<void()> no_action;
-        if (!co_await ex.run_watching_client(wait, no_action)) {
+        const std::function<void()> stop_waiting = [&timer] { timer.cancel(); };
+        if (!co_await ex.run_watching_client(wait, stop_waiting)) {
             ctx.status = 499;
             ctx.error_class = "client_disconnected";
             co_return;
@@ -296,9 +297,10 @@ http::Task<void> LlmHandler::dispatch_unary(http::Exchange& ex,
     // The upstream call runs under a watch of the client socket: a client that goes away (or a
     // forced shutdown closing it) cancels the upstream request.
     std::optional<Result<http::UpstreamResponse>> result;
-    auto op = send_into(pool_for(ex), a.upstream, a.timeouts, result);
-    const std::function<void()> no_action;
-    bool stayed = co_await ex.run_watching_client(op, no_action);
+    http::UpstreamCancel cancel;
+    auto op = send_into(pool_for(ex), a.upstream, a.timeouts, cancel, result);
+    const std::function<void()> cancel_call = [&cancel] { cancel.cancel(); };
+    bool stayed = co_await ex.run_watching_client(op, cancel_call);
     ctx.upstream_ms = ms_since(t0);
     if (!stayed || !result) {
         ctx.status = 499;
@@ -502,10 +504,15 @@ http::Task<void> LlmHandler::dispatch_stream(http::Exchange& ex,
                                              CallContext& ctx,
                                              LlmRequest& req,
                                              Attempt& a) {
+    // Declared first: it must outlive the relay and the upstream stream the relay owns.
+    http::UpstreamCancel cancel;
     StreamTransformPtr transform = make_stream_transform(a.shape, a.plan, req, a.err_ctx);
     StreamRelay relay(ex, ctx, *a.deployment->state, a.err_ctx, std::move(transform));
-    auto attempt = stream_attempt(ex, ctx, a, relay);
-    const std::function<void()> on_gone = [&relay] { relay.cancel(); };
+    auto attempt = stream_attempt(ex, ctx, a, relay, cancel);
+    const std::function<void()> on_gone = [&relay, &cancel] {
+        cancel.cancel();
+        relay.cancel();
+    };
     bool client_stayed = co_await ex.run_watching_client(attempt, on_gone);
     if (!client_stayed) {
         ctx.status = 499;
@@ -516,10 +523,11 @@ http::Task<void> LlmHandler::dispatch_stream(http::Exchange& ex,
 http::Task<void> LlmHandler::stream_attempt(http::Exchange& ex,
                                             CallContext& ctx,
                                             Attempt& a,
-                                            StreamRelay& relay) {
+                                            StreamRelay& relay,
+                                            http::UpstreamCancel& cancel) {
     auto t0 = http::Clock::now();
     auto& state = *a.deployment->state;
-    auto opened = co_await pool_for(ex).open_stream(a.upstream, a.timeouts);
+    auto opened = co_await pool_for(ex).open_stream(a.upstream, a.timeouts, &cancel);
     if (ex.client_gone()) {
         co_return;
     }

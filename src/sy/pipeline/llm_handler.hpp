@@ -48,7 +48,7 @@ private:
     http::Task<void> dispatch_stream(http::Exchange& ex, CallContext& ctx, LlmRequest& req,
                                      Attempt& a);
     http::Task<void> stream_attempt(http::Exchange& ex, CallContext& ctx, Attempt& a,
-                                    StreamRelay& relay);
+                                    StreamRelay& relay, http::UpstreamCancel& cancel);
     http::UpstreamPool& pool_for(http::Exchange& ex);
     static http::Task<void> reply_mock(http::Exchange& ex, CallContext& ctx, const LlmRequest& req,
                                        const std::string& text);
