@@ -21,8 +21,19 @@ struct SessionEntry {
 // run after the exchange (or the whole session) ended, and then finds the watch disarmed.
 struct ClientWatch {
     Exchange* ex = nullptr;  // the exchange being watched; null when disarmed
-    std::uint64_t generation = 0;  // bumped per arming: completions of older waits are ignored
+    std::uint64_t generation = 0;  // bumped per exchange: completions of older waits are ignored
+    bool armed = false;            // a wait was started for the current exchange
+    // Links in the worker's list of watches deferred to the next tick.
+    ClientWatch* prev = nullptr;
+    ClientWatch* next = nullptr;
+    bool listed = false;
 };
+
+namespace {
+// How long an operation runs before its client watch is armed (and so the longest time a
+// disconnect goes unnoticed).
+constexpr auto kWatchTick = std::chrono::milliseconds(50);
+}  // namespace
 
 namespace {
 
@@ -276,17 +287,15 @@ namespace {
 // Disarms the client watch when run_watching_client ends, however it ends.
 class WatchScope {
 public:
-    WatchScope(ClientWatch& w, tcp::socket& sock) : w_(w), sock_(sock) {}
-    ~WatchScope() {
-        w_.ex = nullptr;
-        boost::system::error_code ec;
-        sock_.cancel(ec);  // the pending wait, if any (no other operation is pending on it now)
-    }
+    WatchScope(ClientWatch& w, Worker& worker, tcp::socket& sock)
+        : w_(w), worker_(worker), sock_(sock) {}
+    ~WatchScope();
     WatchScope(const WatchScope&) = delete;
     WatchScope& operator=(const WatchScope&) = delete;
 
 private:
     ClientWatch& w_;
+    Worker& worker_;
     tcp::socket& sock_;
 };
 
@@ -333,14 +342,77 @@ Task<bool> Exchange::run_watching_client(Task<void>& op, const std::function<voi
     on_gone_ = &on_gone;
     ++watch_->generation;
     watch_->ex = this;
-    WatchScope scope(*watch_, stream_.socket());
-    arm_watch();
+    watch_->armed = false;
+    WatchScope scope(*watch_, worker_, stream_.socket());
+    worker_.defer_watch(watch_.get());
     co_await std::move(op);
     on_gone_ = nullptr;
     co_return !client_gone_;
 }
 
+namespace {
+
+WatchScope::~WatchScope() {
+    w_.ex = nullptr;
+    worker_.drop_watch(&w_);
+    if (w_.armed) {
+        w_.armed = false;
+        boost::system::error_code ec;
+        sock_.cancel(ec);  // the pending wait, if any (no other operation is pending on it now)
+    }
+}
+
+}  // namespace
+
 // ---------------- Worker ----------------
+
+void Worker::defer_watch(ClientWatch* w) {
+    w->prev = nullptr;
+    w->next = deferred_watches_;
+    if (deferred_watches_) {
+        deferred_watches_->prev = w;
+    }
+    deferred_watches_ = w;
+    w->listed = true;
+    if (!watch_tick_running_) {
+        watch_tick_running_ = true;
+        watch_tick_.expires_after(kWatchTick);
+        watch_tick_.async_wait([this](const boost::system::error_code& ec) {
+            watch_tick_running_ = false;
+            if (!ec) {
+                on_watch_tick();
+            }
+        });
+    }
+}
+
+void Worker::drop_watch(ClientWatch* w) {
+    if (!w->listed) {
+        return;
+    }
+    if (w->prev) {
+        w->prev->next = w->next;
+    } else {
+        deferred_watches_ = w->next;
+    }
+    if (w->next) {
+        w->next->prev = w->prev;
+    }
+    w->prev = w->next = nullptr;
+    w->listed = false;
+}
+
+void Worker::on_watch_tick() {
+    // Every operation still running now gets its client watch; the tick stops until the next
+    // deferral.
+    while (ClientWatch* w = deferred_watches_) {
+        drop_watch(w);
+        if (w->ex) {
+            w->armed = true;
+            w->ex->arm_watch();
+        }
+    }
+}
 
 Worker::Worker(int index, const ServerLimits& limits, RequestHandler& handler)
     : index_(index), limits_(limits), handler_(handler) {}

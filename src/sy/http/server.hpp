@@ -79,7 +79,9 @@ public:
     // promptly (e.g. cancel the upstream call, cancel a timer); op is then awaited to its end and
     // false is returned. One watch covers a whole stream. The watch is a readiness wait on the
     // socket (no coroutine, no parallel group; Asio re-arms the epoll registration for it, so a
-    // close that arrived before the wait started is still reported).
+    // close that arrived before the wait started is still reported). It is armed only for
+    // operations still running at the worker's next watch tick (every kWatchTick): the many
+    // calls that end sooner cost no wait at all, and a disconnect is noticed within a tick.
     Task<bool> run_watching_client(Task<void>& op, const std::function<void()>& on_gone);
     bool client_gone() const { return client_gone_; }
 
@@ -91,6 +93,7 @@ public:
 
 private:
     friend struct ClientWatch;
+    friend class Worker;
     Task<bool> write_pending();
     void arm_watch();
     void on_client_readable(const boost::system::error_code& ec);
@@ -156,11 +159,16 @@ public:
     std::size_t active_connections() const { return active_.load(); }
     std::uint64_t refused_connections() const { return refused_.load(); }
     bool draining() const { return draining_.load(std::memory_order_relaxed); }
+    // Client watches waiting for the next watch tick to be armed (intrusive list; worker thread
+    // only; used by Exchange).
+    void defer_watch(ClientWatch* w);
+    void drop_watch(ClientWatch* w);
 
 private:
     friend class Exchange;
     Task<void> accept_loop();
     Task<void> session(tcp::socket sock);
+    void on_watch_tick();
 
     int index_;
     const ServerLimits& limits_;
@@ -173,6 +181,9 @@ private:
     std::list<SessionEntry*> sessions_;  // touched only on this worker's thread
     net::io_context io_{1};
     tcp::acceptor acceptor_{io_};
+    ClientWatch* deferred_watches_ = nullptr;
+    bool watch_tick_running_ = false;
+    net::steady_timer watch_tick_{io_};
     std::thread thread_;
 };
 
