@@ -166,6 +166,46 @@ http::Task<void> HttpRouter::handle(http::Exchange& ex) {
 }
 
 http::Task<void> HttpRouter::dispatch(http::Exchange& ex, pipeline::CallContext& ctx) {
+    // Hot path: an LLM route called with its method. It holds no response or error locals, so
+    // its coroutine frame stays small (frames over ~1 KiB bypass Asio's frame recycling and
+    // glibc's thread cache); everything else goes through dispatch_other().
+    const auto& req = ex.request();
+    std::string_view target = req.target();
+    RouteMatch m = match_route(target.substr(0, target.find('?')));
+    std::optional<providers::Route> route;
+    switch (m.id) {
+        case RouteId::kChat:
+            route = providers::Route::kChat;
+            break;
+        case RouteId::kCompletions:
+            route = providers::Route::kCompletions;
+            break;
+        case RouteId::kEmbeddings:
+            route = providers::Route::kEmbeddings;
+            break;
+        case RouteId::kMessages:
+            route = providers::Route::kMessages;
+            break;
+        default:
+            break;
+    }
+    if (!route || req.method() != m.method) {
+        co_await dispatch_other(ex, ctx);
+        co_return;
+    }
+    ctx.llm_route = true;
+    ctx.anthropic_format = m.id == RouteId::kMessages;
+    {
+        auto principal = auth_.authenticate(req);
+        if (!principal) {
+            co_await pipeline::LlmHandler::reply_error(ex, ctx, principal.error());
+            co_return;
+        }
+    }
+    co_await llm_.handle(ex, *route, ctx);
+}
+
+http::Task<void> HttpRouter::dispatch_other(http::Exchange& ex, pipeline::CallContext& ctx) {
     const auto& req = ex.request();
     const unsigned version = req.version();
     std::string_view target = req.target();

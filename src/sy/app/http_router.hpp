@@ -29,6 +29,7 @@ public:
 
 private:
     http::Task<void> dispatch(http::Exchange& ex, pipeline::CallContext& ctx);
+    http::Task<void> dispatch_other(http::Exchange& ex, pipeline::CallContext& ctx);
     void access_log(const pipeline::CallContext& ctx) const;
 
     const routing::ModelTable& table_;

@@ -31,6 +31,9 @@ struct Connection {
     Clock::time_point idle_since{};
     bool reused = false;
     std::optional<bhttp::response_parser<bhttp::buffer_body>> parser;
+    // Parser of a complete response (UpstreamPool::send); kept here rather than in the send
+    // coroutine's frame, which it would push past the size Asio and glibc recycle cheaply.
+    std::optional<bhttp::response_parser<bhttp::string_body>> full_parser;
 
     beast::tcp_stream& tcp() {
         if (auto* p = std::get_if<PlainStream>(&stream)) {
@@ -432,7 +435,7 @@ Task<Result<UpstreamResponse>> UpstreamPool::send(const UpstreamRequest& req,
             ec = co_await write_request(std::get<TlsStream>(c->stream), head, req.body);
         }
         auto sent_at = Clock::now();
-        std::optional<bhttp::response_parser<bhttp::string_body>> parser;
+        auto& parser = c->full_parser;
         bool got_any = false;
         // Interim 1xx responses (100 Continue, 103 Early Hints) precede the real one: skip them,
         // or the final response would be left in the socket for the next user of the connection.
@@ -475,6 +478,7 @@ Task<Result<UpstreamResponse>> UpstreamPool::send(const UpstreamRequest& req,
         UpstreamResponse out;
         out.msg = parser->release();
         out.status = out.msg.result_int();
+        parser.reset();
         if (reusable) {
             release(std::move(c));
         } else {

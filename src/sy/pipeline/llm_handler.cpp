@@ -186,15 +186,19 @@ http::Task<void> LlmHandler::reply_mock(http::Exchange& ex,
     co_await ex.respond_raw(200, head, body);
 }
 
-http::Task<void> LlmHandler::handle(http::Exchange& ex, providers::Route route, CallContext& ctx) {
-    ctx.anthropic_format = route == providers::Route::kMessages;
-    // parse: JSON, required fields and types, client-side credential rejection.
-    auto decoded = decode_request(route, ex.request().body());
-    if (!decoded) {
-        co_await reply_error(ex, ctx, decoded.error());
-        co_return;
-    }
-    LlmRequest& req = decoded.value();
+// Everything handle() decides before its first await, without awaiting: route, deadlines, test
+// hooks and the upstream request. Not a coroutine, so its many locals (errors, names) do not
+// enlarge handle()'s frame. On kReplyError, `err` holds the error to answer with.
+LlmHandler::Next LlmHandler::prepare(http::Exchange& ex,
+                                     providers::Route route,
+                                     CallContext& ctx,
+                                     LlmRequest& req,
+                                     Attempt& a,
+                                     std::unique_ptr<Error>& err) {
+    auto fail = [&err](Error e) {
+        err = std::make_unique<Error>(std::move(e));
+        return Next::kReplyError;
+    };
     ctx.requested_model = req.model;
     ctx.stream = req.stream;
 
@@ -206,14 +210,12 @@ http::Task<void> LlmHandler::handle(http::Exchange& ex, providers::Route route, 
             names += names.empty() ? "" : ", ";
             names += n;
         }
-        Error e = Error::make(Errc::kUnknownModel,
-                              std::string(route_label(route)) +
-                                  ": Invalid model name passed in model=" + req.model +
-                                  ". Call `/v1/models` to view available models for your key. "
-                                  "Available model groups: [" + names + "]")
-                      .with_param("model");
-        co_await reply_error(ex, ctx, e);
-        co_return;
+        return fail(Error::make(Errc::kUnknownModel,
+                                std::string(route_label(route)) +
+                                    ": Invalid model name passed in model=" + req.model +
+                                    ". Call `/v1/models` to view available models for your key. "
+                                    "Available model groups: [" + names + "]")
+                        .with_param("model"));
     }
     routing::DeploymentRuntime* d =
         resolved->pinned ? resolved->pinned : table_.pick(*resolved->group);
@@ -221,10 +223,8 @@ http::Task<void> LlmHandler::handle(http::Exchange& ex, providers::Route route, 
     ctx.model_id = d->cfg->id;
     ctx.provider = d->cfg->provider;
     if (!d->target) {
-        Error e = Error::make(Errc::kProviderNotSupported,
-                              "provider not supported: " + d->cfg->provider);
-        co_await reply_error(ex, ctx, e);
-        co_return;
+        return fail(Error::make(Errc::kProviderNotSupported,
+                                "provider not supported: " + d->cfg->provider));
     }
     ctx.api_base = d->target->url.display;
 
@@ -242,29 +242,15 @@ http::Task<void> LlmHandler::handle(http::Exchange& ex, providers::Route route, 
     const std::optional<std::string>& mock_text =
         req.mock_response ? req.mock_response : d->cfg->mock_response;
     if (mock_text && (route == providers::Route::kChat || route == providers::Route::kCompletions)) {
-        co_await reply_mock(ex, ctx, req, *mock_text);
-        co_return;
+        a.mock_text = &*mock_text;
+        return Next::kMock;
     }
+    a.timeout_s = req.stream ? stream_timeout_s : timeout_s;
     if (req.mock_timeout || d->cfg->mock_timeout) {
-        double t = req.stream ? stream_timeout_s : timeout_s;
-        http::net::steady_timer timer(co_await http::net::this_coro::executor,
-                                      http::seconds_to_duration(t));
-        auto wait = wait_timer(timer);
-        const std::function<void()> stop_waiting = [&timer] { timer.cancel(); };
-        if (!co_await ex.run_watching_client(wait, stop_waiting)) {
-            ctx.status = 499;
-            ctx.error_class = "client_disconnected";
-            co_return;
-        }
-        Error e = mock_timeout_error(t);
-        ctx.error_class = "Timeout";
-        co_await reply_error(ex, ctx, e);
-        co_return;
+        return Next::kMockTimeout;
     }
 
-    Attempt a;
     a.deployment = d;
-    a.timeout_s = req.stream ? stream_timeout_s : timeout_s;
     a.timeouts.connect = http::seconds_to_duration(std::min(timeout_s, config::kDefaultConnectTimeoutCapS));
     a.timeouts.first_byte = http::seconds_to_duration(req.stream ? stream_timeout_s : timeout_s);
     a.timeouts.idle = http::seconds_to_duration(timeout_s);
@@ -274,13 +260,54 @@ http::Task<void> LlmHandler::handle(http::Exchange& ex, providers::Route route, 
     std::string upstream_model = routing::ModelTable::upstream_model(*d, *resolved);
     auto plan = plan_upstream(*d, table_.settings(), req, upstream_model);
     if (!plan) {
-        co_await reply_error(ex, ctx, plan.error());
-        co_return;
+        return fail(plan.error());
     }
     a.plan = std::move(plan).value();
     a.shape = d->target->shape;
     a.upstream = providers::build_request(*d->target, a.plan.route, std::move(a.plan.body),
                                           upstream_model, req.stream);
+    return Next::kDispatch;
+}
+
+http::Task<void> LlmHandler::mock_timeout(http::Exchange& ex, CallContext& ctx, double t) {
+    http::net::steady_timer timer(co_await http::net::this_coro::executor,
+                                  http::seconds_to_duration(t));
+    auto wait = wait_timer(timer);
+    const std::function<void()> stop_waiting = [&timer] { timer.cancel(); };
+    if (!co_await ex.run_watching_client(wait, stop_waiting)) {
+        ctx.status = 499;
+        ctx.error_class = "client_disconnected";
+        co_return;
+    }
+    Error e = mock_timeout_error(t);
+    ctx.error_class = "Timeout";
+    co_await reply_error(ex, ctx, e);
+}
+
+http::Task<void> LlmHandler::handle(http::Exchange& ex, providers::Route route, CallContext& ctx) {
+    ctx.anthropic_format = route == providers::Route::kMessages;
+    // parse: JSON, required fields and types, client-side credential rejection.
+    auto decoded = decode_request(route, ex.request().body());
+    if (!decoded) {
+        co_await reply_error(ex, ctx, decoded.error());
+        co_return;
+    }
+    LlmRequest& req = decoded.value();
+    Attempt a;
+    std::unique_ptr<Error> err;
+    switch (prepare(ex, route, ctx, req, a, err)) {
+        case Next::kReplyError:
+            co_await reply_error(ex, ctx, *err);
+            co_return;
+        case Next::kMock:
+            co_await reply_mock(ex, ctx, req, *a.mock_text);
+            co_return;
+        case Next::kMockTimeout:
+            co_await mock_timeout(ex, ctx, a.timeout_s);
+            co_return;
+        case Next::kDispatch:
+            break;
+    }
     ctx.attempts = 1;
     if (req.stream) {
         co_await dispatch_stream(ex, ctx, req, a);
@@ -307,14 +334,34 @@ http::Task<void> LlmHandler::dispatch_unary(http::Exchange& ex,
         ctx.error_class = "client_disconnected";
         co_return;
     }
-    Result<http::UpstreamResponse>& r = *result;
+    std::string head;
+    std::string body;
+    std::unique_ptr<Error> err;
+    finish_unary(ctx, req, a, *result, head, body, err);
+    if (err) {
+        co_await reply_error(ex, ctx, *err);
+        co_return;
+    }
+    co_await ex.respond_raw(200, head, body);
+}
+
+// The synchronous tail of dispatch_unary: health bookkeeping, usage, the response head and body
+// (or, in `err`, the error to answer with). Not a coroutine, so that its locals stay out of
+// dispatch_unary's frame.
+void LlmHandler::finish_unary(CallContext& ctx,
+                              LlmRequest& req,
+                              Attempt& a,
+                              Result<http::UpstreamResponse>& r,
+                              std::string& head,
+                              std::string& body,
+                              std::unique_ptr<Error>& err) {
     auto& state = *a.deployment->state;
     if (!r) {
         Error e = providers::map_transport_error(r.error(), a.err_ctx, a.timeout_s);
         state.record_failure(0, e.message);
         ctx.error_class = e.code == Errc::kTimeout ? "Timeout" : "APIConnectionError";
-        co_await reply_error(ex, ctx, e);
-        co_return;
+        err = std::make_unique<Error>(std::move(e));
+        return;
     }
     http::UpstreamResponse& up = r.value();
     if (up.status < 200 || up.status >= 300) {
@@ -322,14 +369,13 @@ http::Task<void> LlmHandler::dispatch_unary(http::Exchange& ex,
         if (is_failure_for_health(up.status)) {
             state.record_failure(up.status, e.message);
         }
-        co_await reply_error(ex, ctx, e);
-        co_return;
+        err = std::make_unique<Error>(std::move(e));
+        return;
     }
     state.record_success(static_cast<std::int64_t>(ctx.upstream_ms * 1000));
     capture_usage(up.body(), ctx);
 
-    std::string head;
-    head.reserve(1024);
+    head.reserve(768);
     auto ct = up.header("content-type");
     add_line(head, "Content-Type", ct ? *ct : std::string_view("application/json"));
     append_provider_headers(head, up.msg.base());
@@ -341,12 +387,11 @@ http::Task<void> LlmHandler::dispatch_unary(http::Exchange& ex,
     if (!converted) {
         Error e = converted.error();
         state.record_failure(500, e.message);
-        co_await reply_error(ex, ctx, e);
-        co_return;
+        err = std::make_unique<Error>(std::move(e));
+        return;
     }
-    std::string body = std::move(converted).value();
+    body = std::move(converted).value();
     ctx.status = 200;
-    co_await ex.respond_raw(200, head, body);
 }
 
 // Relays one upstream SSE stream to the client (api.md §3, README D18). Holds the per-stream

@@ -41,7 +41,16 @@ private:
         providers::ErrorContext err_ctx;
         providers::ApiShape shape = providers::ApiShape::kOpenAI;
         UpstreamPlan plan;  // upstream route and body; completions served by a chat model
+        const std::string* mock_text = nullptr;  // test hook: the mock_response to answer with
     };
+    enum class Next { kReplyError, kMock, kMockTimeout, kDispatch };
+
+    Next prepare(http::Exchange& ex, providers::Route route, CallContext& ctx, LlmRequest& req,
+                 Attempt& a, std::unique_ptr<Error>& err);
+    http::Task<void> mock_timeout(http::Exchange& ex, CallContext& ctx, double t);
+    void finish_unary(CallContext& ctx, LlmRequest& req, Attempt& a,
+                      Result<http::UpstreamResponse>& r, std::string& head, std::string& body,
+                      std::unique_ptr<Error>& err);
 
     http::Task<void> dispatch_unary(http::Exchange& ex, CallContext& ctx, LlmRequest& req,
                                     Attempt& a);
