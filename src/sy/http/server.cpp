@@ -367,6 +367,9 @@ WatchScope::~WatchScope() {
 // ---------------- Worker ----------------
 
 void Worker::defer_watch(ClientWatch* w) {
+    if (w->listed) {
+        return;
+    }
     w->prev = nullptr;
     w->next = deferred_watches_;
     if (deferred_watches_) {

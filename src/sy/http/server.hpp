@@ -179,10 +179,10 @@ private:
     std::atomic<std::uint64_t> refused_{0};
     std::atomic<bool> draining_{false};
     std::list<SessionEntry*> sessions_;  // touched only on this worker's thread
+    ClientWatch* deferred_watches_ = nullptr;  // also unlinked from by destroyed sessions
+    bool watch_tick_running_ = false;
     net::io_context io_{1};
     tcp::acceptor acceptor_{io_};
-    ClientWatch* deferred_watches_ = nullptr;
-    bool watch_tick_running_ = false;
     net::steady_timer watch_tick_{io_};
     std::thread thread_;
 };
