@@ -97,6 +97,7 @@ Exchange::Exchange(beast::tcp_stream& stream,
                    beast::flat_buffer& buffer,
                    std::string& out,
                    const std::shared_ptr<ClientWatch>& watch,
+                   std::pmr::memory_resource& arena,
                    Request&& req,
                    const ServerLimits& limits,
                    Worker& worker,
@@ -108,7 +109,8 @@ Exchange::Exchange(beast::tcp_stream& stream,
       worker_(worker),
       client_ip_(client_ip),
       out_(out),
-      watch_(watch) {
+      watch_(watch),
+      arena_(arena) {
     out_.clear();
     keep_alive_ = req_.keep_alive();
 }
@@ -541,6 +543,10 @@ Task<void> Worker::session(tcp::socket sock) {
     std::string client_ip;
     std::string out;  // response heads and chunks, reused by every exchange of the connection
     auto watch = std::make_shared<ClientWatch>();
+    // Header fields of each request (and of its upstream response) are allocated here; the arena
+    // is reset before every request, its extra blocks (past the inline 4 KiB) given back then.
+    std::array<std::byte, 4096> arena_buf;
+    std::pmr::monotonic_buffer_resource arena(arena_buf.data(), arena_buf.size());
     {
         boost::system::error_code ec;
         auto ep = stream.socket().remote_endpoint(ec);
@@ -565,7 +571,9 @@ Task<void> Worker::session(tcp::socket sock) {
             buffer.commit(n);
         }
         entry.busy = true;
-        bhttp::request_parser<bhttp::string_body> parser;
+        arena.release();  // nothing of the previous exchange is alive any more
+        bhttp::request_parser<bhttp::string_body, FieldsAlloc> parser(
+            std::piecewise_construct, std::make_tuple(), std::make_tuple(FieldsAlloc(&arena)));
         parser.header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
         parser.body_limit(limits_.max_body_bytes);
         stream.expires_after(limits_.read_timeout);
@@ -620,7 +628,7 @@ Task<void> Worker::session(tcp::socket sock) {
             }
             break;
         }
-        Exchange ex(stream, buffer, out, watch, parser.release(), limits_, *this, client_ip);
+        Exchange ex(stream, buffer, out, watch, arena, parser.release(), limits_, *this, client_ip);
         co_await handler_.handle(ex);
         if (!ex.responded()) {
             Response res = handler_.protocol_error(500, "The request was not answered.");

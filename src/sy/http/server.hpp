@@ -22,7 +22,7 @@
 
 namespace sy::http {
 
-using Request = bhttp::request<bhttp::string_body>;
+using Request = bhttp::request<bhttp::string_body, Fields>;
 using Response = bhttp::response<bhttp::string_body>;
 
 struct ServerLimits {
@@ -47,6 +47,7 @@ public:
              beast::flat_buffer& buffer,
              std::string& out,
              const std::shared_ptr<ClientWatch>& watch,
+             std::pmr::memory_resource& arena,
              Request&& req,
              const ServerLimits& limits,
              Worker& worker,
@@ -55,6 +56,9 @@ public:
     Request& request() { return req_; }
     const Request& request() const { return req_; }
     const std::string& client_ip() const { return client_ip_; }
+    // The connection's per-request arena (reset before the next request): for header fields
+    // that live no longer than this exchange, e.g. the upstream response's.
+    std::pmr::memory_resource* arena() { return &arena_; }
     Worker& worker() { return worker_; }
 
     // Writes a complete response. Returns false when the client is gone.
@@ -106,6 +110,7 @@ private:
     const std::string& client_ip_;
     std::string& out_;
     const std::shared_ptr<ClientWatch>& watch_;
+    std::pmr::memory_resource& arena_;
     const std::function<void()>* on_gone_ = nullptr;  // set while a watch runs
     bool responded_ = false;
     bool streaming_ = false;

@@ -30,10 +30,10 @@ struct Connection {
     beast::flat_buffer buffer;
     Clock::time_point idle_since{};
     bool reused = false;
-    std::optional<bhttp::response_parser<bhttp::buffer_body>> parser;
+    std::optional<bhttp::response_parser<bhttp::buffer_body, FieldsAlloc>> parser;
     // Parser of a complete response (UpstreamPool::send); kept here rather than in the send
     // coroutine's frame, which it would push past the size Asio and glibc recycle cheaply.
-    std::optional<bhttp::response_parser<bhttp::string_body>> full_parser;
+    std::optional<bhttp::response_parser<bhttp::string_body, FieldsAlloc>> full_parser;
 
     beast::tcp_stream& tcp() {
         if (auto* p = std::get_if<PlainStream>(&stream)) {
@@ -151,14 +151,14 @@ Task<boost::system::error_code> write_request(S& s, const std::string& head, con
 template <class S>
 Task<boost::system::error_code> read_full(S& s,
                                           beast::flat_buffer& b,
-                                          bhttp::response_parser<bhttp::string_body>& p) {
+                                          bhttp::response_parser<bhttp::string_body, FieldsAlloc>& p) {
     co_return co_await read_message(s, b, p, false);
 }
 
 template <class S>
 Task<boost::system::error_code> read_head(S& s,
                                           beast::flat_buffer& b,
-                                          bhttp::response_parser<bhttp::buffer_body>& p) {
+                                          bhttp::response_parser<bhttp::buffer_body, FieldsAlloc>& p) {
     co_return co_await read_message(s, b, p, true);
 }
 
@@ -167,7 +167,7 @@ Task<boost::system::error_code> read_head(S& s,
 template <class S>
 Task<boost::system::error_code> read_body_some(S& s,
                                                beast::flat_buffer& b,
-                                               bhttp::response_parser<bhttp::buffer_body>& p) {
+                                               bhttp::response_parser<bhttp::buffer_body, FieldsAlloc>& p) {
     p.eager(true);
     for (;;) {
         if (b.size() > 0) {
@@ -254,7 +254,7 @@ std::optional<std::string_view> UpstreamResponse::header(std::string_view name) 
 
 std::vector<Header> UpstreamResponse::headers() const { return lowercase_headers(msg.base()); }
 
-std::vector<Header> lowercase_headers(const bhttp::fields& f) { return collect_headers(f); }
+std::vector<Header> lowercase_headers(const Fields& f) { return collect_headers(f); }
 
 std::unique_ptr<net::ssl::context> make_client_tls_context() {
     auto ctx = std::make_unique<net::ssl::context>(net::ssl::context::tls_client);
@@ -440,7 +440,8 @@ Task<Result<UpstreamResponse>> UpstreamPool::send(const UpstreamRequest& req,
         // Interim 1xx responses (100 Continue, 103 Early Hints) precede the real one: skip them,
         // or the final response would be left in the socket for the next user of the connection.
         while (!ec) {
-            parser.emplace();
+            parser.emplace(std::piecewise_construct, std::make_tuple(),
+                           std::make_tuple(fields_alloc(req.arena)));
             parser->body_limit(limits_.max_response_bytes);
             if (auto* p = std::get_if<PlainStream>(&c->stream)) {
                 ec = co_await read_full(*p, c->buffer, *parser);
@@ -527,7 +528,7 @@ Task<Result<std::unique_ptr<UpstreamStream>>> UpstreamPool::open_stream(const Up
             co_return transport_error(ec, "sending request");
         }
         auto sent_at = Clock::now();
-        auto s = std::make_unique<UpstreamStream>(*this, std::move(c), t, cancel);
+        auto s = std::make_unique<UpstreamStream>(*this, std::move(c), t, cancel, req.arena);
         s->set_first_deadline(deadline);
         auto st = co_await s->read_head(deadline);
         if (cancel && cancel->cancelled()) {
@@ -551,9 +552,11 @@ Task<Result<std::unique_ptr<UpstreamStream>>> UpstreamPool::open_stream(const Up
 UpstreamStream::UpstreamStream(UpstreamPool& pool,
                                ConnectionPtr conn,
                                UpstreamTimeouts t,
-                               UpstreamCancel* cancel)
-    : pool_(pool), conn_(std::move(conn)), timeouts_(t), cancel_(cancel) {
-    conn_->parser.emplace();
+                               UpstreamCancel* cancel,
+                               std::pmr::memory_resource* arena)
+    : pool_(pool), conn_(std::move(conn)), timeouts_(t), cancel_(cancel), arena_(arena) {
+    conn_->parser.emplace(std::piecewise_construct, std::make_tuple(),
+                          std::make_tuple(fields_alloc(arena_)));
     conn_->parser->body_limit(boost::none);
     if (cancel_) {
         cancel_->attach(&conn_->tcp());
@@ -594,7 +597,8 @@ Task<Status> UpstreamStream::read_head(Clock::time_point deadline) {
             conn_->close();
             co_return Error::make(Errc::kUpstreamProtocol, "Upstream switched protocols");
         }
-        conn_->parser.emplace();  // skip an interim 1xx response
+        conn_->parser.emplace(std::piecewise_construct, std::make_tuple(),
+                              std::make_tuple(fields_alloc(arena_)));  // skip an interim 1xx
         conn_->parser->body_limit(boost::none);
     }
     if (ec) {
@@ -611,7 +615,7 @@ void UpstreamStream::abort() {
     conn_->close();
 }
 
-const bhttp::fields& UpstreamStream::head() const { return conn_->parser->get().base(); }
+const Fields& UpstreamStream::head() const { return conn_->parser->get().base(); }
 
 Task<Status> UpstreamStream::read_some(std::string& out) {
     if (done_) {

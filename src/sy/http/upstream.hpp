@@ -35,11 +35,14 @@ struct UpstreamRequest {
     std::vector<Header> headers;  // per-request headers
     std::string body;
     std::string content_type = "application/json";
+    // Where the response's header fields are allocated (nullptr: the heap). Must outlive the
+    // response and any UpstreamStream (e.g. Exchange::arena()).
+    std::pmr::memory_resource* arena = nullptr;
 };
 
 struct UpstreamResponse {
     int status = 0;
-    bhttp::response<bhttp::string_body> msg;  // head and body as received
+    bhttp::response<bhttp::string_body, Fields> msg;  // head and body as received
     const std::string& body() const { return msg.body(); }
     // Case-insensitive lookup; nullopt when absent.
     std::optional<std::string_view> header(std::string_view name) const;
@@ -48,7 +51,7 @@ struct UpstreamResponse {
 };
 
 // Lower-cased copy of every field of a message head.
-std::vector<Header> lowercase_headers(const bhttp::fields& f);
+std::vector<Header> lowercase_headers(const Fields& f);
 
 struct PoolLimits {
     std::size_t max_idle_per_origin = 256;
@@ -128,14 +131,15 @@ public:
     UpstreamStream(UpstreamPool& pool,
                    ConnectionPtr conn,
                    UpstreamTimeouts t,
-                   UpstreamCancel* cancel = nullptr);
+                   UpstreamCancel* cancel = nullptr,
+                   std::pmr::memory_resource* arena = nullptr);
     ~UpstreamStream();
     UpstreamStream(const UpstreamStream&) = delete;
     UpstreamStream& operator=(const UpstreamStream&) = delete;
 
     Task<Status> read_head(Clock::time_point deadline);
     int status() const { return status_; }
-    const bhttp::fields& head() const;
+    const Fields& head() const;
     bool got_head_bytes() const { return got_head_bytes_; }
 
     // Next bytes of the body, appended to `out`. Sets done() at the end of the body. The first
@@ -158,6 +162,7 @@ private:
     ConnectionPtr conn_;
     UpstreamTimeouts timeouts_;
     UpstreamCancel* cancel_ = nullptr;
+    std::pmr::memory_resource* arena_ = nullptr;
     int status_ = 0;
     bool done_ = false;
     bool got_body_bytes_ = false;

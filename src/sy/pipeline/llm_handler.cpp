@@ -55,7 +55,7 @@ void append_call_headers(std::string& out, const CallContext& ctx) {
 }
 
 // llm_provider-<name> lines for allow-listed upstream headers (README D25).
-void append_provider_headers(std::string& out, const http::bhttp::fields& f) {
+void append_provider_headers(std::string& out, const http::Fields& f) {
     for (const auto& h : f) {
         std::string_view name(h.name_string().data(), h.name_string().size());
         if (providers::forwardable_provider_header(name)) {
@@ -266,6 +266,7 @@ LlmHandler::Next LlmHandler::prepare(http::Exchange& ex,
     a.shape = d->target->shape;
     a.upstream = providers::build_request(*d->target, a.plan.route, std::move(a.plan.body),
                                           upstream_model, req.stream);
+    a.upstream.arena = ex.arena();
     return Next::kDispatch;
 }
 
