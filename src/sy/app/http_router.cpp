@@ -271,6 +271,85 @@ http::Task<void> HttpRouter::handle(http::Exchange& ex) {
 }
 
 http::Task<void> HttpRouter::dispatch(http::Exchange& ex, pipeline::CallContext& ctx) {
+    // Hot path: an LLM route called with its method. It holds no response or error locals, so
+    // its coroutine frame stays small (frames over ~1 KiB bypass Asio's frame recycling and
+    // glibc's thread cache); everything else goes through dispatch_other().
+    const auto& req = ex.request();
+    std::string_view target = req.target();
+    RouteMatch m = match_route(target.substr(0, target.find('?')));
+    std::optional<providers::Route> route;
+    switch (m.id) {
+        case RouteId::kChat:
+            route = providers::Route::kChat;
+            break;
+        case RouteId::kCompletions:
+            route = providers::Route::kCompletions;
+            break;
+        case RouteId::kEmbeddings:
+            route = providers::Route::kEmbeddings;
+            break;
+        case RouteId::kMessages:
+            route = providers::Route::kMessages;
+            break;
+        default:
+            break;
+    }
+    if (!route || req.method() != m.method) {
+        co_await dispatch_other(ex, ctx);
+        co_return;
+    }
+    ctx.llm_route = true;
+    ctx.anthropic_format = m.id == RouteId::kMessages;
+    bool slow = false;
+    std::unique_ptr<Error> err = admit_cached(req, target.substr(0, target.find('?')), ctx, slow);
+    if (slow) {
+        // A virtual key the cache does not know yet: the full path looks it up in the store.
+        co_await dispatch_other(ex, ctx);
+        co_return;
+    }
+    if (err) {
+        co_await pipeline::LlmHandler::reply_error(ex, ctx, *err);
+        co_return;
+    }
+    co_await llm_.handle(ex, *route, ctx);
+}
+
+// The hot path's authenticate + narrow + principal-to-context steps, from the key cache only.
+// Not a coroutine, so its locals stay out of dispatch()'s frame. `slow`: the key is not cached.
+std::unique_ptr<Error> HttpRouter::admit_cached(const http::Request& req, std::string_view path,
+                                                pipeline::CallContext& ctx, bool& slow) const {
+    auto principal = auth_.authenticate(req);
+    if (!principal) {
+        return std::make_unique<Error>(principal.error());
+    }
+    if (!principal->miss_token.empty()) {
+        slow = true;
+        return nullptr;
+    }
+    return admit(*principal, req, path, pipeline::RouteClass::kLlm, ctx);
+}
+
+// Key-level route narrowing, then the principal and end user into the call context.
+std::unique_ptr<Error> HttpRouter::admit(const pipeline::Principal& principal,
+                                         const http::Request& req, std::string_view path,
+                                         pipeline::RouteClass rc, pipeline::CallContext& ctx) {
+    if (principal.key) {
+        auto allowed = pipeline::check_key_route(*principal.key, path, rc);
+        if (!allowed) {
+            return std::make_unique<Error>(allowed.error());
+        }
+    }
+    ctx.is_master = principal.is_master;
+    ctx.key = principal.key;
+    if (auto it = req.find("x-litellm-end-user-id"); it != req.end()) {
+        ctx.end_user = std::string(it->value());
+    } else if (auto it2 = req.find("x-litellm-customer-id"); it2 != req.end()) {
+        ctx.end_user = std::string(it2->value());
+    }
+    return nullptr;
+}
+
+http::Task<void> HttpRouter::dispatch_other(http::Exchange& ex, pipeline::CallContext& ctx) {
     const auto& req = ex.request();
     const unsigned version = req.version();
     std::string_view target = req.target();
@@ -372,28 +451,18 @@ http::Task<void> HttpRouter::dispatch(http::Exchange& ex, pipeline::CallContext&
         co_return;
     }
 
-    if (principal->key) {
-        pipeline::RouteClass rc = llm || m.id == RouteId::kCountTokens ? pipeline::RouteClass::kLlm
-                                  : m.id == RouteId::kHealth           ? pipeline::RouteClass::kHealth
-                                                                       : pipeline::RouteClass::kModels;
-        auto allowed = pipeline::check_key_route(*principal->key, path, rc);
-        if (!allowed) {
-            if (llm) {
-                co_await pipeline::LlmHandler::reply_error(ex, ctx, allowed.error());
-            } else {
-                ctx.status = 403;
-                http::Response res = pipeline::render_error(allowed.error(), version);
-                co_await ex.respond(res);
-            }
-            co_return;
+    pipeline::RouteClass rc = llm || m.id == RouteId::kCountTokens ? pipeline::RouteClass::kLlm
+                              : m.id == RouteId::kHealth           ? pipeline::RouteClass::kHealth
+                                                                   : pipeline::RouteClass::kModels;
+    if (auto denied = admit(*principal, req, path, rc, ctx)) {
+        if (llm) {
+            co_await pipeline::LlmHandler::reply_error(ex, ctx, *denied);
+        } else {
+            ctx.status = denied->http_status();
+            http::Response res = pipeline::render_error(*denied, version);
+            co_await ex.respond(res);
         }
-    }
-    ctx.is_master = principal->is_master;
-    ctx.key = principal->key;
-    if (auto it = req.find("x-litellm-end-user-id"); it != req.end()) {
-        ctx.end_user = std::string(it->value());
-    } else if (auto it2 = req.find("x-litellm-customer-id"); it2 != req.end()) {
-        ctx.end_user = std::string(it2->value());
+        co_return;
     }
     switch (m.id) {
         case RouteId::kChat:

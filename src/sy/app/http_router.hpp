@@ -16,6 +16,7 @@
 #include "sy/pipeline/auth.hpp"
 #include "sy/pipeline/call_context.hpp"
 #include "sy/pipeline/llm_handler.hpp"
+#include "sy/pipeline/route_access.hpp"
 #include "sy/routing/model_table.hpp"
 #include "sy/store/pool.hpp"
 
@@ -50,6 +51,12 @@ public:
 
 private:
     http::Task<void> dispatch(http::Exchange& ex, pipeline::CallContext& ctx);
+    http::Task<void> dispatch_other(http::Exchange& ex, pipeline::CallContext& ctx);
+    std::unique_ptr<Error> admit_cached(const http::Request& req, std::string_view path,
+                                        pipeline::CallContext& ctx, bool& slow) const;
+    static std::unique_ptr<Error> admit(const pipeline::Principal& principal,
+                                        const http::Request& req, std::string_view path,
+                                        pipeline::RouteClass rc, pipeline::CallContext& ctx);
     void access_log(const pipeline::CallContext& ctx) const;
     // authenticate, looking a key the cache does not know up in the store (off the worker).
     http::Task<Result<pipeline::Principal>> authenticate(const http::Request& req);

@@ -1,5 +1,7 @@
 #include "sy/core/json_scan.hpp"
 
+#include <charconv>
+
 #include <cstdio>
 
 namespace sy::json_scan {
@@ -294,5 +296,19 @@ bool is_valid(std::string_view text, std::string* error) {
 
 bool skip_value_at(std::string_view text, std::size_t& i) { return skip_value(text, i); }
 void skip_ws_at(std::string_view text, std::size_t& i) { skip_ws(text, i); }
+
+std::optional<std::int64_t> as_int64(std::string_view value) {
+    std::int64_t v = 0;
+    const char* b = value.data();
+    const char* e = b + value.size();
+    if (b == e || *b == '+') {
+        return std::nullopt;
+    }
+    auto [p, ec] = std::from_chars(b, e, v);
+    if (ec != std::errc{} || p != e) {
+        return std::nullopt;
+    }
+    return v;
+}
 
 }  // namespace sy::json_scan

@@ -6,6 +6,7 @@
 // Thread safety: pure functions.
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -52,6 +53,10 @@ namespace sy::json_scan {
 // True when `text` is exactly one syntactically valid JSON value (no DOM is built, nothing is
 // allocated). Nesting is bounded at 64 levels. `error` (optional) receives the parser's reason.
 bool is_valid(std::string_view text, std::string* error = nullptr);
+
+// The value of a JSON number token that is an integer within int64 ("12", "-3"); nullopt for
+// anything else (fractions, exponents, out of range, non-numbers), like Boost.JSON's is_int64.
+std::optional<std::int64_t> as_int64(std::string_view value);
 
 // Skips one JSON value starting at text[i] (after optional whitespace); i ends past it.
 bool skip_value_at(std::string_view text, std::size_t& i);

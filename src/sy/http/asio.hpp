@@ -12,6 +12,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <memory_resource>
+#include <type_traits>
 
 namespace sy::http {
 
@@ -24,6 +26,49 @@ using Duration = std::chrono::steady_clock::duration;
 
 template <class T>
 using Task = net::awaitable<T>;
+
+// Header containers of hot-path messages (the client's request, the upstream's response) take
+// their memory from a per-connection arena that is reset before each request; elsewhere they
+// use the heap (a default-constructed allocator).
+// (std::pmr::polymorphic_allocator is not assignable, which Beast requires.) Moves carry the
+// arena along; copies go to the heap, so that a copy may outlive the arena.
+template <class T>
+class ArenaAllocator {
+public:
+    using value_type = T;
+    using propagate_on_container_move_assignment = std::true_type;
+    using propagate_on_container_copy_assignment = std::false_type;
+    using propagate_on_container_swap = std::true_type;
+
+    ArenaAllocator() noexcept : r_(std::pmr::get_default_resource()) {}
+    explicit ArenaAllocator(std::pmr::memory_resource* r) noexcept
+        : r_(r ? r : std::pmr::get_default_resource()) {}
+    template <class U>
+    ArenaAllocator(const ArenaAllocator<U>& o) noexcept : r_(o.resource()) {}  // NOLINT
+
+    T* allocate(std::size_t n) {
+        return static_cast<T*>(r_->allocate(n * sizeof(T), alignof(T)));
+    }
+    void deallocate(T* p, std::size_t n) noexcept { r_->deallocate(p, n * sizeof(T), alignof(T)); }
+    ArenaAllocator select_on_container_copy_construction() const { return ArenaAllocator(); }
+    std::pmr::memory_resource* resource() const noexcept { return r_; }
+
+    friend bool operator==(const ArenaAllocator& a, const ArenaAllocator& b) noexcept {
+        return a.r_ == b.r_;
+    }
+    friend bool operator!=(const ArenaAllocator& a, const ArenaAllocator& b) noexcept {
+        return a.r_ != b.r_;
+    }
+
+private:
+    std::pmr::memory_resource* r_;
+};
+
+using FieldsAlloc = ArenaAllocator<char>;
+using Fields = bhttp::basic_fields<FieldsAlloc>;
+
+// An allocator for Fields from `arena`, or from the heap when it is null.
+inline FieldsAlloc fields_alloc(std::pmr::memory_resource* arena) { return FieldsAlloc(arena); }
 
 // Completion token that returns (error_code, ...) as a tuple instead of throwing.
 inline constexpr auto kNoThrow = net::as_tuple(net::use_awaitable);

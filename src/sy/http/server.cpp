@@ -1,8 +1,11 @@
 #include "sy/http/server.hpp"
 
+#include <sys/socket.h>
+
 #include <boost/asio/socket_base.hpp>
 #include <boost/beast/http/chunk_encode.hpp>
 #include <array>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <thread>
@@ -13,6 +16,24 @@ struct SessionEntry {
     beast::tcp_stream* stream = nullptr;
     bool busy = false;
 };
+
+// State of a connection's client watch, shared with the pending readiness wait: its handler may
+// run after the exchange (or the whole session) ended, and then finds the watch disarmed.
+struct ClientWatch {
+    Exchange* ex = nullptr;  // the exchange being watched; null when disarmed
+    std::uint64_t generation = 0;  // bumped per exchange: completions of older waits are ignored
+    bool armed = false;            // a wait was started for the current exchange
+    // Links in the worker's list of watches deferred to the next tick.
+    ClientWatch* prev = nullptr;
+    ClientWatch* next = nullptr;
+    bool listed = false;
+};
+
+namespace {
+// How long an operation runs before its client watch is armed (and so the longest time a
+// disconnect goes unnoticed).
+constexpr auto kWatchTick = std::chrono::milliseconds(50);
+}  // namespace
 
 namespace {
 
@@ -74,6 +95,9 @@ Task<void> lingering_close(beast::tcp_stream& stream) {
 
 Exchange::Exchange(beast::tcp_stream& stream,
                    beast::flat_buffer& buffer,
+                   std::string& out,
+                   const std::shared_ptr<ClientWatch>& watch,
+                   std::pmr::memory_resource& arena,
                    Request&& req,
                    const ServerLimits& limits,
                    Worker& worker,
@@ -83,7 +107,11 @@ Exchange::Exchange(beast::tcp_stream& stream,
       req_(std::move(req)),
       limits_(limits),
       worker_(worker),
-      client_ip_(client_ip) {
+      client_ip_(client_ip),
+      out_(out),
+      watch_(watch),
+      arena_(arena) {
+    out_.clear();
     keep_alive_ = req_.keep_alive();
 }
 
@@ -256,34 +284,140 @@ Task<bool> Exchange::write_chunk(std::string_view data, bool last) {
 
 Task<bool> Exchange::end_stream() { co_return co_await write_chunk({}, true); }
 
-Task<void> Exchange::watch_client(std::function<void()> on_gone) {
-    auto& sock = stream_.socket();
-    auto buf = buffer_.prepare(4096);
-    auto [ec, n] = co_await sock.async_read_some(buf, kNoThrow);
-    if (ec) {
-        if (ec != net::error::operation_aborted) {
-            client_gone_ = true;
-            keep_alive_ = false;
-            if (on_gone) {
-                on_gone();
+namespace {
+
+// Disarms the client watch when run_watching_client ends, however it ends.
+class WatchScope {
+public:
+    WatchScope(ClientWatch& w, Worker& worker, tcp::socket& sock)
+        : w_(w), worker_(worker), sock_(sock) {}
+    ~WatchScope();
+    WatchScope(const WatchScope&) = delete;
+    WatchScope& operator=(const WatchScope&) = delete;
+
+private:
+    ClientWatch& w_;
+    Worker& worker_;
+    tcp::socket& sock_;
+};
+
+}  // namespace
+
+void Exchange::arm_watch() {
+    std::uint64_t gen = watch_->generation;
+    // A readiness wait reads nothing until the socket becomes readable; Asio starts it with an
+    // EPOLL_CTL_MOD, which reports readiness (data, EOF, reset) that is already there.
+    stream_.socket().async_wait(
+        tcp::socket::wait_read, [w = watch_, gen](const boost::system::error_code& ec) {
+            if (w->ex == nullptr || w->generation != gen) {
+                return;  // disarmed, or a wait of an earlier exchange
             }
+            w->ex->on_client_readable(ec);
+        });
+}
+
+void Exchange::on_client_readable(const boost::system::error_code& ec) {
+    if (!ec) {
+        auto space = buffer_.prepare(4096);
+        ssize_t n = ::recv(stream_.socket().native_handle(), space.data(), space.size(),
+                           MSG_DONTWAIT);
+        if (n > 0) {
+            // The client sent more bytes (a pipelined request): keep them for the session; the
+            // watch ends here.
+            buffer_.commit(static_cast<std::size_t>(n));
+            return;
         }
-        co_return;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+            arm_watch();  // spurious readiness
+            return;
+        }
     }
-    buffer_.commit(n);
-    // The client sent more bytes (a pipelined request): keep them and wait until cancelled.
-    net::steady_timer forever(co_await net::this_coro::executor, Clock::time_point::max());
-    co_await forever.async_wait(kNoThrow);
+    // End of stream, a reset, or the socket closed under the watch (forced shutdown).
+    client_gone_ = true;
+    keep_alive_ = false;
+    if (on_gone_ && *on_gone_) {
+        (*on_gone_)();
+    }
 }
 
 Task<bool> Exchange::run_watching_client(Task<void>& op, const std::function<void()>& on_gone) {
-    using namespace boost::asio::experimental::awaitable_operators;
-    auto watch = watch_client(on_gone);
-    auto r = co_await (std::move(op) || std::move(watch));
-    co_return r.index() == 0 && !client_gone_;
+    on_gone_ = &on_gone;
+    ++watch_->generation;
+    watch_->ex = this;
+    watch_->armed = false;
+    WatchScope scope(*watch_, worker_, stream_.socket());
+    worker_.defer_watch(watch_.get());
+    co_await std::move(op);
+    on_gone_ = nullptr;
+    co_return !client_gone_;
 }
 
+namespace {
+
+WatchScope::~WatchScope() {
+    w_.ex = nullptr;
+    worker_.drop_watch(&w_);
+    if (w_.armed) {
+        w_.armed = false;
+        boost::system::error_code ec;
+        sock_.cancel(ec);  // the pending wait, if any (no other operation is pending on it now)
+    }
+}
+
+}  // namespace
+
 // ---------------- Worker ----------------
+
+void Worker::defer_watch(ClientWatch* w) {
+    if (w->listed) {
+        return;
+    }
+    w->prev = nullptr;
+    w->next = deferred_watches_;
+    if (deferred_watches_) {
+        deferred_watches_->prev = w;
+    }
+    deferred_watches_ = w;
+    w->listed = true;
+    if (!watch_tick_running_) {
+        watch_tick_running_ = true;
+        watch_tick_.expires_after(kWatchTick);
+        watch_tick_.async_wait([this](const boost::system::error_code& ec) {
+            watch_tick_running_ = false;
+            if (!ec) {
+                on_watch_tick();
+            }
+        });
+    }
+}
+
+void Worker::drop_watch(ClientWatch* w) {
+    if (!w->listed) {
+        return;
+    }
+    if (w->prev) {
+        w->prev->next = w->next;
+    } else {
+        deferred_watches_ = w->next;
+    }
+    if (w->next) {
+        w->next->prev = w->prev;
+    }
+    w->prev = w->next = nullptr;
+    w->listed = false;
+}
+
+void Worker::on_watch_tick() {
+    // Every operation still running now gets its client watch; the tick stops until the next
+    // deferral.
+    while (ClientWatch* w = deferred_watches_) {
+        drop_watch(w);
+        if (w->ex) {
+            w->armed = true;
+            w->ex->arm_watch();
+        }
+    }
+}
 
 Worker::Worker(int index, const ServerLimits& limits, RequestHandler& handler)
     : index_(index), limits_(limits), handler_(handler) {}
@@ -407,6 +541,12 @@ Task<void> Worker::session(tcp::socket sock) {
     buffer.reserve(16 * 1024);  // reads are sized by free capacity; avoid 512-byte reads
     SessionEntry entry{&stream, false};
     std::string client_ip;
+    std::string out;  // response heads and chunks, reused by every exchange of the connection
+    auto watch = std::make_shared<ClientWatch>();
+    // Header fields of each request (and of its upstream response) are allocated here; the arena
+    // is reset before every request, its extra blocks (past the inline 4 KiB) given back then.
+    std::array<std::byte, 4096> arena_buf;
+    std::pmr::monotonic_buffer_resource arena(arena_buf.data(), arena_buf.size());
     {
         boost::system::error_code ec;
         auto ep = stream.socket().remote_endpoint(ec);
@@ -431,7 +571,9 @@ Task<void> Worker::session(tcp::socket sock) {
             buffer.commit(n);
         }
         entry.busy = true;
-        bhttp::request_parser<bhttp::string_body> parser;
+        arena.release();  // nothing of the previous exchange is alive any more
+        bhttp::request_parser<bhttp::string_body, FieldsAlloc> parser(
+            std::piecewise_construct, std::make_tuple(), std::make_tuple(FieldsAlloc(&arena)));
         parser.header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
         parser.body_limit(limits_.max_body_bytes);
         stream.expires_after(limits_.read_timeout);
@@ -486,7 +628,7 @@ Task<void> Worker::session(tcp::socket sock) {
             }
             break;
         }
-        Exchange ex(stream, buffer, parser.release(), limits_, *this, client_ip);
+        Exchange ex(stream, buffer, out, watch, arena, parser.release(), limits_, *this, client_ip);
         co_await handler_.handle(ex);
         if (!ex.responded()) {
             Response res = handler_.protocol_error(500, "The request was not answered.");
@@ -494,6 +636,9 @@ Task<void> Worker::session(tcp::socket sock) {
         }
         if (!ex.keep_alive()) {
             break;
+        }
+        if (out.capacity() > 64 * 1024) {
+            std::string().swap(out);  // bounded: a large response does not pin its buffer
         }
     }
     boost::system::error_code ignored;

@@ -17,14 +17,12 @@
 #include <thread>
 #include <vector>
 
-#include <boost/asio/experimental/awaitable_operators.hpp>
-
 #include "sy/core/error.hpp"
 #include "sy/http/asio.hpp"
 
 namespace sy::http {
 
-using Request = bhttp::request<bhttp::string_body>;
+using Request = bhttp::request<bhttp::string_body, Fields>;
 using Response = bhttp::response<bhttp::string_body>;
 
 struct ServerLimits {
@@ -38,13 +36,18 @@ struct ServerLimits {
 
 class Worker;
 struct SessionEntry;
+struct ClientWatch;
 
 // One request and its response on a client connection. Created by the session coroutine; the
 // handler receives it by reference and must answer through it (respond() or the stream calls).
 class Exchange {
 public:
+    // `out` is the connection's output buffer, reused from request to request.
     Exchange(beast::tcp_stream& stream,
              beast::flat_buffer& buffer,
+             std::string& out,
+             const std::shared_ptr<ClientWatch>& watch,
+             std::pmr::memory_resource& arena,
              Request&& req,
              const ServerLimits& limits,
              Worker& worker,
@@ -53,6 +56,9 @@ public:
     Request& request() { return req_; }
     const Request& request() const { return req_; }
     const std::string& client_ip() const { return client_ip_; }
+    // The connection's per-request arena (reset before the next request): for header fields
+    // that live no longer than this exchange, e.g. the upstream response's.
+    std::pmr::memory_resource* arena() { return &arena_; }
     Worker& worker() { return worker_; }
 
     // Writes a complete response. Returns false when the client is gone.
@@ -72,9 +78,14 @@ public:
     Task<bool> write_chunk(std::string_view data, bool last = false);
     Task<bool> end_stream();
 
-    // Runs `op` while watching the client socket. When the client disconnects first, `on_gone`
-    // is called (it should make `op` finish promptly, e.g. by closing the upstream connection),
-    // op is cancelled and awaited, and false is returned. One watch covers a whole stream.
+    // Runs `op` while watching the client socket. When the client disconnects (or the connection
+    // is closed by a forced shutdown) while op runs, `on_gone` is called: it must make `op` finish
+    // promptly (e.g. cancel the upstream call, cancel a timer); op is then awaited to its end and
+    // false is returned. One watch covers a whole stream. The watch is a readiness wait on the
+    // socket (no coroutine, no parallel group; Asio re-arms the epoll registration for it, so a
+    // close that arrived before the wait started is still reported). It is armed only for
+    // operations still running at the worker's next watch tick (every kWatchTick): the many
+    // calls that end sooner cost no wait at all, and a disconnect is noticed within a tick.
     Task<bool> run_watching_client(Task<void>& op, const std::function<void()>& on_gone);
     bool client_gone() const { return client_gone_; }
 
@@ -85,8 +96,11 @@ public:
     std::uint64_t bytes_sent() const { return bytes_sent_; }
 
 private:
+    friend struct ClientWatch;
+    friend class Worker;
     Task<bool> write_pending();
-    Task<void> watch_client(std::function<void()> on_gone);
+    void arm_watch();
+    void on_client_readable(const boost::system::error_code& ec);
 
     beast::tcp_stream& stream_;
     beast::flat_buffer& buffer_;
@@ -94,7 +108,10 @@ private:
     const ServerLimits& limits_;
     Worker& worker_;
     const std::string& client_ip_;
-    std::string out_;
+    std::string& out_;
+    const std::shared_ptr<ClientWatch>& watch_;
+    std::pmr::memory_resource& arena_;
+    const std::function<void()>* on_gone_ = nullptr;  // set while a watch runs
     bool responded_ = false;
     bool streaming_ = false;
     bool chunked_ = true;
@@ -147,11 +164,16 @@ public:
     std::size_t active_connections() const { return active_.load(); }
     std::uint64_t refused_connections() const { return refused_.load(); }
     bool draining() const { return draining_.load(std::memory_order_relaxed); }
+    // Client watches waiting for the next watch tick to be armed (intrusive list; worker thread
+    // only; used by Exchange).
+    void defer_watch(ClientWatch* w);
+    void drop_watch(ClientWatch* w);
 
 private:
     friend class Exchange;
     Task<void> accept_loop();
     Task<void> session(tcp::socket sock);
+    void on_watch_tick();
 
     int index_;
     const ServerLimits& limits_;
@@ -162,8 +184,11 @@ private:
     std::atomic<std::uint64_t> refused_{0};
     std::atomic<bool> draining_{false};
     std::list<SessionEntry*> sessions_;  // touched only on this worker's thread
+    ClientWatch* deferred_watches_ = nullptr;  // also unlinked from by destroyed sessions
+    bool watch_tick_running_ = false;
     net::io_context io_{1};
     tcp::acceptor acceptor_{io_};
+    net::steady_timer watch_tick_{io_};
     std::thread thread_;
 };
 

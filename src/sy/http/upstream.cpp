@@ -30,7 +30,10 @@ struct Connection {
     beast::flat_buffer buffer;
     Clock::time_point idle_since{};
     bool reused = false;
-    std::optional<bhttp::response_parser<bhttp::buffer_body>> parser;
+    std::optional<bhttp::response_parser<bhttp::buffer_body, FieldsAlloc>> parser;
+    // Parser of a complete response (UpstreamPool::send); kept here rather than in the send
+    // coroutine's frame, which it would push past the size Asio and glibc recycle cheaply.
+    std::optional<bhttp::response_parser<bhttp::string_body, FieldsAlloc>> full_parser;
 
     beast::tcp_stream& tcp() {
         if (auto* p = std::get_if<PlainStream>(&stream)) {
@@ -148,14 +151,14 @@ Task<boost::system::error_code> write_request(S& s, const std::string& head, con
 template <class S>
 Task<boost::system::error_code> read_full(S& s,
                                           beast::flat_buffer& b,
-                                          bhttp::response_parser<bhttp::string_body>& p) {
+                                          bhttp::response_parser<bhttp::string_body, FieldsAlloc>& p) {
     co_return co_await read_message(s, b, p, false);
 }
 
 template <class S>
 Task<boost::system::error_code> read_head(S& s,
                                           beast::flat_buffer& b,
-                                          bhttp::response_parser<bhttp::buffer_body>& p) {
+                                          bhttp::response_parser<bhttp::buffer_body, FieldsAlloc>& p) {
     co_return co_await read_message(s, b, p, true);
 }
 
@@ -164,7 +167,7 @@ Task<boost::system::error_code> read_head(S& s,
 template <class S>
 Task<boost::system::error_code> read_body_some(S& s,
                                                beast::flat_buffer& b,
-                                               bhttp::response_parser<bhttp::buffer_body>& p) {
+                                               bhttp::response_parser<bhttp::buffer_body, FieldsAlloc>& p) {
     p.eager(true);
     for (;;) {
         if (b.size() > 0) {
@@ -199,6 +202,46 @@ Task<boost::system::error_code> read_body_some(S& s,
     }
 }
 
+// Registers a connection with an UpstreamCancel for the scope of one call.
+class CancelScope {
+public:
+    explicit CancelScope(UpstreamCancel* c) : c_(c) {}
+    ~CancelScope() { set(nullptr); }
+    CancelScope(const CancelScope&) = delete;
+    CancelScope& operator=(const CancelScope&) = delete;
+    void set(beast::tcp_stream* s);
+    bool cancelled() const;
+
+private:
+    UpstreamCancel* c_;
+};
+
+Error cancelled_error() {
+    return Error::make(Errc::kUpstreamConnection, "Connection error: the call was cancelled");
+}
+
+}  // namespace
+
+void UpstreamCancel::cancel() {
+    cancelled_ = true;
+    if (active_) {
+        boost::system::error_code ec;
+        active_->socket().shutdown(tcp::socket::shutdown_both, ec);
+        active_->close();  // pending operations complete with operation_aborted
+        active_ = nullptr;
+    }
+}
+
+namespace {
+
+void CancelScope::set(beast::tcp_stream* s) {
+    if (c_) {
+        c_->attach(s);
+    }
+}
+
+bool CancelScope::cancelled() const { return c_ && c_->cancelled(); }
+
 }  // namespace
 
 std::optional<std::string_view> UpstreamResponse::header(std::string_view name) const {
@@ -211,7 +254,7 @@ std::optional<std::string_view> UpstreamResponse::header(std::string_view name) 
 
 std::vector<Header> UpstreamResponse::headers() const { return lowercase_headers(msg.base()); }
 
-std::vector<Header> lowercase_headers(const bhttp::fields& f) { return collect_headers(f); }
+std::vector<Header> lowercase_headers(const Fields& f) { return collect_headers(f); }
 
 std::unique_ptr<net::ssl::context> make_client_tls_context() {
     auto ctx = std::make_unique<net::ssl::context>(net::ssl::context::tls_client);
@@ -246,7 +289,9 @@ std::size_t UpstreamPool::idle_connections() const {
 }
 
 ConnectionPtr UpstreamPool::take_idle(const Origin& o) {
-    auto it = idle_.find(o.key());
+    key_scratch_.clear();
+    o.append_key(key_scratch_);
+    auto it = idle_.find(key_scratch_);
     if (it == idle_.end()) {
         return nullptr;
     }
@@ -275,7 +320,10 @@ void UpstreamPool::release(ConnectionPtr c) {
     vec.push_back(std::move(c));
 }
 
-Task<Result<ConnectionPtr>> UpstreamPool::connect(const Origin& o, Duration timeout) {
+Task<Result<ConnectionPtr>> UpstreamPool::connect(const Origin& o,
+                                                   Duration timeout,
+                                                   UpstreamCancel* cancel) {
+    CancelScope scope(cancel);
     auto c = std::make_unique<Connection>();
     c->origin = o;
     c->key = o.key();
@@ -309,10 +357,18 @@ Task<Result<ConnectionPtr>> UpstreamPool::connect(const Origin& o, Duration time
         }
         endpoints = std::move(res);
     }
+    if (scope.cancelled()) {
+        co_return cancelled_error();
+    }
     beast::tcp_stream tcp_s(io_);
     tcp_s.expires_after(timeout);
+    scope.set(&tcp_s);
     auto [cec, ep] = co_await tcp_s.async_connect(endpoints, kNoThrow);
     (void)ep;
+    scope.set(nullptr);
+    if (scope.cancelled()) {
+        co_return cancelled_error();
+    }
     if (cec) {
         co_return transport_error(cec, "connect");
     }
@@ -336,7 +392,12 @@ Task<Result<ConnectionPtr>> UpstreamPool::connect(const Origin& o, Duration time
         }
     }
     beast::get_lowest_layer(tls).expires_after(timeout);
+    scope.set(&beast::get_lowest_layer(tls));
     auto [hec] = co_await tls.async_handshake(net::ssl::stream_base::client, kNoThrow);
+    scope.set(nullptr);
+    if (scope.cancelled()) {
+        co_return cancelled_error();
+    }
     if (hec) {
         std::string why = hec.message();
         long vr = SSL_get_verify_result(ssl);
@@ -349,19 +410,23 @@ Task<Result<ConnectionPtr>> UpstreamPool::connect(const Origin& o, Duration time
     co_return c;
 }
 
-Task<Result<UpstreamResponse>> UpstreamPool::send(const UpstreamRequest& req, UpstreamTimeouts t) {
+Task<Result<UpstreamResponse>> UpstreamPool::send(const UpstreamRequest& req,
+                                                   UpstreamTimeouts t,
+                                                   UpstreamCancel* cancel) {
     auto deadline = Clock::now() + t.first_byte;
     const std::string head = build_head(req);
+    CancelScope scope(cancel);
     for (int attempt = 0; attempt < 2; ++attempt) {
         ConnectionPtr c = attempt == 0 ? take_idle(req.origin) : nullptr;
         if (!c) {
-            auto cr = co_await connect(req.origin, std::min(t.connect, t.first_byte));
+            auto cr = co_await connect(req.origin, std::min(t.connect, t.first_byte), cancel);
             if (!cr) {
                 co_return std::move(cr).error();
             }
             c = std::move(cr).value();
         }
         bool reused = c->reused;
+        scope.set(&c->tcp());
         c->tcp().expires_at(deadline);
         boost::system::error_code ec;
         if (auto* p = std::get_if<PlainStream>(&c->stream)) {
@@ -370,12 +435,13 @@ Task<Result<UpstreamResponse>> UpstreamPool::send(const UpstreamRequest& req, Up
             ec = co_await write_request(std::get<TlsStream>(c->stream), head, req.body);
         }
         auto sent_at = Clock::now();
-        std::optional<bhttp::response_parser<bhttp::string_body>> parser;
+        auto& parser = c->full_parser;
         bool got_any = false;
         // Interim 1xx responses (100 Continue, 103 Early Hints) precede the real one: skip them,
         // or the final response would be left in the socket for the next user of the connection.
         while (!ec) {
-            parser.emplace();
+            parser.emplace(std::piecewise_construct, std::make_tuple(),
+                           std::make_tuple(fields_alloc(req.arena)));
             parser->body_limit(limits_.max_response_bytes);
             if (auto* p = std::get_if<PlainStream>(&c->stream)) {
                 ec = co_await read_full(*p, c->buffer, *parser);
@@ -389,6 +455,11 @@ Task<Result<UpstreamResponse>> UpstreamPool::send(const UpstreamRequest& req, Up
             if (parser->get().result_int() == 101) {
                 ec = bhttp::error::bad_version;  // protocol switch: not an HTTP API answer
             }
+        }
+        scope.set(nullptr);
+        if (scope.cancelled()) {
+            c->close();
+            co_return cancelled_error();
         }
         if (ec) {
             c->close();
@@ -408,6 +479,7 @@ Task<Result<UpstreamResponse>> UpstreamPool::send(const UpstreamRequest& req, Up
         UpstreamResponse out;
         out.msg = parser->release();
         out.status = out.msg.result_int();
+        parser.reset();
         if (reusable) {
             release(std::move(c));
         } else {
@@ -419,13 +491,14 @@ Task<Result<UpstreamResponse>> UpstreamPool::send(const UpstreamRequest& req, Up
 }
 
 Task<Result<std::unique_ptr<UpstreamStream>>> UpstreamPool::open_stream(const UpstreamRequest& req,
-                                                                        UpstreamTimeouts t) {
+                                                                        UpstreamTimeouts t,
+                                                                        UpstreamCancel* cancel) {
     auto deadline = Clock::now() + t.first_byte;
     const std::string head = build_head(req);
     for (int attempt = 0; attempt < 2; ++attempt) {
         ConnectionPtr c = attempt == 0 ? take_idle(req.origin) : nullptr;
         if (!c) {
-            auto cr = co_await connect(req.origin, std::min(t.connect, t.first_byte));
+            auto cr = co_await connect(req.origin, std::min(t.connect, t.first_byte), cancel);
             if (!cr) {
                 co_return std::move(cr).error();
             }
@@ -434,10 +507,18 @@ Task<Result<std::unique_ptr<UpstreamStream>>> UpstreamPool::open_stream(const Up
         bool reused = c->reused;
         c->tcp().expires_at(deadline);
         boost::system::error_code ec;
-        if (auto* p = std::get_if<PlainStream>(&c->stream)) {
-            ec = co_await write_request(*p, head, req.body);
-        } else {
-            ec = co_await write_request(std::get<TlsStream>(c->stream), head, req.body);
+        {
+            CancelScope scope(cancel);
+            scope.set(&c->tcp());
+            if (auto* p = std::get_if<PlainStream>(&c->stream)) {
+                ec = co_await write_request(*p, head, req.body);
+            } else {
+                ec = co_await write_request(std::get<TlsStream>(c->stream), head, req.body);
+            }
+        }
+        if (cancel && cancel->cancelled()) {
+            c->close();
+            co_return cancelled_error();
         }
         if (ec) {
             c->close();
@@ -447,9 +528,12 @@ Task<Result<std::unique_ptr<UpstreamStream>>> UpstreamPool::open_stream(const Up
             co_return transport_error(ec, "sending request");
         }
         auto sent_at = Clock::now();
-        auto s = std::make_unique<UpstreamStream>(*this, std::move(c), t);
+        auto s = std::make_unique<UpstreamStream>(*this, std::move(c), t, cancel, req.arena);
         s->set_first_deadline(deadline);
         auto st = co_await s->read_head(deadline);
+        if (cancel && cancel->cancelled()) {
+            co_return cancelled_error();
+        }
         if (!st) {
             bool stale = reused && st.error().code == Errc::kUpstreamConnection &&
                          !s->got_head_bytes() && Clock::now() - sent_at < kStaleRetryWindow;
@@ -465,17 +549,30 @@ Task<Result<std::unique_ptr<UpstreamStream>>> UpstreamPool::open_stream(const Up
 
 // ---------------- UpstreamStream ----------------
 
-UpstreamStream::UpstreamStream(UpstreamPool& pool, ConnectionPtr conn, UpstreamTimeouts t)
-    : pool_(pool), conn_(std::move(conn)), timeouts_(t) {
-    conn_->parser.emplace();
+UpstreamStream::UpstreamStream(UpstreamPool& pool,
+                               ConnectionPtr conn,
+                               UpstreamTimeouts t,
+                               UpstreamCancel* cancel,
+                               std::pmr::memory_resource* arena)
+    : pool_(pool), conn_(std::move(conn)), timeouts_(t), cancel_(cancel), arena_(arena) {
+    conn_->parser.emplace(std::piecewise_construct, std::make_tuple(),
+                          std::make_tuple(fields_alloc(arena_)));
     conn_->parser->body_limit(boost::none);
+    if (cancel_) {
+        cancel_->attach(&conn_->tcp());
+    }
 }
 
 UpstreamStream::~UpstreamStream() {
+    bool cancelled = false;
+    if (cancel_) {
+        cancelled = cancel_->cancelled();
+        cancel_->attach(nullptr);
+    }
     if (!conn_) {
         return;
     }
-    if (done_ && conn_->parser && conn_->parser->keep_alive()) {
+    if (done_ && !cancelled && conn_->parser && conn_->parser->keep_alive()) {
         pool_.release(std::move(conn_));
     } else {
         conn_->close();
@@ -500,7 +597,8 @@ Task<Status> UpstreamStream::read_head(Clock::time_point deadline) {
             conn_->close();
             co_return Error::make(Errc::kUpstreamProtocol, "Upstream switched protocols");
         }
-        conn_->parser.emplace();  // skip an interim 1xx response
+        conn_->parser.emplace(std::piecewise_construct, std::make_tuple(),
+                              std::make_tuple(fields_alloc(arena_)));  // skip an interim 1xx
         conn_->parser->body_limit(boost::none);
     }
     if (ec) {
@@ -517,7 +615,7 @@ void UpstreamStream::abort() {
     conn_->close();
 }
 
-const bhttp::fields& UpstreamStream::head() const { return conn_->parser->get().base(); }
+const Fields& UpstreamStream::head() const { return conn_->parser->get().base(); }
 
 Task<Status> UpstreamStream::read_some(std::string& out) {
     if (done_) {

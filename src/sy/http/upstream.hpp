@@ -35,11 +35,14 @@ struct UpstreamRequest {
     std::vector<Header> headers;  // per-request headers
     std::string body;
     std::string content_type = "application/json";
+    // Where the response's header fields are allocated (nullptr: the heap). Must outlive the
+    // response and any UpstreamStream (e.g. Exchange::arena()).
+    std::pmr::memory_resource* arena = nullptr;
 };
 
 struct UpstreamResponse {
     int status = 0;
-    bhttp::response<bhttp::string_body> msg;  // head and body as received
+    bhttp::response<bhttp::string_body, Fields> msg;  // head and body as received
     const std::string& body() const { return msg.body(); }
     // Case-insensitive lookup; nullopt when absent.
     std::optional<std::string_view> header(std::string_view name) const;
@@ -48,7 +51,7 @@ struct UpstreamResponse {
 };
 
 // Lower-cased copy of every field of a message head.
-std::vector<Header> lowercase_headers(const bhttp::fields& f);
+std::vector<Header> lowercase_headers(const Fields& f);
 
 struct PoolLimits {
     std::size_t max_idle_per_origin = 256;
@@ -64,6 +67,26 @@ enum class TransportFailure { kNone, kConnect, kTimeout, kReset, kProtocol, kTls
 
 class UpstreamStream;
 
+// Lets the owner of an upstream call abort it from outside the call (when the client went away):
+// cancel() closes the connection the call is using, so that its pending connect, write or read
+// fails at once, and the call neither retries nor returns the connection to the pool. The call
+// registers its connection here while it runs (and an UpstreamStream for its whole life). The
+// handle must outlive the call and the stream. Worker thread only.
+class UpstreamCancel {
+public:
+    UpstreamCancel() = default;
+    UpstreamCancel(const UpstreamCancel&) = delete;
+    UpstreamCancel& operator=(const UpstreamCancel&) = delete;
+    void cancel();
+    bool cancelled() const { return cancelled_; }
+    // Used by the pool: the connection the call is using now (nullptr: none).
+    void attach(beast::tcp_stream* s) { active_ = s; }
+
+private:
+    beast::tcp_stream* active_ = nullptr;
+    bool cancelled_ = false;
+};
+
 class UpstreamPool {
 public:
     UpstreamPool(net::io_context& io, net::ssl::context& tls, PoolLimits limits);
@@ -73,18 +96,23 @@ public:
 
     // Sends a request and reads the complete response. Transport failures are errors with
     // code kTimeout or kUpstreamConnection/kUpstreamProtocol.
-    Task<Result<UpstreamResponse>> send(const UpstreamRequest& req, UpstreamTimeouts t);
+    // `cancel` (optional) aborts the call from outside.
+    Task<Result<UpstreamResponse>> send(const UpstreamRequest& req,
+                                        UpstreamTimeouts t,
+                                        UpstreamCancel* cancel = nullptr);
 
     // Sends a request and reads only the response head; the body is then read incrementally.
+    // `cancel` (optional) aborts the call, and later the returned stream, from outside.
     Task<Result<std::unique_ptr<UpstreamStream>>> open_stream(const UpstreamRequest& req,
-                                                              UpstreamTimeouts t);
+                                                              UpstreamTimeouts t,
+                                                              UpstreamCancel* cancel = nullptr);
 
     std::size_t idle_connections() const;
     std::uint64_t connections_opened() const { return opened_; }
 
 private:
     friend class UpstreamStream;
-    Task<Result<ConnectionPtr>> connect(const Origin& o, Duration timeout);
+    Task<Result<ConnectionPtr>> connect(const Origin& o, Duration timeout, UpstreamCancel* cancel);
     ConnectionPtr take_idle(const Origin& o);
     void release(ConnectionPtr c);
 
@@ -92,6 +120,7 @@ private:
     net::ssl::context& tls_;
     PoolLimits limits_;
     std::unordered_map<std::string, std::vector<ConnectionPtr>> idle_;
+    std::string key_scratch_;  // reused for pool look-ups (no per-request key string)
     std::uint64_t opened_ = 0;
 };
 
@@ -99,14 +128,18 @@ private:
 // to its end and the upstream allows keep-alive; otherwise closes it.
 class UpstreamStream {
 public:
-    UpstreamStream(UpstreamPool& pool, ConnectionPtr conn, UpstreamTimeouts t);
+    UpstreamStream(UpstreamPool& pool,
+                   ConnectionPtr conn,
+                   UpstreamTimeouts t,
+                   UpstreamCancel* cancel = nullptr,
+                   std::pmr::memory_resource* arena = nullptr);
     ~UpstreamStream();
     UpstreamStream(const UpstreamStream&) = delete;
     UpstreamStream& operator=(const UpstreamStream&) = delete;
 
     Task<Status> read_head(Clock::time_point deadline);
     int status() const { return status_; }
-    const bhttp::fields& head() const;
+    const Fields& head() const;
     bool got_head_bytes() const { return got_head_bytes_; }
 
     // Next bytes of the body, appended to `out`. Sets done() at the end of the body. The first
@@ -128,6 +161,8 @@ private:
     UpstreamPool& pool_;
     ConnectionPtr conn_;
     UpstreamTimeouts timeouts_;
+    UpstreamCancel* cancel_ = nullptr;
+    std::pmr::memory_resource* arena_ = nullptr;
     int status_ = 0;
     bool done_ = false;
     bool got_body_bytes_ = false;

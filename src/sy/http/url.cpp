@@ -5,11 +5,19 @@
 namespace sy::http {
 
 std::string Origin::key() const {
-    std::string k = tls ? "https://" : "http://";
-    k += host;
-    k += ':';
-    k += std::to_string(port);
+    std::string k;
+    append_key(k);
     return k;
+}
+
+void Origin::append_key(std::string& out) const {
+    out += tls ? "https://" : "http://";
+    out += host;
+    out += ':';
+    char buf[8];
+    auto [p, ec] = std::to_chars(buf, buf + sizeof buf, port);
+    (void)ec;
+    out.append(buf, p);
 }
 
 bool Origin::is_loopback() const {

@@ -17,6 +17,7 @@ struct Origin {
     std::string host;  // without brackets for IPv6
     std::uint16_t port = 0;
     std::string key() const;   // "https://host:port"
+    void append_key(std::string& out) const;  // the same, appended (no allocation of its own)
     bool is_loopback() const;  // 127.0.0.0/8, ::1, localhost
 };
 

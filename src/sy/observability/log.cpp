@@ -121,8 +121,9 @@ const char* level_name(Level l) {
     return "INFO";
 }
 
-// ISO-8601 UTC with milliseconds. The date-time part is formatted once per second per thread.
-std::string timestamp() {
+// Appends ISO-8601 UTC with milliseconds. The date-time part is formatted once per second per
+// thread; nothing is allocated beyond `out`'s own growth.
+void append_timestamp(std::string& out) {
     thread_local std::time_t cached_secs = -1;
     thread_local char cached[32];
     auto now = std::chrono::system_clock::now();
@@ -134,14 +135,13 @@ std::string timestamp() {
         std::strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm);
         cached_secs = secs;
     }
-    std::string out(cached);
+    out += cached;
     int m = static_cast<int>(ms.count());
     out += '.';
     out += static_cast<char>('0' + m / 100);
     out += static_cast<char>('0' + (m / 10) % 10);
     out += static_cast<char>('0' + m % 10);
     out += 'Z';
-    return out;
 }
 
 bool is_token_char(char c) {
@@ -184,7 +184,7 @@ void log(Level level, std::string_view message, const std::vector<Field>& fields
     std::string line;
     line.reserve(128 + message.size());
     line += "{\"timestamp\":\"";
-    line += timestamp();
+    append_timestamp(line);
     line += "\",\"level\":\"";
     line += level_name(level);
     line += "\",\"message\":";
@@ -217,7 +217,7 @@ std::string format_double(double v) {
 
 void append_line_prefix(std::string& out, Level level, std::string_view message) {
     out += "{\"timestamp\":\"";
-    out += timestamp();
+    append_timestamp(out);
     out += "\",\"level\":\"";
     out += level_name(level);
     out += "\",\"message\":";

@@ -126,8 +126,9 @@ http::Task<void> wait_timer(http::net::steady_timer& timer) {
 http::Task<void> send_into(http::UpstreamPool& pool,
                            const http::UpstreamRequest& req,
                            http::UpstreamTimeouts t,
+                           http::UpstreamCancel& cancel,
                            std::optional<Result<http::UpstreamResponse>>& out) {
-    auto r = co_await pool.send(req, t);
+    auto r = co_await pool.send(req, t, &cancel);
     out.emplace(std::move(r));
 }
 
@@ -206,6 +207,34 @@ std::optional<Failure> synthetic_failure(const LlmRequest& req,
         return f;
     }
     return std::nullopt;
+}
+
+// What an attempt tells the router about its deployment (router.md §4.1): test hooks and
+// client disconnects say nothing.
+routing::Outcome outcome_of(const AttemptResult& r, const CallContext& ctx, bool probe,
+                            bool stream, routing::SteadyClock::duration took) {
+    routing::Outcome o;
+    o.probe = probe;
+    o.stream = stream;
+    o.latency_s = std::chrono::duration<double>(took).count();
+    o.ttft_s = r.ttft_s;
+    if (r.failure && !r.failure->synthetic) {
+        o.kind = routing::Outcome::Kind::kFailure;
+        o.cls = r.failure->cls;
+        o.status = r.failure->upstream_status ? r.failure->upstream_status
+                                              : r.failure->error.http_status();
+        o.text = r.failure->error.message;
+        o.retry_after_s = r.failure->retry_after_s;
+    } else if (r.answered && !r.failure && !r.synthetic_answer) {
+        o.kind = routing::Outcome::Kind::kSuccess;
+        o.completion_tokens =
+            static_cast<std::uint64_t>(std::max<std::int64_t>(ctx.completion_tokens, 0));
+        o.total_tokens = o.completion_tokens +
+                         static_cast<std::uint64_t>(std::max<std::int64_t>(ctx.prompt_tokens, 0));
+    } else {
+        o.kind = routing::Outcome::Kind::kNeutral;
+    }
+    return o;
 }
 
 }  // namespace
@@ -302,8 +331,8 @@ http::Task<bool> LlmHandler::pause(http::Exchange& ex, double seconds) {
     http::net::steady_timer timer(co_await http::net::this_coro::executor,
                                   http::seconds_to_duration(seconds));
     auto wait = wait_timer(timer);
-    const std::function<void()> no_action;
-    co_return co_await ex.run_watching_client(wait, no_action);
+    const std::function<void()> stop_waiting = [&timer] { timer.cancel(); };
+    co_return co_await ex.run_watching_client(wait, stop_waiting);
 }
 
 http::Task<void> LlmHandler::handle(http::Exchange& ex, providers::Route route, CallContext& ctx) {
@@ -541,31 +570,12 @@ http::Task<AttemptResult> LlmHandler::run_group(http::Exchange& ex,
         AttemptResult r;
         {
             routing::AttemptLease lease(*d.state, t0);
-            r = co_await attempt(ex, ctx, req, target, d);
+            r = co_await attempt(ex, ctx, req, target, d, sel.probe, t0);
         }
         auto now = routing::SteadyClock::now();
-        routing::Outcome o;
-        o.probe = sel.probe;
-        o.stream = req.stream;
-        o.latency_s = std::chrono::duration<double>(now - t0).count();
-        o.ttft_s = r.ttft_s;
-        if (r.failure && !r.failure->synthetic) {
-            o.kind = routing::Outcome::Kind::kFailure;
-            o.cls = r.failure->cls;
-            o.status = r.failure->upstream_status ? r.failure->upstream_status
-                                                  : r.failure->error.http_status();
-            o.text = r.failure->error.message;
-            o.retry_after_s = r.failure->retry_after_s;
-        } else if (r.answered && !r.failure && !r.synthetic_answer) {
-            o.kind = routing::Outcome::Kind::kSuccess;
-            o.completion_tokens =
-                static_cast<std::uint64_t>(std::max<std::int64_t>(ctx.completion_tokens, 0));
-            o.total_tokens = o.completion_tokens +
-                static_cast<std::uint64_t>(std::max<std::int64_t>(ctx.prompt_tokens, 0));
-        } else {
-            o.kind = routing::Outcome::Kind::kNeutral;
+        if (!r.recorded) {
+            router_.record(d, outcome_of(r, ctx, sel.probe, req.stream, now - t0), now);
         }
-        router_.record(d, o, now);
         if (r.answered || !r.failure) {
             co_return r;  // answered (possibly with a mid-stream error event), or client gone
         }
@@ -597,7 +607,8 @@ http::Task<AttemptResult> LlmHandler::attempt(http::Exchange& ex,
                                               CallContext& ctx,
                                               LlmRequest& req,
                                               const routing::Resolved& target,
-                                              routing::DeploymentRuntime& d) {
+                                              routing::DeploymentRuntime& d, bool probe,
+                                              routing::TimePoint t0) {
     const providers::Route route = req.route;
     AttemptResult out;
     if (!d.target) {
@@ -657,6 +668,8 @@ http::Task<AttemptResult> LlmHandler::attempt(http::Exchange& ex,
 
     Attempt a;
     a.deployment = &d;
+    a.probe = probe;
+    a.t0 = t0;
     a.timeout_s = req.stream ? stream_timeout_s : timeout_s;
     a.timeouts.connect =
         http::seconds_to_duration(std::min(timeout_s, config::kDefaultConnectTimeoutCapS));
@@ -694,9 +707,10 @@ http::Task<AttemptResult> LlmHandler::dispatch_unary(http::Exchange& ex,
     // The upstream call runs under a watch of the client socket: a client that goes away (or a
     // forced shutdown closing it) cancels the upstream request.
     std::optional<Result<http::UpstreamResponse>> result;
-    auto op = send_into(pool_for(ex), a.upstream, a.timeouts, result);
-    const std::function<void()> no_action;
-    bool stayed = co_await ex.run_watching_client(op, no_action);
+    http::UpstreamCancel cancel;
+    auto op = send_into(pool_for(ex), a.upstream, a.timeouts, cancel, result);
+    const std::function<void()> cancel_call = [&cancel] { cancel.cancel(); };
+    bool stayed = co_await ex.run_watching_client(op, cancel_call);
     ctx.upstream_ms = ms_since(t0);
     if (!stayed || !result) {
         ctx.status = 499;
@@ -744,8 +758,14 @@ http::Task<AttemptResult> LlmHandler::dispatch_unary(http::Exchange& ex,
         add_line(head, "x-litellm-response-cost",
                  format_cost(gov_->finish(ctx, call_type(req.route))));
     }
-    co_await ex.respond_raw(200, head, body);
+    // The router learns the outcome before the client does: a client that fires its next
+    // request the moment this answer arrives already sees the deployment's new state (e.g. a
+    // successful half-open probe).
     out.answered = true;
+    auto now = routing::SteadyClock::now();
+    router_.record(*a.deployment, outcome_of(out, ctx, a.probe, false, now - a.t0), now);
+    out.recorded = true;
+    co_await ex.respond_raw(200, head, body);
     co_return out;
 }
 
@@ -915,10 +935,15 @@ http::Task<AttemptResult> LlmHandler::dispatch_stream(http::Exchange& ex,
                                                       LlmRequest& req,
                                                       Attempt& a) {
     AttemptResult out;
+    // Declared first: it must outlive the relay and the upstream stream the relay owns.
+    http::UpstreamCancel cancel;
     StreamTransformPtr transform = make_stream_transform(a.shape, a.plan, req, a.err_ctx);
     StreamRelay relay(ex, ctx, a.err_ctx, std::move(transform));
-    auto op = stream_attempt(ex, ctx, a, relay, out);
-    const std::function<void()> on_gone = [&relay] { relay.cancel(); };
+    auto op = stream_attempt(ex, ctx, a, relay, cancel, out);
+    const std::function<void()> on_gone = [&relay, &cancel] {
+        cancel.cancel();
+        relay.cancel();
+    };
     bool client_stayed = co_await ex.run_watching_client(op, on_gone);
     if (!client_stayed) {
         ctx.status = 499;
@@ -933,9 +958,10 @@ http::Task<void> LlmHandler::stream_attempt(http::Exchange& ex,
                                             CallContext& ctx,
                                             Attempt& a,
                                             StreamRelay& relay,
+                                            http::UpstreamCancel& cancel,
                                             AttemptResult& out) {
     auto t0 = http::Clock::now();
-    auto opened = co_await pool_for(ex).open_stream(a.upstream, a.timeouts);
+    auto opened = co_await pool_for(ex).open_stream(a.upstream, a.timeouts, &cancel);
     if (ex.client_gone()) {
         co_return;
     }

@@ -42,6 +42,7 @@ struct AttemptResult {
     std::optional<Failure> failure;  // set when the attempt failed (before or after answering)
     double ttft_s = -1;              // streaming: upstream time to first event
     bool synthetic_answer = false;   // answered by a test hook (no router sample)
+    bool recorded = false;           // the outcome already went to the router
     bool client_gone() const { return !answered && !failure; }
 };
 
@@ -70,6 +71,8 @@ private:
         providers::ErrorContext err_ctx;
         providers::ApiShape shape = providers::ApiShape::kOpenAI;
         UpstreamPlan plan;  // upstream route and body; completions served by a chat model
+        bool probe = false;     // this attempt holds the deployment's half-open probe
+        routing::TimePoint t0;  // attempt start
     };
 
     // parse -> authorize -> route with retries and fallbacks (account runs in handle()).
@@ -81,13 +84,15 @@ private:
     // One upstream call to `d` (or a test hook standing in for it).
     http::Task<AttemptResult> attempt(http::Exchange& ex, CallContext& ctx, LlmRequest& req,
                                       const routing::Resolved& target,
-                                      routing::DeploymentRuntime& d);
+                                      routing::DeploymentRuntime& d, bool probe,
+                                      routing::TimePoint t0);
     http::Task<AttemptResult> dispatch_unary(http::Exchange& ex, CallContext& ctx,
                                              LlmRequest& req, Attempt& a);
     http::Task<AttemptResult> dispatch_stream(http::Exchange& ex, CallContext& ctx,
                                               LlmRequest& req, Attempt& a);
     http::Task<void> stream_attempt(http::Exchange& ex, CallContext& ctx, Attempt& a,
-                                    StreamRelay& relay, AttemptResult& out);
+                                    StreamRelay& relay, http::UpstreamCancel& cancel,
+                                    AttemptResult& out);
     // Waits `seconds` unless the client leaves first (false).
     static http::Task<bool> pause(http::Exchange& ex, double seconds);
     http::UpstreamPool& pool_for(http::Exchange& ex);

@@ -29,18 +29,7 @@ Error protocol_error(std::string_view label, std::string_view what) {
 }
 
 void read_usage(std::string_view usage_json, StreamTransform& t) {
-    boost::system::error_code ec;
-    auto v = json::parse(usage_json, ec);
-    if (ec || !v.is_object()) {
-        return;
-    }
-    const auto& u = v.get_object();
-    if (auto* p = u.if_contains("prompt_tokens"); p && p->is_int64()) {
-        t.prompt_tokens = p->get_int64();
-    }
-    if (auto* c = u.if_contains("completion_tokens"); c && c->is_int64()) {
-        t.completion_tokens = c->get_int64();
-    }
+    read_usage_tokens(usage_json, t.prompt_tokens, t.completion_tokens);
 }
 
 // Appends one OpenAI chunk as a client event: as is, or converted to a legacy text_completion
@@ -403,6 +392,29 @@ StreamTransformPtr make_anthropic_to_openai(std::string client_model,
                                             const providers::ErrorContext& err_ctx) {
     return std::make_unique<AnthropicToOpenAI>(std::move(client_model), include_usage,
                                                completion_from_chat, err_ctx);
+}
+
+void read_usage_tokens(std::string_view usage_json, std::int64_t& prompt, std::int64_t& completion) {
+    std::optional<std::int64_t> p;
+    std::optional<std::int64_t> c;
+    bool ok = json_scan::for_each_member(usage_json, [&](const json_scan::Member& m) {
+        std::string_view v = usage_json.substr(m.value.offset, m.value.length);
+        if (m.key == "prompt_tokens") {
+            p = json_scan::as_int64(v);
+        } else if (m.key == "completion_tokens") {
+            c = json_scan::as_int64(v);
+        }
+        return true;
+    });
+    if (!ok) {
+        return;
+    }
+    if (p) {
+        prompt = *p;
+    }
+    if (c) {
+        completion = *c;
+    }
 }
 
 StreamTransformPtr make_openai_passthrough(std::string client_model,

@@ -41,6 +41,11 @@ public:
 
 using StreamTransformPtr = std::unique_ptr<StreamTransform>;
 
+// Reads `prompt_tokens` and `completion_tokens` from the JSON text of a `usage` object without a
+// DOM. Each output is set only when the member is an integer within int64, and nothing is set
+// when the text is not a well-formed object.
+void read_usage_tokens(std::string_view usage_json, std::int64_t& prompt, std::int64_t& completion);
+
 // OpenAI-format upstream to an OpenAI client: validates each chunk, detects error events,
 // captures usage and rewrites `model` to `client_model`; every other byte is passed through.
 // `strip_usage_chunk`: the gateway added stream_options.include_usage; the usage-only chunk is

@@ -79,5 +79,19 @@ TEST(JsonValidate, AcceptsValidRejectsMalformed) {
     EXPECT_FALSE(json_scan::is_valid(std::string(100, '[') + std::string(100, ']')));
 }
 
+TEST(JsonScan, AsInt64AcceptsOnlyIntegersInRange) {
+    EXPECT_EQ(json_scan::as_int64("12"), 12);
+    EXPECT_EQ(json_scan::as_int64("-3"), -3);
+    EXPECT_EQ(json_scan::as_int64("0"), 0);
+    EXPECT_EQ(json_scan::as_int64("9223372036854775807"), INT64_MAX);
+    EXPECT_FALSE(json_scan::as_int64("9223372036854775808"));
+    EXPECT_FALSE(json_scan::as_int64("12.0"));
+    EXPECT_FALSE(json_scan::as_int64("1e3"));
+    EXPECT_FALSE(json_scan::as_int64("+1"));
+    EXPECT_FALSE(json_scan::as_int64("\"12\""));
+    EXPECT_FALSE(json_scan::as_int64(""));
+    EXPECT_FALSE(json_scan::as_int64("null"));
+}
+
 }  // namespace
 }  // namespace sy

@@ -4,6 +4,7 @@
 #include "sy/pipeline/auth.hpp"
 #include "sy/pipeline/decode.hpp"
 #include "sy/pipeline/error_render.hpp"
+#include "sy/pipeline/stream_transform.hpp"
 
 namespace sy::pipeline {
 namespace {
@@ -370,6 +371,29 @@ TEST(StreamTransform, ChatToCompletionConvertsEachChunk) {
     auto v = json::parse(out.substr(6, out.size() - 8)).as_object();
     EXPECT_EQ(v["object"].as_string(), "text_completion");
     EXPECT_EQ(v["choices"].as_array()[0].as_object()["text"].as_string(), "Hi");
+}
+
+TEST(Usage, ReadsIntegerTokenCountsWithoutADom) {
+    std::int64_t p = -1;
+    std::int64_t c = -1;
+    read_usage_tokens(R"({"prompt_tokens":12,"completion_tokens":9,"total_tokens":21})", p, c);
+    EXPECT_EQ(p, 12);
+    EXPECT_EQ(c, 9);
+
+    p = c = -1;
+    read_usage_tokens(R"({"prompt_tokens":1.5,"completion_tokens":"9","x":{"prompt_tokens":3}})", p,
+                      c);
+    EXPECT_EQ(p, -1);  // not an integer
+    EXPECT_EQ(c, -1);  // a string
+    read_usage_tokens(R"({"completion_tokens":4})", p, c);
+    EXPECT_EQ(p, -1);
+    EXPECT_EQ(c, 4);
+
+    p = c = -1;
+    read_usage_tokens(R"({"prompt_tokens":7,)", p, c);  // malformed: nothing is set
+    EXPECT_EQ(p, -1);
+    read_usage_tokens("[1,2]", p, c);
+    EXPECT_EQ(p, -1);
 }
 
 }  // namespace
