@@ -362,7 +362,14 @@ http::Task<void> LlmHandler::handle_call(http::Exchange& ex, providers::Route ro
     }
 
     // route: requested name -> model group.
-    auto resolved = table_.resolve(req.model);
+    // A virtual key's own `aliases` come first (router.md §1 step 2).
+    std::string_view lookup = req.model;
+    if (ctx.key) {
+        if (auto it = ctx.key->aliases.find(req.model); it != ctx.key->aliases.end()) {
+            lookup = it->second;
+        }
+    }
+    auto resolved = table_.resolve(lookup);
     if (!resolved) {
         Error e = unknown_model_error(table_, route, req.model);
         co_await reply_error(ex, ctx, e);

@@ -94,3 +94,16 @@ test('a plain key (default type, no allowed_routes) keeps every route its role a
   assert.equal((await post(`${gw.url}/v1/chat/completions`, chatBody('m'), { key })).status, 200);
   assert.equal((await get(`${gw.url}/key/info`, { key })).status, 200);
 });
+
+test('a key\'s own aliases resolve before the model table, and model access checks the target group', async () => {
+  const key = await newKey({ models: ['m'], aliases: { 'my-model': 'm' } });
+  const r = await post(`${gw.url}/v1/chat/completions`, chatBody('my-model'), { key });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.json.model, 'my-model', 'the answer carries the name the client sent');
+  const [last] = (await mock.requests('kr')).slice(-1);
+  assert.equal(last.body_json.model, 'gpt-4o-mini');
+  // Another key has no such alias.
+  const other = await newKey({});
+  const r2 = await post(`${gw.url}/v1/chat/completions`, chatBody('my-model'), { key: other });
+  assertEnvelope(assert, r2, 400);
+});
