@@ -1,6 +1,8 @@
 #include <sqlite3.h>
 
 #include <charconv>
+#include <string>
+#include <unordered_map>
 
 #include "sy/store/db.hpp"
 
@@ -10,17 +12,34 @@ namespace {
 class SqliteDb final : public Db {
 public:
     explicit SqliteDb(sqlite3* db) : db_(db) {}
-    ~SqliteDb() override { sqlite3_close_v2(db_); }
+    ~SqliteDb() override {
+        clear_cache();
+        sqlite3_close_v2(db_);
+    }
 
     DbResult<QueryResult> exec(std::string_view sql, const std::vector<Value>& params) override {
+        // Prepared statements are kept and reused (bind / step / reset): the ledger writes the
+        // same few statements for every spend row. Bounded: a full cache starts over.
         sqlite3_stmt* st = nullptr;
-        if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &st, nullptr) !=
-            SQLITE_OK) {
-            return fail();
+        auto it = stmts_.find(sql);
+        if (it != stmts_.end()) {
+            st = it->second;
+        } else {
+            if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                                   SQLITE_PREPARE_PERSISTENT, &st, nullptr) != SQLITE_OK) {
+                return fail();
+            }
+            if (stmts_.size() >= kMaxCached) {
+                clear_cache();
+            }
+            stmts_.emplace(std::string(sql), st);
         }
-        struct Finalize {
+        struct Reset {
             sqlite3_stmt* s;
-            ~Finalize() { sqlite3_finalize(s); }
+            ~Reset() {
+                sqlite3_reset(s);
+                sqlite3_clear_bindings(s);
+            }
         } guard{st};
         for (std::size_t i = 0; i < params.size(); ++i) {
             int idx = static_cast<int>(i + 1);
@@ -82,6 +101,7 @@ public:
     }
 
     DbResult<QueryResult> exec_script(std::string_view sql) override {
+        clear_cache();  // migrations may change the schema under cached statements
         std::string s(sql);
         char* err = nullptr;
         if (sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
@@ -96,6 +116,21 @@ public:
     std::string_view dialect() const override { return "sqlite"; }
 
 private:
+    struct Hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const {
+            return std::hash<std::string_view>{}(s);
+        }
+    };
+    static constexpr std::size_t kMaxCached = 256;
+
+    void clear_cache() {
+        for (auto& [sql, st] : stmts_) {
+            sqlite3_finalize(st);
+        }
+        stmts_.clear();
+    }
+
     DbError fail() {
         int ext = sqlite3_extended_errcode(db_);
         DbErrc c = DbErrc::kOther;
@@ -109,6 +144,7 @@ private:
     }
 
     sqlite3* db_;
+    std::unordered_map<std::string, sqlite3_stmt*, Hash, std::equal_to<>> stmts_;
 };
 
 }  // namespace

@@ -1,5 +1,8 @@
 #include "sy/store/store.hpp"
 
+#include <map>
+#include <unordered_map>
+
 #include <boost/json.hpp>
 
 #include "sy/observability/log.hpp"
@@ -480,10 +483,19 @@ Result<QueryResult> Store::query(std::string_view sql, const std::vector<Value>&
 
 Result<std::int64_t> Store::apply_spend(const std::vector<Row>& rows) {
     const Table& t = spend_logs_table();
-    auto text_of = [](const Row& r, std::string_view k) -> std::string {
-        auto it = r.find(k);
-        return it != r.end() && it->value().is_string() ? std::string(it->value().get_string())
-                                                        : std::string();
+    // Column index by name, built once; a row's present columns form a mask, and the INSERT
+    // text per mask is built once (the driver keeps the prepared statement).
+    static const std::unordered_map<std::string_view, std::size_t> col_index = [&t] {
+        std::unordered_map<std::string_view, std::size_t> m;
+        for (std::size_t i = 0; i < t.cols.size(); ++i) {
+            m.emplace(t.cols[i].name, i);
+        }
+        return m;
+    }();
+    const std::size_t ledger_col = col_index.at("ledger_id");
+    auto text_of = [](const Row& r, std::string_view k) -> std::string_view {
+        auto* v = r.if_contains(k);
+        return v && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
     };
     std::lock_guard<std::recursive_mutex> lk(mu_);
     auto b = db_->exec("BEGIN", {});
@@ -495,30 +507,52 @@ Result<std::int64_t> Store::apply_spend(const std::vector<Row>& rows) {
         (void)db_->exec("ROLLBACK", {});
         return store_error(e);
     };
+    // Spend increments of the batch, summed per scope and applied once each.
+    std::unordered_map<std::string, double> by_key;
+    std::unordered_map<std::string, double> by_user;
+    std::unordered_map<std::string, double> by_team;
+    std::map<std::pair<std::string, std::string>, double> by_member;
+    std::unordered_map<std::string, double> by_end_user;
+    std::vector<const json::value*> present(t.cols.size());
+    std::vector<Value> params;
     for (const auto& row : rows) {
-        // Absent columns keep their defaults.
-        std::vector<Value> params;
-        std::string cols;
-        std::string marks;
-        for (const auto& c : t.cols) {
-            auto it = row.find(c.name);
-            if (it == row.end()) {
-                // A WAL line written before ledger ids existed: its request_id was unique then.
-                if (c.name == "ledger_id") {
+        std::fill(present.begin(), present.end(), nullptr);
+        std::uint64_t mask = 0;
+        for (const auto& kv : row) {
+            auto it = col_index.find(std::string_view(kv.key()));
+            if (it != col_index.end() && it->second < 64) {
+                present[it->second] = &kv.value();
+                mask |= std::uint64_t{1} << it->second;
+            }
+        }
+        // A WAL line written before ledger ids existed: its request_id was unique then.
+        bool legacy = present[ledger_col] == nullptr;
+        mask |= std::uint64_t{1} << ledger_col;
+        auto& insert = spend_insert_sql_[mask];
+        if (insert.empty()) {
+            std::string cols;
+            std::string marks;
+            for (std::size_t i = 0; i < t.cols.size(); ++i) {
+                if (mask & (std::uint64_t{1} << i)) {
                     cols += cols.empty() ? "" : ", ";
-                    cols += quote(c.name);
+                    cols += quote(t.cols[i].name);
                     marks += marks.empty() ? "?" : ", ?";
-                    params.emplace_back(text_of(row, "request_id"));
                 }
+            }
+            insert = "INSERT INTO " + quote(t.name) + " (" + cols + ") VALUES (" + marks +
+                     ") ON CONFLICT (\"ledger_id\") DO NOTHING";
+        }
+        params.clear();
+        for (std::size_t i = 0; i < t.cols.size(); ++i) {
+            if (!(mask & (std::uint64_t{1} << i))) {
                 continue;
             }
-            cols += cols.empty() ? "" : ", ";
-            cols += quote(c.name);
-            marks += marks.empty() ? "?" : ", ?";
-            params.push_back(to_value(c, it->value()));
+            if (i == ledger_col && legacy) {
+                params.emplace_back(std::string(text_of(row, "request_id")));
+            } else {
+                params.push_back(to_value(t.cols[i], *present[i]));
+            }
         }
-        const std::string insert = "INSERT INTO " + quote(t.name) + " (" + cols + ") VALUES (" +
-                                   marks + ") ON CONFLICT (\"ledger_id\") DO NOTHING";
         auto r = db_->exec(insert, params);
         if (auto* e = std::get_if<DbError>(&r)) {
             return rollback(*e);
@@ -528,62 +562,80 @@ Result<std::int64_t> Store::apply_spend(const std::vector<Row>& rows) {
         }
         ++added;
         double spend = 0;
-        if (auto it = row.find("spend"); it != row.end() && it->value().is_number()) {
-            spend = it->value().to_number<double>();
+        if (auto* v = row.if_contains("spend"); v && v->is_number()) {
+            spend = v->to_number<double>();
         }
         if (spend == 0) {
             continue;
         }
-        std::string key = text_of(row, "api_key");
-        std::string user = text_of(row, "user");
-        std::string team = text_of(row, "team_id");
-        std::string end_user = text_of(row, "end_user");
-        struct Inc {
-            const char* sql;
-            std::vector<Value> params;
-        };
-        std::vector<Inc> incs;
+        std::string_view key = text_of(row, "api_key");
+        std::string_view user = text_of(row, "user");
+        std::string_view team = text_of(row, "team_id");
+        std::string_view end_user = text_of(row, "end_user");
         if (!key.empty()) {
-            incs.push_back({"UPDATE \"LiteLLM_VerificationToken\" SET \"spend\" = \"spend\" + ? "
-                            "WHERE \"token\" = ?",
-                            {spend, key}});
+            by_key[std::string(key)] += spend;
         }
         if (!user.empty()) {
-            incs.push_back({"UPDATE \"LiteLLM_UserTable\" SET \"spend\" = \"spend\" + ? WHERE "
-                            "\"user_id\" = ?",
-                            {spend, user}});
+            by_user[std::string(user)] += spend;
         }
         if (!team.empty()) {
-            incs.push_back({"UPDATE \"LiteLLM_TeamTable\" SET \"spend\" = \"spend\" + ? WHERE "
-                            "\"team_id\" = ?",
-                            {spend, team}});
+            by_team[std::string(team)] += spend;
         }
         if (!team.empty() && !user.empty()) {
-            incs.push_back({"UPDATE \"LiteLLM_TeamMembership\" SET \"spend\" = \"spend\" + ? "
-                            "WHERE \"user_id\" = ? AND \"team_id\" = ?",
-                            {spend, user, team}});
+            by_member[{std::string(user), std::string(team)}] += spend;
         }
         if (!end_user.empty()) {
-            incs.push_back({"UPDATE \"LiteLLM_EndUserTable\" SET \"spend\" = \"spend\" + ? WHERE "
-                            "\"user_id\" = ?",
-                            {spend, end_user}});
+            by_end_user[std::string(end_user)] += spend;
         }
-        for (std::size_t i = 0; i < incs.size(); ++i) {
-            auto u = db_->exec(incs[i].sql, incs[i].params);
-            if (auto* e = std::get_if<DbError>(&u)) {
+    }
+    DbResult<QueryResult> last;
+    auto inc = [&](const char* sql, const std::vector<Value>& p) -> const DbError* {
+        last = db_->exec(sql, p);
+        return std::get_if<DbError>(&last);
+    };
+    for (const auto& [key, spend] : by_key) {
+        auto u = db_->exec("UPDATE \"LiteLLM_VerificationToken\" SET \"spend\" = \"spend\" + ? "
+                           "WHERE \"token\" = ?",
+                           {spend, key});
+        if (auto* e = std::get_if<DbError>(&u)) {
+            return rollback(*e);
+        }
+        if (std::get<QueryResult>(u).affected == 0) {
+            // The key was regenerated after the row was written: follow the rename.
+            if (auto* e = inc("UPDATE \"LiteLLM_VerificationToken\" SET \"spend\" = \"spend\" + ? "
+                              "WHERE \"token\" = (SELECT \"new_token\" FROM \"sy_token_renames\" "
+                              "WHERE \"old_token\" = ?)",
+                              {spend, key})) {
                 return rollback(*e);
             }
-            if (i == 0 && !key.empty() && std::get<QueryResult>(u).affected == 0) {
-                // The key was regenerated after the row was written: follow the rename.
-                auto r = db_->exec(
-                    "UPDATE \"LiteLLM_VerificationToken\" SET \"spend\" = \"spend\" + ? WHERE "
-                    "\"token\" = (SELECT \"new_token\" FROM \"sy_token_renames\" WHERE "
-                    "\"old_token\" = ?)",
-                    {spend, key});
-                if (auto* e = std::get_if<DbError>(&r)) {
-                    return rollback(*e);
-                }
-            }
+        }
+    }
+    for (const auto& [user, spend] : by_user) {
+        if (auto* e = inc("UPDATE \"LiteLLM_UserTable\" SET \"spend\" = \"spend\" + ? WHERE "
+                          "\"user_id\" = ?",
+                          {spend, user})) {
+            return rollback(*e);
+        }
+    }
+    for (const auto& [team, spend] : by_team) {
+        if (auto* e = inc("UPDATE \"LiteLLM_TeamTable\" SET \"spend\" = \"spend\" + ? WHERE "
+                          "\"team_id\" = ?",
+                          {spend, team})) {
+            return rollback(*e);
+        }
+    }
+    for (const auto& [ut, spend] : by_member) {
+        if (auto* e = inc("UPDATE \"LiteLLM_TeamMembership\" SET \"spend\" = \"spend\" + ? "
+                          "WHERE \"user_id\" = ? AND \"team_id\" = ?",
+                          {spend, ut.first, ut.second})) {
+            return rollback(*e);
+        }
+    }
+    for (const auto& [end_user, spend] : by_end_user) {
+        if (auto* e = inc("UPDATE \"LiteLLM_EndUserTable\" SET \"spend\" = \"spend\" + ? WHERE "
+                          "\"user_id\" = ?",
+                          {spend, end_user})) {
+            return rollback(*e);
         }
     }
     auto c = db_->exec("COMMIT", {});

@@ -7,6 +7,7 @@
 // Calls block: run them on the StorePool (pool.hpp), never on a worker thread.
 // Thread safety: all methods are thread-safe (one connection, serialised by a mutex).
 
+#include <unordered_map>
 #include <boost/json/object.hpp>
 #include <memory>
 #include <mutex>
@@ -112,6 +113,7 @@ private:
     std::recursive_mutex mu_;  // recursive: calls inside a Tx re-lock on the same thread
     DbPtr db_;
     std::string dialect_;
+    std::unordered_map<std::uint64_t, std::string> spend_insert_sql_;  // by present-column mask
 };
 
 using StorePtr = std::unique_ptr<Store>;
