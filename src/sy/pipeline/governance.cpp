@@ -184,60 +184,115 @@ double Governance::finish(CallContext& ctx, std::string_view call_type) {
     return ctx.cost;
 }
 
+namespace {
+
+// Appends `"name":` then a value to a JSON object being written by hand (a leading comma unless
+// the object was just opened).
+struct LineWriter {
+    std::string& out;
+    void key(std::string_view name) {
+        if (out.back() != '{') {
+            out += ',';
+        }
+        out += '"';
+        out += name;  // fixed names: nothing to escape
+        out += "\":";
+    }
+    void str(std::string_view name, std::string_view v) {
+        key(name);
+        json_scan::append_json_string(out, v);
+    }
+    void opt(std::string_view name, const std::optional<std::string>& v) {
+        if (v) {
+            str(name, *v);
+        } else {
+            key(name);
+            out += "null";
+        }
+    }
+    void num(std::string_view name, std::int64_t v) {
+        key(name);
+        char buf[24];
+        auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
+        out.append(buf, p);
+    }
+    void real(std::string_view name, double v) {
+        key(name);
+        char buf[32];
+        auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
+        out.append(buf, ec == std::errc{} ? p : buf);
+        if (ec != std::errc{}) {
+            out += '0';
+        }
+    }
+};
+
+}  // namespace
+
 void Governance::append_row(const CallContext& ctx, std::string_view call_type,
                             const spend::Usage& usage, const config::Deployment* d) {
+    // The WAL line is written directly (no JSON tree): this runs once per request.
     std::int64_t pt = usage.prompt_tokens;
     std::int64_t ct = usage.completion_tokens;
     bool ok = ctx.status >= 200 && ctx.status < 300;
     auto end = auth::SysClock::now();
-    json::object meta{{"user_api_key", ctx.key ? ctx.key->token : std::string()},
-                      {"user_api_key_alias", ctx.key && ctx.key->key_alias
-                                                 ? json::value(*ctx.key->key_alias)
-                                                 : json::value(nullptr)},
-                      {"user_api_key_user_id", ctx.key && ctx.key->user_id
-                                                   ? json::value(*ctx.key->user_id)
-                                                   : json::value(nullptr)},
-                      {"user_api_key_team_id", ctx.key && ctx.key->team_id
-                                                   ? json::value(*ctx.key->team_id)
-                                                   : json::value(nullptr)},
-                      {"status", ok ? "success" : "failure"},
-                      {"attempted_retries", ctx.retries},
-                      {"attempted_fallbacks", ctx.fallbacks}};
+    static const std::optional<std::string> kNone;
+    const auto& alias = ctx.key ? ctx.key->key_alias : kNone;
+    const auto& user_id = ctx.key ? ctx.key->user_id : kNone;
+    const auto& team_id = ctx.key ? ctx.key->team_id : kNone;
+    std::string_view api_key = ctx.key ? std::string_view(ctx.key->token) : std::string_view();
+    std::string line;
+    line.reserve(1024);
+    line += '{';
+    LineWriter w{line};
+    w.str("ledger_id", store::new_ledger_id());
+    w.str("request_id", ctx.call_id);
+    w.str("response_id", ctx.response_id);
+    w.str("call_type", call_type);
+    w.str("api_key", api_key);
+    w.real("spend", ctx.cost);
+    w.num("prompt_tokens", pt);
+    w.num("completion_tokens", ct);
+    w.num("total_tokens", pt + ct);
+    w.str("startTime", auth::iso_millis(ctx.wall_start));
+    w.str("endTime", auth::iso_millis(end));
+    w.str("model", d ? std::string_view(d->upstream_model) : std::string_view(ctx.requested_model));
+    w.str("model_id", ctx.model_id);
+    w.str("model_group", ctx.model_group);
+    w.str("custom_llm_provider", ctx.provider);
+    w.str("api_base", ctx.api_base);
+    w.str("user", user_id ? std::string_view(*user_id) : std::string_view());
+    w.str("end_user", ctx.end_user);
+    w.str("team_id", team_id ? std::string_view(*team_id) : std::string_view());
+    w.key("metadata");
+    line += '{';
+    w.str("user_api_key", api_key);
+    w.opt("user_api_key_alias", alias);
+    w.opt("user_api_key_user_id", user_id);
+    w.opt("user_api_key_team_id", team_id);
+    w.str("status", ok ? "success" : "failure");
+    w.num("attempted_retries", ctx.retries);
+    w.num("attempted_fallbacks", ctx.fallbacks);
     if (!ok) {
-        meta["error_information"] = json::object{{"error_code", std::to_string(ctx.status)},
-                                                 {"error_class", ctx.error_class},
-                                                 {"llm_provider", ctx.provider}};
+        w.key("error_information");
+        line += '{';
+        w.str("error_code", std::to_string(ctx.status));
+        w.str("error_class", ctx.error_class);
+        w.str("llm_provider", ctx.provider);
+        line += '}';
     }
-    std::string api_key = ctx.key ? ctx.key->token : std::string();
-    json::object row{
-        {"request_id", ctx.call_id},
-        {"response_id", ctx.response_id},
-        {"call_type", call_type},
-        {"api_key", api_key},
-        {"spend", ctx.cost},
-        {"prompt_tokens", pt},
-        {"completion_tokens", ct},
-        {"total_tokens", pt + ct},
-        {"startTime", auth::iso_millis(ctx.wall_start)},
-        {"endTime", auth::iso_millis(end)},
-        {"model", d ? json::value(d->upstream_model) : json::value(ctx.requested_model)},
-        {"model_id", ctx.model_id},
-        {"model_group", ctx.model_group},
-        {"custom_llm_provider", ctx.provider},
-        {"api_base", ctx.api_base},
-        {"user", ctx.key && ctx.key->user_id ? *ctx.key->user_id : std::string()},
-        {"end_user", ctx.end_user},
-        {"team_id", ctx.key && ctx.key->team_id ? *ctx.key->team_id : std::string()},
-        {"metadata", meta},
-        {"cache_hit", "False"},
-        {"cache_key", ""},
-        {"requester_ip_address", ctx.client_ip},
-        {"status", ok ? "success" : "failure"}};
+    line += '}';
+    w.str("cache_hit", "False");
+    w.str("cache_key", "");
+    w.str("requester_ip_address", ctx.client_ip);
+    w.str("status", ok ? "success" : "failure");
     if (ctx.ttft_ms >= 0) {
-        row["completionStartTime"] = auth::iso_millis(
-            ctx.wall_start + std::chrono::milliseconds(static_cast<long long>(ctx.ttft_ms)));
+        w.str("completionStartTime",
+              auth::iso_millis(ctx.wall_start +
+                               std::chrono::milliseconds(static_cast<long long>(ctx.ttft_ms))));
     }
-    ledger_->append(row);
+    line += '}';
+    ledger_->append_line(std::move(line));
 }
 
 }  // namespace sy::pipeline

@@ -1,7 +1,7 @@
 #pragma once
 // The spend ledger (auth-budgets-limits.md §9.1): one row per request, appended to a local
 // write-ahead log (one write() per row, before the response is acknowledged) and queued; a
-// background thread writes the queue to the store in batches (every second or 100 rows) with
+// background thread writes the queue to the store in batches (every second or 1000 rows) with
 // apply_spend(), which is idempotent by the row's `ledger_id` (assigned here, unique per row;
 // never the client-chosen request_id). Segments whose rows reached the store are deleted.
 //
@@ -34,7 +34,7 @@ struct LedgerOptions {
     std::string db_identity;  // the database rows go to; orphans of another database are skipped
     std::string legacy_wal_path;  // pre-directory segments <path>.<n> to replay once (optional)
     std::chrono::milliseconds interval{1000};
-    std::size_t batch_rows = 100;
+    std::size_t batch_rows = 1000;
     // Rows held in memory while the store is unreachable; beyond that they are only in the WAL
     // and are re-read from it once the store is back (no bound without a WAL).
     std::size_t max_queued = 100000;
@@ -63,6 +63,9 @@ public:
     // one. Returns false if the WAL write failed (the row is still queued in memory, logged, and
     // wal_ok() turns false until a write succeeds again).
     bool append(Row row);
+    // The same for a row already serialized as one JSON object (no newline) that has its
+    // `ledger_id` (new_ledger_id()): the request path builds the line directly.
+    bool append_line(std::string line);
     // Writes everything queued so far to the store now. True on success (or nothing to do).
     bool flush();
 
@@ -99,8 +102,8 @@ private:
     mutable std::mutex mu_;        // queue_, fd_, segment_
     std::mutex flush_mu_;          // one flush at a time
     std::condition_variable cv_;
-    std::deque<Row> queue_;        // journaled rows (bounded by max_queued)
-    std::deque<Row> unjournaled_;  // rows whose WAL write failed: only here, never dropped
+    std::deque<std::string> queue_;        // journaled rows as JSON lines (bounded by max_queued)
+    std::deque<std::string> unjournaled_;  // rows whose WAL write failed: never dropped
     bool spilled_ = false;         // some journaled rows are only in the WAL segments
     std::atomic<std::size_t> parked_{0};
     int fd_ = -1;
@@ -110,6 +113,9 @@ private:
     std::atomic<bool> wal_ok_{true};
     std::thread thread_;
 };
+
+// A fresh ledger id (a time-ordered UUID v7).
+std::string new_ledger_id();
 
 // The identity written beside an instance's WAL: "sqlite:<path>" or "postgres:<url without
 // credentials or options>".
