@@ -1,6 +1,7 @@
 #include "sy/app/app.hpp"
 
 #include <boost/asio/ssl/context.hpp>
+#include <boost/json.hpp>
 
 #include <condition_variable>
 #include <shared_mutex>
@@ -214,6 +215,17 @@ Status App::Impl::open_store() {
     }
     limit_hook = std::make_unique<pipeline::LimiterHook>(*gov, *limiter, rl_opts);
     governance = std::make_unique<pipeline::Governance>(*gov, ledger.get(), limit_hook.get());
+    {
+        boost::system::error_code ec;
+        auto other = boost::json::parse(settings->general.other_settings_json, ec);
+        if (!ec && other.is_object()) {
+            if (auto* v = other.get_object().if_contains("disable_spend_logs");
+                v && v->is_bool() && v->get_bool()) {
+                governance->set_disable_spend_logs(true);
+                obs::info("disable_spend_logs: calls without a cost write no spend-log row");
+            }
+        }
+    }
     governance->report_unpriced(settings->model_list);
     if (redis) {
         // Lease = request timeout + 60 s (§6.4): a crashed instance's reservations expire.

@@ -166,7 +166,7 @@ double Governance::finish(CallContext& ctx, std::string_view call_type) {
     // The spend row goes into the ledger before the in-memory spend is settled: a cache reload
     // in between (spend = stored + unflushed rows) then counts this call at worst twice until
     // the next reload, never zero times.
-    if (ledger_) {
+    if (ledger_ && !(disable_spend_logs_ && ctx.cost == 0)) {
         append_row(ctx, call_type, usage, d);
     }
     if (shared_budgets_) {

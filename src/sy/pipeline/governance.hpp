@@ -54,6 +54,9 @@ public:
 class Governance {
 public:
     Governance(auth::Governor& gov, store::SpendLedger* ledger, RateLimitHook* limits = nullptr);
+    // general_settings.disable_spend_logs: calls that cost nothing write no spend-log row. Calls
+    // with a cost are still journaled: their row carries the budget increments (exactly once).
+    void set_disable_spend_logs(bool on) { disable_spend_logs_ = on; }
 
     // Before the call: `requested` as sent, `group` as resolved, `body` the client's JSON.
     http::Task<Status> authorize(CallContext& ctx, std::string_view requested,
@@ -87,6 +90,7 @@ private:
     RateLimitHook default_limits_;
     RateLimitHook* limits_;
     SharedBudgetHook* shared_budgets_ = nullptr;
+    bool disable_spend_logs_ = false;
     spend::CostCalculator calc_;
     std::shared_mutex prices_mu_;
     // deployment id + model -> resolved price (nullopt = unpriced). Nodes are stable.
