@@ -140,10 +140,13 @@ http::Response health(const routing::ModelTable& table,
     return json_response(http::bhttp::status::ok, o, version);
 }
 
-http::Response list_models(const routing::ModelTable& table, unsigned version) {
+http::Response list_models(const routing::ModelTable& table, unsigned version,
+                           const std::function<bool(const std::string&)>& visible) {
     json::array data;
     for (const auto& n : table.public_group_names()) {
-        data.push_back(model_entry(n));
+        if (!visible || visible(n)) {
+            data.push_back(model_entry(n));
+        }
     }
     return json_response(http::bhttp::status::ok, json::object{{"object", "list"}, {"data", data}},
                          version);

@@ -5,6 +5,7 @@
 //
 // Thread safety: reads immutable tables and atomic/mutex-protected deployment state.
 
+#include <functional>
 #include <map>
 #include <string>
 
@@ -25,7 +26,9 @@ http::Response health(const routing::ModelTable& table,
                       bool details,
                       unsigned version,
                       const std::map<std::string, pipeline::ProbeResult>* probes = nullptr);
-http::Response list_models(const routing::ModelTable& table, unsigned version);
+// `visible` (optional): the caller may use this group (a virtual key's model list).
+http::Response list_models(const routing::ModelTable& table, unsigned version,
+                           const std::function<bool(const std::string&)>& visible = {});
 // GET /v1/models/{id}: one entry or nullopt.
 std::optional<http::Response> get_model(const routing::ModelTable& table,
                                         std::string_view id,

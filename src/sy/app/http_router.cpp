@@ -483,7 +483,15 @@ http::Task<void> HttpRouter::dispatch_other(http::Exchange& ex, pipeline::CallCo
             co_return;
         }
         case RouteId::kModels: {
-            http::Response res = admin::list_models(table_, version);
+            // A virtual key sees the groups it may call (its models, its team's).
+            std::function<bool(const std::string&)> visible;
+            if (ctx.key && services_) {
+                const auto* gov = &services_->governance;
+                visible = [gov, &ctx](const std::string& group) {
+                    return gov->check_model(ctx, group, group).ok();
+                };
+            }
+            http::Response res = admin::list_models(table_, version, visible);
             co_await ex.respond(res);
             co_return;
         }

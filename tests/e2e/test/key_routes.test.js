@@ -107,3 +107,16 @@ test('a key\'s own aliases resolve before the model table, and model access chec
   const r2 = await post(`${gw.url}/v1/chat/completions`, chatBody('my-model'), { key: other });
   assertEnvelope(assert, r2, 400);
 });
+
+test('/v1/models lists only the groups a virtual key may call; the master key sees all', async () => {
+  const all = await get(`${gw.url}/v1/models`);
+  assert.deepEqual(all.json.data.map((m) => m.id), ['m']);
+  const none = await newKey({ models: ['other-group'] });
+  const r = await get(`${gw.url}/v1/models`, { key: none });
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual(r.json.data, []);
+  const some = await newKey({ models: ['m'] });
+  assert.deepEqual((await get(`${gw.url}/v1/models`, { key: some })).json.data.map((m) => m.id), ['m']);
+  const any = await newKey({});
+  assert.deepEqual((await get(`${gw.url}/v1/models`, { key: any })).json.data.map((m) => m.id), ['m']);
+});
