@@ -813,6 +813,25 @@ private:
         }
     }
 
+public:
+    // A stream that ended before its usage arrived (cut, stall, client gone) is still billed
+    // (issue 6): prompt tokens estimated from the request body (about 4 bytes per token), and
+    // completion tokens from the events relayed (providers stream about one token per event).
+    void estimate_missing_usage(std::string_view request_body) {
+        note_usage();
+        if (!started_) {
+            return;  // nothing reached the client: the attempt is retried or fails as a whole
+        }
+        if (ctx_.prompt_tokens < 0) {
+            ctx_.prompt_tokens = static_cast<std::int64_t>(request_body.size() / 4);
+        }
+        if (ctx_.completion_tokens < 0) {
+            ctx_.completion_tokens = events_;
+        }
+    }
+
+private:
+
     http::Exchange& ex_;
     CallContext& ctx_;
     const providers::ErrorContext& err_ctx_;
@@ -822,6 +841,7 @@ private:
     std::string out_;
     bool started_ = false;
     bool first_event_ = false;
+    std::int64_t events_ = 0;  // upstream events seen
 };
 
 // Fails the stream: before the first byte the failure goes back to the retry loop; after it, a
@@ -883,6 +903,7 @@ http::Task<void> StreamRelay::relay(std::unique_ptr<http::UpstreamStream>& s,
                 scratch = http::sse_data(*ev, &event_type);
                 data = scratch;
             }
+            ++events_;
             auto st = transform_->on_event(event_type, data, out_);
             if (!st) {
                 Error err = st.error();
@@ -957,6 +978,9 @@ http::Task<AttemptResult> LlmHandler::dispatch_stream(http::Exchange& ex,
         ctx.error_class = "client_disconnected";
         out.answered = false;
         out.failure.reset();
+        relay.estimate_missing_usage(req.text);
+    } else if (out.answered && out.failure) {
+        relay.estimate_missing_usage(req.text);  // cut or stalled after the first byte
     }
     co_return out;
 }

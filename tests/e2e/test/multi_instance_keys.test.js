@@ -116,6 +116,17 @@ ${withRedis ? `router_settings:\n  redis_url: ${REDIS_URL}\n` : ''}general_setti
         assert.equal(r.status, 200, r.text);
         spent += Number(r.headers.get('x-litellm-response-cost'));
         calls += 1;
+        if (withRedis) {
+          // The settlement of a call reaches Redis asynchronously (after the answer): until it
+          // lands, the call's worst-case reservation still counts, which can only refuse early.
+          // Wait for it, so the test checks the budget bound rather than that race.
+          const reserved = () => Number(execFileSync('redis-cli',
+            ['-u', REDIS_URL, 'HGET', `{budget:key:${token}}`, 'reserved']).toString() || 0);
+          for (let t = Date.now(); Math.abs(reserved()) > 1e-9;) {
+            if (Date.now() - t > 3000) throw new Error('reservation never settled');
+            await new Promise((res) => setTimeout(res, 10));
+          }
+        }
         // Without Redis an instance sees the other's spend at its next reload (ledger flush 1 s
         // + reload 5 s): wait for that after every call, so the test checks the bound it has.
         if (!withRedis) await new Promise((res) => setTimeout(res, 6500));

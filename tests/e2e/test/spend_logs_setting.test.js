@@ -1,3 +1,4 @@
+// Spend-log rows: a stream the client leaves mid-way is still billed; and
 // general_settings.disable_spend_logs: calls that cost nothing write no spend-log row; calls with a
 // cost are still journaled, because their row carries the budget increments exactly once.
 import { test, before, after } from 'node:test';
@@ -6,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Mock, Gateway, MASTER_KEY } from '../lib/harness.js';
-import { chatBody, post, get } from '../lib/util.js';
+import { chatBody, post, get, streamRaw } from '../lib/util.js';
 
 let mock;
 let dir;
@@ -61,4 +62,32 @@ test('by default every call has a spend-log row', async () => {
 
 test('disable_spend_logs: only calls with a cost are journaled', async () => {
   assert.deepEqual(await rowsAfterRestart(true, 'off'), ['paid']);
+});
+
+test('a stream the client leaves mid-way is billed for what was used', async () => {
+  const db = path.join(dir, 'cut.db');
+  let gw = await Gateway.start(config(false), { env: { DATABASE_URL: undefined }, args: ['--db', db] });
+  try {
+    // 50 chunks, 30 ms apart: the client leaves after 5 events, long before the usage chunk.
+    await mock.script({ tag: 'paid', times: 1, directives: { chunks: 50, inter_chunk_ms: 30 } });
+    const ac = new AbortController();
+    const r = await streamRaw(`${gw.url}/v1/chat/completions`, chatBody('paid', { stream: true }), {
+      signal: ac.signal,
+      onEvent: (ev, out) => { if (out.events.length >= 5) ac.abort(); },
+    });
+    assert.equal(r.status, 200);
+    assert.ok(r.events.length >= 5);
+  } finally {
+    await gw.stop();
+  }
+  gw = await Gateway.start(config(false), { env: { DATABASE_URL: undefined }, args: ['--db', db] });
+  try {
+    const rows = (await get(`${gw.url}/spend/logs`)).json;
+    assert.equal(rows.length, 1, JSON.stringify(rows));
+    assert.ok(rows[0].completion_tokens >= 5, `completion tokens ${rows[0].completion_tokens}`);
+    assert.ok(rows[0].completion_tokens < 50, 'only what was streamed before the client left');
+    assert.ok(rows[0].spend > 0, `spend ${rows[0].spend}`);
+  } finally {
+    await gw.stop();
+  }
 });
