@@ -46,6 +46,7 @@ struct App::Impl {
     std::unique_ptr<pipeline::Governance> governance;
     std::unique_ptr<StoreServices> services;
     std::atomic<bool> db_ok{true};
+    std::atomic<std::int64_t> db_down_since_ms{0};  // steady ms; 0 = the store answers
     std::mutex monitor_mu;
     std::condition_variable monitor_cv;
     bool monitor_stop = false;
@@ -244,6 +245,21 @@ Status App::Impl::open_store() {
     services = std::make_unique<StoreServices>(
         StoreServices{*store_pool, *store, *gov, *mgmt, *governance, db_ok,
                       invalidation.get(), &cache_mu});
+    services->db_down_since_ms = &db_down_since_ms;
+    {
+        boost::system::error_code ec;
+        auto other = boost::json::parse(settings->general.other_settings_json, ec);
+        if (!ec && other.is_object()) {
+            if (auto* g = other.get_object().if_contains("cached_keys_grace_period");
+                g && g->is_number() && g->to_number<double>() >= 0) {
+                services->cached_keys_grace_s = g->to_number<double>();
+            }
+            if (auto* v = other.get_object().if_contains("allow_requests_on_db_unavailable");
+                v && v->is_bool() && v->get_bool()) {
+                services->cached_keys_grace_s = -1;
+            }
+        }
+    }
     monitor = std::thread([this] { run_monitor(); });
     invalidation->start();
     return ok_status();
@@ -298,6 +314,13 @@ void App::Impl::refresh() {
     bool wal = !ledger || ledger->wal_ok();
     if (!wal) {
         obs::warn("spend ledger: write-ahead log not writable; readiness reports unhealthy");
+    }
+    if (ok) {
+        db_down_since_ms.store(0);
+    } else if (db_down_since_ms.load() == 0) {
+        db_down_since_ms.store(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
     }
     if ((ok && wal) != db_ok.exchange(ok && wal) && wal) {
         if (ok) {

@@ -332,7 +332,26 @@ std::unique_ptr<Error> HttpRouter::admit_cached(const http::Request& req, std::s
 // Key-level route narrowing, then the principal and end user into the call context.
 std::unique_ptr<Error> HttpRouter::admit(const pipeline::Principal& principal,
                                          const http::Request& req, std::string_view path,
-                                         pipeline::RouteClass rc, pipeline::CallContext& ctx) {
+                                         pipeline::RouteClass rc, pipeline::CallContext& ctx) const {
+    if (principal.key && services_ && services_->db_down_since_ms &&
+        services_->cached_keys_grace_s >= 0) {
+        std::int64_t since = services_->db_down_since_ms->load(std::memory_order_relaxed);
+        if (since != 0) {
+            auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::steady_clock::now().time_since_epoch())
+                              .count();
+            if (static_cast<double>(now_ms - since) / 1000.0 > services_->cached_keys_grace_s) {
+                // README D11: an unreachable store is a 503, never a 401.
+                return std::make_unique<Error>(Error::make(
+                    Errc::kServiceUnavailable,
+                    "The key store has been unreachable for more than " +
+                        std::to_string(static_cast<int>(services_->cached_keys_grace_s)) +
+                        " s; virtual keys are refused until it is back "
+                        "(general_settings.allow_requests_on_db_unavailable: true keeps serving "
+                        "cached keys)."));
+            }
+        }
+    }
     if (principal.key) {
         auto allowed = pipeline::check_key_route(*principal.key, path, rc);
         if (!allowed) {

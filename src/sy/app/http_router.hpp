@@ -34,6 +34,11 @@ struct StoreServices {
     // Held shared by management writes and exclusively by a cache reload (read the store, load
     // the cache), so a reload never reinstates what a concurrent write just changed.
     std::shared_mutex* cache_mu = nullptr;
+    // Since when the store is unreachable (steady ms; 0 = reachable), and how long cached virtual
+    // keys keep working meanwhile (auth-budgets-limits.md §11.4; < 0 = as long as it takes:
+    // general_settings.allow_requests_on_db_unavailable).
+    const std::atomic<std::int64_t>* db_down_since_ms = nullptr;
+    double cached_keys_grace_s = 300;
 };
 
 class HttpRouter : public http::RequestHandler {
@@ -54,9 +59,9 @@ private:
     http::Task<void> dispatch_other(http::Exchange& ex, pipeline::CallContext& ctx);
     std::unique_ptr<Error> admit_cached(const http::Request& req, std::string_view path,
                                         pipeline::CallContext& ctx, bool& slow) const;
-    static std::unique_ptr<Error> admit(const pipeline::Principal& principal,
+    std::unique_ptr<Error> admit(const pipeline::Principal& principal,
                                         const http::Request& req, std::string_view path,
-                                        pipeline::RouteClass rc, pipeline::CallContext& ctx);
+                                        pipeline::RouteClass rc, pipeline::CallContext& ctx) const;
     void access_log(const pipeline::CallContext& ctx) const;
     // authenticate, looking a key the cache does not know up in the store (off the worker).
     http::Task<Result<pipeline::Principal>> authenticate(const http::Request& req);

@@ -1287,6 +1287,7 @@ constexpr KeySpec kGeneralKeys[] = {
     {"database_connection_pool_limit", K::kInt, S::kOther},
     {"database_connection_timeout", K::kNumber, S::kOther},
     {"allow_requests_on_db_unavailable", K::kBool, S::kOther},
+    {"cached_keys_grace_period", K::kNumber, S::kOther},  // ours: seconds cached keys work with the store down
     {"proxy_batch_write_at", K::kNumber, S::kOther},
     {"disable_spend_logs", K::kBool, S::kOther},
     {"disable_spend_updates", K::kBool, S::kOther},
