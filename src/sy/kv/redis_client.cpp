@@ -1,5 +1,7 @@
 #include "sy/kv/redis_client.hpp"
 
+#include "sy/kv/hiredis_conn.hpp"
+
 #include <hiredis/hiredis.h>
 #include <openssl/evp.h>
 
@@ -22,45 +24,7 @@ Error unavailable(std::string why) {
     return Error::make(Errc::kServiceUnavailable, "redis: " + std::move(why));
 }
 
-timeval to_timeval(std::chrono::milliseconds ms) {
-    timeval tv{};
-    tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
-    tv.tv_usec = static_cast<suseconds_t>((ms.count() % 1000) * 1000);
-    return tv;
-}
-
-RedisReply convert(const redisReply* r) {
-    RedisReply out;
-    switch (r->type) {
-        case REDIS_REPLY_INTEGER:
-            out.type = RedisReply::Type::kInteger;
-            out.integer = r->integer;
-            break;
-        case REDIS_REPLY_STRING:
-            out.type = RedisReply::Type::kString;
-            out.str.assign(r->str, r->len);
-            break;
-        case REDIS_REPLY_STATUS:
-            out.type = RedisReply::Type::kStatus;
-            out.str.assign(r->str, r->len);
-            break;
-        case REDIS_REPLY_ERROR:
-            out.type = RedisReply::Type::kError;
-            out.str.assign(r->str, r->len);
-            break;
-        case REDIS_REPLY_ARRAY:
-            out.type = RedisReply::Type::kArray;
-            out.elements.reserve(r->elements);
-            for (std::size_t i = 0; i < r->elements; ++i) {
-                out.elements.push_back(convert(r->element[i]));
-            }
-            break;
-        default:
-            out.type = RedisReply::Type::kNil;
-            break;
-    }
-    return out;
-}
+using detail::convert;
 
 struct ReplyPtr {
     redisReply* r = nullptr;
@@ -176,17 +140,8 @@ struct RedisClient::Impl {
         next_attempt = std::chrono::steady_clock::now() + opts.reconnect_backoff;
     }
 
-    // Synchronous round trip on the connection (set-up commands and NOSCRIPT retries).
-    redisReply* run(const std::vector<std::string>& argv) {
-        std::vector<const char*> ptrs;
-        std::vector<std::size_t> lens;
-        for (const auto& a : argv) {
-            ptrs.push_back(a.data());
-            lens.push_back(a.size());
-        }
-        return static_cast<redisReply*>(redisCommandArgv(ctx, static_cast<int>(argv.size()),
-                                                         ptrs.data(), lens.data()));
-    }
+    // Synchronous round trip on the connection (NOSCRIPT retries).
+    redisReply* run(const std::vector<std::string>& argv) { return detail::run_argv(ctx, argv); }
 
     bool ensure_connected(std::string& why) {
         if (ctx != nullptr) {
@@ -196,35 +151,10 @@ struct RedisClient::Impl {
             why = "not connected (retrying)";
             return false;
         }
-        timeval ct = to_timeval(opts.connect_timeout);
-        ctx = redisConnectWithTimeout(opts.host.c_str(), opts.port, ct);
-        if (ctx == nullptr || ctx->err != 0) {
-            why = "connect " + opts.host + ":" + std::to_string(opts.port) + ": " +
-                  (ctx != nullptr ? ctx->errstr : "out of memory");
+        ctx = detail::open_connection(opts, why);
+        if (ctx == nullptr) {
             drop_connection();
             return false;
-        }
-        timeval tv = to_timeval(opts.command_timeout);
-        redisSetTimeout(ctx, tv);
-        redisEnableKeepAlive(ctx);
-        std::vector<std::vector<std::string>> setup;
-        if (!opts.password.empty()) {
-            if (opts.username.empty()) {
-                setup.push_back({"AUTH", opts.password});
-            } else {
-                setup.push_back({"AUTH", opts.username, opts.password});
-            }
-        }
-        if (opts.db != 0) {
-            setup.push_back({"SELECT", std::to_string(opts.db)});
-        }
-        for (const auto& cmd : setup) {
-            ReplyPtr r{run(cmd)};
-            if (r.r == nullptr || r.r->type == REDIS_REPLY_ERROR) {
-                why = cmd[0] + " failed";  // never the password
-                drop_connection();
-                return false;
-            }
         }
         up = true;
         return true;

@@ -1,5 +1,7 @@
 #include "sy/kv/redis_subscriber.hpp"
 
+#include "sy/kv/hiredis_conn.hpp"
+
 #include <hiredis/hiredis.h>
 #include <poll.h>
 
@@ -10,44 +12,6 @@ namespace {
 
 constexpr int kPollSliceMs = 200;
 
-timeval to_tv(std::chrono::milliseconds ms) {
-    timeval tv{};
-    tv.tv_sec = static_cast<long>(ms.count() / 1000);
-    tv.tv_usec = static_cast<long>((ms.count() % 1000) * 1000);
-    return tv;
-}
-
-RedisReply convert(const redisReply* r) {
-    RedisReply out;
-    switch (r->type) {
-        case REDIS_REPLY_INTEGER:
-            out.type = RedisReply::Type::kInteger;
-            out.integer = r->integer;
-            break;
-        case REDIS_REPLY_STRING:
-            out.type = RedisReply::Type::kString;
-            out.str.assign(r->str, r->len);
-            break;
-        case REDIS_REPLY_STATUS:
-            out.type = RedisReply::Type::kStatus;
-            out.str.assign(r->str, r->len);
-            break;
-        case REDIS_REPLY_ERROR:
-            out.type = RedisReply::Type::kError;
-            out.str.assign(r->str, r->len);
-            break;
-        case REDIS_REPLY_ARRAY:
-            out.type = RedisReply::Type::kArray;
-            for (std::size_t i = 0; i < r->elements; ++i) {
-                out.elements.push_back(convert(r->element[i]));
-            }
-            break;
-        default:
-            break;
-    }
-    return out;
-}
-
 struct Ctx {
     redisContext* c = nullptr;
     ~Ctx() {
@@ -56,23 +20,6 @@ struct Ctx {
         }
     }
 };
-
-Result<RedisReply> run_blocking(redisContext* c, const std::vector<std::string>& argv) {
-    std::vector<const char*> ptrs;
-    std::vector<std::size_t> lens;
-    for (const auto& a : argv) {
-        ptrs.push_back(a.data());
-        lens.push_back(a.size());
-    }
-    auto* r = static_cast<redisReply*>(
-        redisCommandArgv(c, static_cast<int>(argv.size()), ptrs.data(), lens.data()));
-    if (r == nullptr) {
-        return Error::make(Errc::kServiceUnavailable, "redis: connection lost");
-    }
-    RedisReply out = convert(r);
-    freeReplyObject(r);
-    return out;
-}
 
 }  // namespace
 
@@ -111,26 +58,11 @@ void RedisSubscriber::run() {
 }
 
 bool RedisSubscriber::session() {
+    std::string why;
     Ctx ctx;
-    ctx.c = redisConnectWithTimeout(opts_.host.c_str(), opts_.port, to_tv(opts_.connect_timeout));
-    if (ctx.c == nullptr || ctx.c->err != 0) {
+    ctx.c = detail::open_connection(opts_, why);
+    if (ctx.c == nullptr) {
         return !stopping_;
-    }
-    redisSetTimeout(ctx.c, to_tv(opts_.command_timeout));
-    redisEnableKeepAlive(ctx.c);
-    auto cmd = [&](const std::vector<std::string>& argv) { return run_blocking(ctx.c, argv); };
-    if (!opts_.password.empty()) {
-        auto r = opts_.username.empty() ? cmd({"AUTH", opts_.password})
-                                        : cmd({"AUTH", opts_.username, opts_.password});
-        if (!r || r->is_error()) {
-            return !stopping_;
-        }
-    }
-    if (opts_.db != 0) {
-        auto r = cmd({"SELECT", std::to_string(opts_.db)});
-        if (!r || r->is_error()) {
-            return !stopping_;
-        }
     }
     std::vector<std::string> sub{"SUBSCRIBE"};
     sub.insert(sub.end(), channels_.begin(), channels_.end());
