@@ -109,6 +109,35 @@ App::App(config::SettingsConstSharedPtr settings, AppOptions opts)
 namespace {
 constexpr auto kRefreshInterval = std::chrono::seconds(5);
 
+// general_settings keys without a typed field (kept as JSON by the loader) that the store
+// services read.
+struct GeneralExtras {
+    bool disable_spend_logs = false;
+    double cached_keys_grace_s = 300;  // < 0: allow_requests_on_db_unavailable (no bound)
+};
+
+GeneralExtras general_extras(const config::GeneralSettings& g) {
+    GeneralExtras out;
+    boost::system::error_code ec;
+    auto other = boost::json::parse(g.other_settings_json, ec);
+    if (ec || !other.is_object()) {
+        return out;
+    }
+    const auto& o = other.get_object();
+    if (auto* v = o.if_contains("disable_spend_logs"); v && v->is_bool()) {
+        out.disable_spend_logs = v->get_bool();
+    }
+    if (auto* v = o.if_contains("cached_keys_grace_period");
+        v && v->is_number() && v->to_number<double>() >= 0) {
+        out.cached_keys_grace_s = v->to_number<double>();
+    }
+    if (auto* v = o.if_contains("allow_requests_on_db_unavailable");
+        v && v->is_bool() && v->get_bool()) {
+        out.cached_keys_grace_s = -1;
+    }
+    return out;
+}
+
 // The spend WAL root (docs/deployment.md): general_settings.spend_wal_dir; else beside the SQLite
 // file (its directory must be writable anyway); with PostgreSQL $XDG_STATE_HOME/switchyard/spend-wal
 // (~/.local/state/...), falling back to beside database_path. Empty = no WAL (:memory: store).
@@ -216,16 +245,10 @@ Status App::Impl::open_store() {
     }
     limit_hook = std::make_unique<pipeline::LimiterHook>(*gov, *limiter, rl_opts);
     governance = std::make_unique<pipeline::Governance>(*gov, ledger.get(), limit_hook.get());
-    {
-        boost::system::error_code ec;
-        auto other = boost::json::parse(settings->general.other_settings_json, ec);
-        if (!ec && other.is_object()) {
-            if (auto* v = other.get_object().if_contains("disable_spend_logs");
-                v && v->is_bool() && v->get_bool()) {
-                governance->set_disable_spend_logs(true);
-                obs::info("disable_spend_logs: calls without a cost write no spend-log row");
-            }
-        }
+    const GeneralExtras extras = general_extras(settings->general);
+    if (extras.disable_spend_logs) {
+        governance->set_disable_spend_logs(true);
+        obs::info("disable_spend_logs: calls without a cost write no spend-log row");
     }
     governance->report_unpriced(settings->model_list);
     if (redis) {
@@ -246,20 +269,7 @@ Status App::Impl::open_store() {
         StoreServices{*store_pool, *store, *gov, *mgmt, *governance, db_ok,
                       invalidation.get(), &cache_mu});
     services->db_down_since_ms = &db_down_since_ms;
-    {
-        boost::system::error_code ec;
-        auto other = boost::json::parse(settings->general.other_settings_json, ec);
-        if (!ec && other.is_object()) {
-            if (auto* g = other.get_object().if_contains("cached_keys_grace_period");
-                g && g->is_number() && g->to_number<double>() >= 0) {
-                services->cached_keys_grace_s = g->to_number<double>();
-            }
-            if (auto* v = other.get_object().if_contains("allow_requests_on_db_unavailable");
-                v && v->is_bool() && v->get_bool()) {
-                services->cached_keys_grace_s = -1;
-            }
-        }
-    }
+    services->cached_keys_grace_s = extras.cached_keys_grace_s;
     monitor = std::thread([this] { run_monitor(); });
     invalidation->start();
     return ok_status();
