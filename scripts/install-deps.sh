@@ -10,7 +10,7 @@ PKGS=(
   prometheus-cpp-dev libsqlite3-dev libpq-dev libhiredis-dev
   libgtest-dev libgmock-dev
   nodejs
-  redis-server postgresql
+  redis-server redis-tools postgresql postgresql-client  # tests call redis-cli and psql
 )
 
 missing=()
