@@ -258,7 +258,7 @@ http::Task<void> HttpRouter::handle(http::Exchange& ex) {
     if (auto it = req.find("x-litellm-call-id"); it != req.end() && valid_call_id(it->value())) {
         ctx.call_id = std::string(it->value());
     } else {
-        ctx.call_id = new_call_id();
+        ctx.call_id = new_uuid_v7();
     }
     ctx.method = std::string(req.method_string());
     ctx.client_ip = ex.client_ip();

@@ -1,60 +1,75 @@
 #include "sy/core/ids.hpp"
 
+// The low-level SHA-256 functions are deprecated in OpenSSL 3 in favour of EVP, which allocates
+// per call (see digest()); they remain supported for the 3.x series.
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <random>
 
 namespace sy {
 namespace {
 
-// SHA-256 through a per-thread context and an algorithm fetched once: the one-shot SHA256()
-// looks the algorithm up in OpenSSL's provider tables on every call.
+// SHA-256 with the context on the stack: OpenSSL 3's EVP interface allocates and frees its
+// algorithm context on every init (and the one-shot SHA256() looks the algorithm up each call),
+// while the low-level functions run the block function directly. This runs once per request.
 std::array<unsigned char, SHA256_DIGEST_LENGTH> digest(std::string_view data) {
-    struct Ctx {
-        EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-        EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-        ~Ctx() {
-            EVP_MD_CTX_free(ctx);
-            EVP_MD_free(md);
-        }
-    };
-    thread_local Ctx c;
     std::array<unsigned char, SHA256_DIGEST_LENGTH> out{};
-    unsigned int len = 0;
-    if (!c.md || !c.ctx || EVP_DigestInit_ex(c.ctx, c.md, nullptr) != 1 ||
-        EVP_DigestUpdate(c.ctx, data.data(), data.size()) != 1 ||
-        EVP_DigestFinal_ex(c.ctx, out.data(), &len) != 1) {
-        SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data());
-    }
+    SHA256_CTX c;
+    SHA256_Init(&c);
+    SHA256_Update(&c, data.data(), data.size());
+    SHA256_Final(out.data(), &c);
     return out;
 }
 
 }  // namespace
 
-std::string new_call_id() {
-    thread_local std::mt19937_64 rng{std::random_device{}()};
-    std::uint64_t hi = rng();
-    std::uint64_t lo = rng();
-    hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
-    lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 10
+namespace {
+
+std::string format_uuid(std::uint64_t hi, std::uint64_t lo) {
     static constexpr char kHex[] = "0123456789abcdef";
     std::string s(36, '-');
-    int pos = 0;
-    auto put = [&](std::uint64_t v, int nibbles) {
-        for (int n = nibbles - 1; n >= 0; --n) {
+    std::size_t pos = 0;
+    auto put = [&](std::uint64_t v) {
+        for (int n = 15; n >= 0; --n) {
             if (pos == 8 || pos == 13 || pos == 18 || pos == 23) {
                 ++pos;
             }
             s[pos++] = kHex[(v >> (n * 4)) & 0xf];
         }
     };
-    put(hi, 16);
-    put(lo, 16);
+    put(hi);
+    put(lo);
     return s;
+}
+
+std::mt19937_64& id_rng() {
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    return rng;
+}
+
+constexpr std::uint64_t kVariant = 0x8000000000000000ULL;  // variant 10
+constexpr std::uint64_t kVariantMask = 0x3fffffffffffffffULL;
+
+}  // namespace
+
+std::string new_call_id() {
+    auto& rng = id_rng();
+    std::uint64_t hi = (rng() & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
+    return format_uuid(hi, (rng() & kVariantMask) | kVariant);
+}
+
+std::string new_uuid_v7() {
+    auto& rng = id_rng();
+    auto ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                             std::chrono::system_clock::now().time_since_epoch())
+                                             .count());
+    std::uint64_t hi = (ms << 16) | 0x7000ULL | (rng() & 0x0fffULL);  // version 7
+    return format_uuid(hi, (rng() & kVariantMask) | kVariant);
 }
 
 bool valid_call_id(std::string_view id) {

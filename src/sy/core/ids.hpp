@@ -11,6 +11,12 @@ namespace sy {
 // A random UUIDv4 string (lower-case, 36 chars).
 std::string new_call_id();
 
+// A time-ordered UUIDv7 string (48-bit Unix milliseconds, then 74 random bits; lower-case, 36
+// chars). Used for per-request ids (x-litellm-call-id, spend-log ledger ids): ids written close
+// in time sort together, so the spend-log indexes on them grow at their end instead of
+// dirtying a random page per row.
+std::string new_uuid_v7();
+
 // True when `id` is 1–128 chars of [A-Za-z0-9._:-] (client-supplied x-litellm-call-id).
 bool valid_call_id(std::string_view id);
 

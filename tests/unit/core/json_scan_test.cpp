@@ -56,6 +56,18 @@ TEST(Ids, CallIdIsUuid4) {
     EXPECT_FALSE(valid_call_id(std::string(129, 'a')));
 }
 
+TEST(Ids, RequestIdIsTimeOrderedUuid7) {
+    auto a = new_uuid_v7();
+    ASSERT_EQ(a.size(), 36u);
+    EXPECT_EQ(a[14], '7');
+    EXPECT_TRUE(a[19] == '8' || a[19] == '9' || a[19] == 'a' || a[19] == 'b');
+    EXPECT_TRUE(valid_call_id(a));
+    // The first 48 bits are the Unix milliseconds: ids of later calls never sort before.
+    auto b = new_uuid_v7();
+    EXPECT_LE(a.substr(0, 13), b.substr(0, 13));
+    EXPECT_NE(a, b);
+}
+
 TEST(Ids, Sha256AndSecureEquals) {
     EXPECT_EQ(sha256_hex("abc"),
               "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
