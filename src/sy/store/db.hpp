@@ -17,7 +17,13 @@
 
 namespace sy::store {
 
-using Value = std::variant<std::monostate, std::int64_t, double, std::string>;
+// Text bound without a copy (the caller keeps the bytes alive until exec() returns); the hot
+// spend-log insert binds slices of its write-ahead-log line this way.
+struct TextRef {
+    std::string_view text;
+};
+
+using Value = std::variant<std::monostate, std::int64_t, double, std::string, TextRef>;
 
 struct QueryResult {
     std::vector<std::string> columns;
@@ -58,6 +64,8 @@ DbResult<DbPtr> open_postgres(const std::string& url);
 // Value helpers.
 inline bool is_null(const Value& v) { return std::holds_alternative<std::monostate>(v); }
 std::optional<std::string> as_text(const Value& v);
+// The bytes of a text value (std::string or TextRef); empty for other values.
+std::string_view text_view(const Value& v);
 std::optional<double> as_double(const Value& v);
 std::optional<std::int64_t> as_int(const Value& v);
 

@@ -51,6 +51,10 @@ public:
                 rc = sqlite3_bind_int64(st, idx, *n);
             } else if (auto* d = std::get_if<double>(&v)) {
                 rc = sqlite3_bind_double(st, idx, *d);
+            } else if (auto* ref = std::get_if<TextRef>(&v)) {
+                // Alive until this call returns; the guard resets the statement before that.
+                rc = sqlite3_bind_text(st, idx, ref->text.data(),
+                                       static_cast<int>(ref->text.size()), SQLITE_STATIC);
             } else {
                 const auto& s = std::get<std::string>(v);
                 rc = sqlite3_bind_text(st, idx, s.data(), static_cast<int>(s.size()),
@@ -167,9 +171,22 @@ DbResult<DbPtr> open_sqlite(const std::string& path) {
     return DbPtr(std::move(out));
 }
 
+std::string_view text_view(const Value& v) {
+    if (auto* s = std::get_if<std::string>(&v)) {
+        return *s;
+    }
+    if (auto* ref = std::get_if<TextRef>(&v)) {
+        return ref->text;
+    }
+    return {};
+}
+
 std::optional<std::string> as_text(const Value& v) {
     if (auto* s = std::get_if<std::string>(&v)) {
         return *s;
+    }
+    if (auto* ref = std::get_if<TextRef>(&v)) {
+        return std::string(ref->text);
     }
     if (auto* n = std::get_if<std::int64_t>(&v)) {
         return std::to_string(*n);
@@ -189,9 +206,10 @@ std::optional<double> as_double(const Value& v) {
     if (auto* n = std::get_if<std::int64_t>(&v)) {
         return static_cast<double>(*n);
     }
-    if (auto* s = std::get_if<std::string>(&v)) {
+    if (std::holds_alternative<std::string>(v) || std::holds_alternative<TextRef>(v)) {
+        std::string_view s = text_view(v);
         double d = 0;
-        auto [p, ec] = std::from_chars(s->data(), s->data() + s->size(), d);
+        auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), d);
         if (ec == std::errc{}) {
             return d;
         }
@@ -206,9 +224,10 @@ std::optional<std::int64_t> as_int(const Value& v) {
     if (auto* d = std::get_if<double>(&v)) {
         return static_cast<std::int64_t>(*d);
     }
-    if (auto* s = std::get_if<std::string>(&v)) {
+    if (std::holds_alternative<std::string>(v) || std::holds_alternative<TextRef>(v)) {
+        std::string_view s = text_view(v);
         std::int64_t n = 0;
-        auto [p, ec] = std::from_chars(s->data(), s->data() + s->size(), n);
+        auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
         if (ec == std::errc{}) {
             return n;
         }

@@ -1,10 +1,13 @@
 #include "sy/store/store.hpp"
 
+#include <array>
+#include <charconv>
 #include <map>
 #include <unordered_map>
 
 #include <boost/json.hpp>
 
+#include "sy/core/json_scan.hpp"
 #include "sy/observability/log.hpp"
 
 namespace sy::store {
@@ -482,6 +485,75 @@ Result<QueryResult> Store::query(std::string_view sql, const std::vector<Value>&
 }
 
 Result<std::int64_t> Store::apply_spend(const std::vector<Row>& rows) {
+    std::vector<std::string> lines;
+    lines.reserve(rows.size());
+    for (const auto& r : rows) {
+        lines.push_back(json::serialize(r));
+    }
+    return apply_spend_lines(lines);
+}
+
+namespace {
+
+// One spend-log line decoded for binding: per column of LiteLLM_SpendLogs, the value to bind
+// (text as a slice of the line unless it had escapes), and which columns were present.
+struct SpendLine {
+    std::vector<Value> values;
+    std::uint64_t mask = 0;
+    double spend = 0;
+};
+
+// The value of a JSON string token (with its quotes): a slice of the line when it has no escapes.
+Value json_string_value(std::string_view token) {
+    std::string_view inner = token.substr(1, token.size() - 2);
+    if (inner.find('\\') == std::string_view::npos) {
+        return TextRef{inner};
+    }
+    boost::system::error_code ec;
+    auto v = json::parse(token, ec);
+    return !ec && v.is_string() ? Value(std::string(v.get_string())) : Value(std::string(inner));
+}
+
+// Binds a raw JSON token to a column of `type` the way Store::to_value binds a parsed value.
+Value token_value(ColType type, std::string_view token) {
+    if (token == "null") {
+        return std::monostate{};
+    }
+    switch (type) {
+        case ColType::kBool:
+            if (token == "true" || token == "false") {
+                return static_cast<std::int64_t>(token == "true" ? 1 : 0);
+            }
+            break;
+        case ColType::kInt:
+            if (auto n = json_scan::as_int64(token)) {
+                return *n;
+            }
+            if (double d = 0; std::from_chars(token.data(), token.data() + token.size(), d).ec ==
+                              std::errc{}) {
+                return static_cast<std::int64_t>(d);
+            }
+            break;
+        case ColType::kReal:
+            if (double d = 0; std::from_chars(token.data(), token.data() + token.size(), d).ec ==
+                              std::errc{}) {
+                return d;
+            }
+            break;
+        case ColType::kJson:
+            return TextRef{token};  // lines are compact JSON already
+        case ColType::kText:
+            if (!token.empty() && token.front() == '"') {
+                return json_string_value(token);
+            }
+            break;
+    }
+    return TextRef{token};
+}
+
+}  // namespace
+
+Result<std::int64_t> Store::apply_spend_lines(const std::vector<std::string>& lines) {
     const Table& t = spend_logs_table();
     // Column index by name, built once; a row's present columns form a mask, and the INSERT
     // text per mask is built once (the driver keeps the prepared statement).
@@ -492,11 +564,12 @@ Result<std::int64_t> Store::apply_spend(const std::vector<Row>& rows) {
         }
         return m;
     }();
-    const std::size_t ledger_col = col_index.at("ledger_id");
-    auto text_of = [](const Row& r, std::string_view k) -> std::string_view {
-        auto* v = r.if_contains(k);
-        return v && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
-    };
+    static const std::size_t ledger_col = col_index.at("ledger_id");
+    static const std::size_t request_col = col_index.at("request_id");
+    static const std::size_t spend_col = col_index.at("spend");
+    static const std::array<std::size_t, 4> scope_cols = {
+        col_index.at("api_key"), col_index.at("user"), col_index.at("team_id"),
+        col_index.at("end_user")};
     std::lock_guard<std::recursive_mutex> lk(mu_);
     auto b = db_->exec("BEGIN", {});
     if (auto* e = std::get_if<DbError>(&b)) {
@@ -513,21 +586,31 @@ Result<std::int64_t> Store::apply_spend(const std::vector<Row>& rows) {
     std::unordered_map<std::string, double> by_team;
     std::map<std::pair<std::string, std::string>, double> by_member;
     std::unordered_map<std::string, double> by_end_user;
-    std::vector<const json::value*> present(t.cols.size());
+    SpendLine row;
+    row.values.resize(t.cols.size());
     std::vector<Value> params;
-    for (const auto& row : rows) {
-        std::fill(present.begin(), present.end(), nullptr);
-        std::uint64_t mask = 0;
-        for (const auto& kv : row) {
-            auto it = col_index.find(std::string_view(kv.key()));
+    params.reserve(t.cols.size());
+    for (const auto& line : lines) {
+        row.mask = 0;
+        bool ok = json_scan::for_each_member(line, [&](const json_scan::Member& m) {
+            auto it = col_index.find(m.key);
             if (it != col_index.end() && it->second < 64) {
-                present[it->second] = &kv.value();
-                mask |= std::uint64_t{1} << it->second;
+                std::string_view token(line.data() + m.value.offset, m.value.length);
+                row.values[it->second] = token_value(t.cols[it->second].type, token);
+                row.mask |= std::uint64_t{1} << it->second;
             }
+            return true;
+        });
+        if (!ok) {
+            continue;  // not a row (a line torn by a crash mid-write was never acknowledged)
         }
         // A WAL line written before ledger ids existed: its request_id was unique then.
-        bool legacy = present[ledger_col] == nullptr;
-        mask |= std::uint64_t{1} << ledger_col;
+        if (!(row.mask & (std::uint64_t{1} << ledger_col))) {
+            row.values[ledger_col] = row.mask & (std::uint64_t{1} << request_col)
+                                         ? row.values[request_col]
+                                         : Value(std::string());
+        }
+        std::uint64_t mask = row.mask | (std::uint64_t{1} << ledger_col);
         auto& insert = spend_insert_sql_[mask];
         if (insert.empty()) {
             std::string cols;
@@ -544,13 +627,8 @@ Result<std::int64_t> Store::apply_spend(const std::vector<Row>& rows) {
         }
         params.clear();
         for (std::size_t i = 0; i < t.cols.size(); ++i) {
-            if (!(mask & (std::uint64_t{1} << i))) {
-                continue;
-            }
-            if (i == ledger_col && legacy) {
-                params.emplace_back(std::string(text_of(row, "request_id")));
-            } else {
-                params.push_back(to_value(t.cols[i], *present[i]));
+            if (mask & (std::uint64_t{1} << i)) {
+                params.push_back(row.values[i]);
             }
         }
         auto r = db_->exec(insert, params);
@@ -561,17 +639,18 @@ Result<std::int64_t> Store::apply_spend(const std::vector<Row>& rows) {
             continue;  // replayed row: already counted
         }
         ++added;
-        double spend = 0;
-        if (auto* v = row.if_contains("spend"); v && v->is_number()) {
-            spend = v->to_number<double>();
-        }
+        auto present = [&](std::size_t col) { return (row.mask >> col) & 1U; };
+        double spend = present(spend_col) ? as_double(row.values[spend_col]).value_or(0) : 0;
         if (spend == 0) {
             continue;
         }
-        std::string_view key = text_of(row, "api_key");
-        std::string_view user = text_of(row, "user");
-        std::string_view team = text_of(row, "team_id");
-        std::string_view end_user = text_of(row, "end_user");
+        auto text = [&](std::size_t col) {
+            return present(col) ? text_view(row.values[col]) : std::string_view();
+        };
+        std::string_view key = text(scope_cols[0]);
+        std::string_view user = text(scope_cols[1]);
+        std::string_view team = text(scope_cols[2]);
+        std::string_view end_user = text(scope_cols[3]);
         if (!key.empty()) {
             by_key[std::string(key)] += spend;
         }

@@ -72,6 +72,10 @@ public:
     // increments, so replaying a batch is harmless. request_id (the client's call id) may repeat.
     // Returns the number of new rows.
     Result<std::int64_t> apply_spend(const std::vector<Row>& rows);
+    // The same for rows as the spend ledger journals them: one compact JSON object per string
+    // (its write-ahead-log line). Values are bound straight from the text (no JSON tree); lines
+    // that are not JSON objects are skipped.
+    Result<std::int64_t> apply_spend_lines(const std::vector<std::string>& lines);
 
     // Records that key `old_token` is now `new_token` (/key/regenerate): earlier renames to
     // `old_token` are re-pointed, and apply_spend() adds spend of rows naming an old hash to the
