@@ -2,15 +2,19 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <utility>
 
 #include "sy/core/ids.hpp"
+#include "sy/core/json_scan.hpp"
 #include "sy/observability/log.hpp"
 
 namespace sy::store {
@@ -20,6 +24,9 @@ namespace fs = std::filesystem;
 namespace json = boost::json;
 
 constexpr std::string_view kSegmentPrefix = "spend.";
+// Preallocated size of a segment: about ten thousand rows. A flush (every second or
+// batch_rows rows) starts a new segment; a longer store outage fills several.
+constexpr std::size_t kSegmentBytes = 8u << 20;
 
 // Segment numbers present on disk for `base` (files named <base>.<n>).
 std::vector<std::uint64_t> segments_on_disk(const std::string& base) {
@@ -80,33 +87,9 @@ std::string instance_name() {
            new_call_id().substr(0, 8);
 }
 
-// A fresh ledger id: a UUID v7 (48-bit Unix milliseconds, then random bits). Ids of rows written
-// close in time sort together, so the primary-key index of LiteLLM_SpendLogs grows at its end
-// instead of dirtying a random page per row.
 }  // namespace
 
-std::string new_ledger_id() {
-    thread_local std::mt19937_64 rng{std::random_device{}()};
-    auto ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                             std::chrono::system_clock::now().time_since_epoch())
-                                             .count());
-    std::uint64_t hi = (ms << 16) | 0x7000ULL | (rng() & 0x0fffULL);
-    std::uint64_t lo = (rng() & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string s(36, '-');
-    int pos = 0;
-    auto put = [&](std::uint64_t v, int nibbles) {
-        for (int n = nibbles - 1; n >= 0; --n) {
-            if (pos == 8 || pos == 13 || pos == 18 || pos == 23) {
-                ++pos;
-            }
-            s[static_cast<std::size_t>(pos++)] = kHex[(v >> (n * 4)) & 0xf];
-        }
-    };
-    put(hi, 16);
-    put(lo, 16);
-    return s;
-}
+std::string new_ledger_id() { return new_uuid_v7(); }
 
 namespace {
 
@@ -141,10 +124,11 @@ SpendLedger::SpendLedger(Store& store, LedgerOptions opts) : store_(store), opts
 
 SpendLedger::~SpendLedger() {
     stop();
-    if (fd_ >= 0) {
-        ::close(fd_);
-        fd_ = -1;
+    close_segment(std::exchange(seg_, Segment{}));
+    for (auto& r : retired_) {
+        close_segment(r);
     }
+    retired_.clear();
     if (lock_fd_ >= 0) {
         // A clean exit leaves nothing to replay: the directory goes with its lock.
         // Nothing queued means every journaled row reached the store.
@@ -209,7 +193,7 @@ Status SpendLedger::open() {
     dir_ = final_dir.string();
     std::lock_guard lk(mu_);
     open_segment(1);
-    if (fd_ < 0) {
+    if (seg_.fd < 0) {
         return fail("cannot open a segment in " + dir_, std::error_code(errno, std::generic_category()));
     }
     obs::info("spend ledger: write-ahead log", {{"dir", dir_}});
@@ -218,34 +202,71 @@ Status SpendLedger::open() {
 
 std::string SpendLedger::segment_base() const { return (fs::path(dir_) / "spend").string(); }
 
-int SpendLedger::open_segment(std::uint64_t n) {
-    int old = fd_;
-    fd_ = -1;
+SpendLedger::Segment SpendLedger::open_segment(std::uint64_t n) {
+    Segment old = std::exchange(seg_, Segment{});
     segment_ = n;
     if (dir_.empty()) {
         return old;
     }
     std::string path = segment_path(segment_base(), n);
-    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (fd_ < 0) {
+    seg_.fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (seg_.fd < 0) {
         obs::error("spend ledger: cannot open the write-ahead log", {{"path", path}});
         wal_ok_ = false;
+        return old;
+    }
+    if (::fallocate(seg_.fd, 0, 0, static_cast<off_t>(kSegmentBytes)) == 0) {
+        void* m = ::mmap(nullptr, kSegmentBytes, PROT_READ | PROT_WRITE, MAP_SHARED, seg_.fd, 0);
+        if (m != MAP_FAILED) {
+            seg_.map = static_cast<char*>(m);
+            seg_.cap = kSegmentBytes;
+        }
     }
     return old;
 }
 
-namespace {
-void sync_and_close(int fd) {
-    if (fd >= 0) {
-        ::fdatasync(fd);
-        ::close(fd);
+void SpendLedger::close_segment(Segment s) {
+    if (s.fd < 0) {
+        return;
     }
+    if (s.map != nullptr) {
+        ::munmap(s.map, s.cap);
+        // Drop the preallocated tail; a crash leaves it as NUL bytes, which replay skips.
+        (void)::ftruncate(s.fd, static_cast<off_t>(s.used));
+    }
+    ::fdatasync(s.fd);
+    ::close(s.fd);
 }
-}  // namespace
 
-void SpendLedger::park(const Row& row, const Error& e) {
+bool SpendLedger::journal(const std::string& line) {
+    if (seg_.fd >= 0 && seg_.map != nullptr && seg_.used + line.size() > seg_.cap &&
+        seg_.used > 0) {
+        // Full: later rows go to the next segment; the flush thread syncs this one.
+        retired_.push_back(open_segment(segment_ + 1));
+    }
+    if (seg_.fd < 0) {
+        return false;
+    }
+    if (seg_.map != nullptr && seg_.used + line.size() <= seg_.cap) {
+        // In the page cache once copied: a kill -9 of the process cannot lose it.
+        std::memcpy(seg_.map + seg_.used, line.data(), line.size());
+        seg_.used += line.size();
+        return true;
+    }
+    if (seg_.map != nullptr) {
+        return false;  // one row larger than a whole segment
+    }
+    if (::pwrite(seg_.fd, line.data(), line.size(), static_cast<off_t>(seg_.used)) !=
+        static_cast<ssize_t>(line.size())) {
+        return false;
+    }
+    seg_.used += line.size();
+    return true;
+}
+
+void SpendLedger::park(const std::string& line, const Error& e) {
     ++parked_;
-    std::string line = json::serialize(row);
+    Row row = parse_row(line);
     obs::error("spend ledger: a spend row keeps failing; parked it so later rows are written",
                {{"detail", e.message},
                 {"ledger_id", row.contains("ledger_id") && row.at("ledger_id").is_string()
@@ -258,22 +279,23 @@ void SpendLedger::park(const Row& row, const Error& e) {
     }
 }
 
-Result<std::int64_t> SpendLedger::write_rows(const std::vector<Row>& rows) {
-    auto r = store_.apply_spend(rows);
+Result<std::int64_t> SpendLedger::write_rows(const std::vector<std::string>& lines) {
+    auto r = store_.apply_spend_lines(lines);
     if (r || r.error().code == Errc::kServiceUnavailable) {
         return r;
     }
     // Something in the batch fails by itself: find it, write the others.
     std::int64_t added = 0;
-    for (const auto& row : rows) {
-        std::vector<Row> one{row};
-        auto r1 = store_.apply_spend(one);
+    std::vector<std::string> one(1);
+    for (const auto& line : lines) {
+        one[0] = line;
+        auto r1 = store_.apply_spend_lines(one);
         if (r1) {
             added += r1.value();
         } else if (r1.error().code == Errc::kServiceUnavailable) {
             return std::move(r1).error();  // the store went away: retry everything later
         } else {
-            park(row, r1.error());
+            park(line, r1.error());
         }
     }
     return added;
@@ -283,7 +305,7 @@ Result<std::int64_t> SpendLedger::write_rows(const std::vector<Row>& rows) {
 Result<std::int64_t> SpendLedger::replay_files(const std::vector<std::string>& files) {
     std::int64_t added = 0;
     std::size_t rows_seen = 0;
-    std::vector<Row> batch;
+    std::vector<std::string> batch;
     auto apply = [&]() -> Status {
         auto r = write_rows(batch);
         if (!r) {
@@ -298,12 +320,14 @@ Result<std::int64_t> SpendLedger::replay_files(const std::vector<std::string>& f
         std::ifstream in(f);
         std::string line;
         while (std::getline(in, line)) {
-            boost::system::error_code ec;
-            auto v = json::parse(line, ec);
-            if (ec || !v.is_object()) {
+            // A segment left by a crash ends in NUL bytes (its preallocated, unwritten tail).
+            if (auto nul = line.find('\0'); nul != std::string::npos) {
+                line.resize(nul);
+            }
+            if (line.empty() || line.front() != '{' || !json_scan::is_valid(line)) {
                 continue;  // a line torn by a crash mid-write was never acknowledged
             }
-            batch.push_back(std::move(v.get_object()));
+            batch.push_back(std::move(line));
             if (batch.size() >= 500) {
                 if (auto st = apply(); !st) {
                     return std::move(st).error();
@@ -407,8 +431,8 @@ void SpendLedger::stop() {
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
     std::lock_guard lk(mu_);
-    if (fd_ >= 0) {
-        ::fdatasync(fd_);
+    if (seg_.fd >= 0) {
+        ::fdatasync(seg_.fd);
     }
 }
 
@@ -424,10 +448,9 @@ bool SpendLedger::append_line(std::string line) {
     std::unique_lock lk(mu_);
     bool ok = true;
     if (!dir_.empty()) {
-        // One write() per row: the line is in the kernel before the response is sent, so a
-        // kill -9 of the process cannot lose it.
-        ok = fd_ >= 0 &&
-             ::write(fd_, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+        // The line is in the kernel before the response is sent, so a kill -9 of the process
+        // cannot lose it.
+        ok = journal(line);
     }
     line.pop_back();
     if (!ok) {
@@ -493,7 +516,8 @@ bool SpendLedger::flush() {
     std::uint64_t first_new = 0;
     bool from_disk = false;
     std::size_t n_unjournaled = 0;
-    int old_fd = -1;
+    Segment old_seg;
+    std::vector<Segment> retired;
     {
         std::lock_guard lk(mu_);
         if (queue_.empty() && unjournaled_.empty() && !spilled_) {
@@ -510,19 +534,15 @@ bool SpendLedger::flush() {
         from_disk = spilled_;
         spilled_ = false;
         first_new = segment_ + 1;
-        old_fd = open_segment(first_new);  // rows appended from now on go to the next segment
+        old_seg = open_segment(first_new);  // rows appended from now on go to the next segment
+        retired.swap(retired_);
     }
-    sync_and_close(old_fd);
+    for (auto& r : retired) {
+        close_segment(r);
+    }
+    close_segment(old_seg);
     // Idempotent by ledger_id: rows both queued and re-read from the WAL count once.
-    std::vector<Row> rows;
-    rows.reserve(batch.size());
-    for (const auto& line : batch) {
-        rows.push_back(parse_row(line));
-        if (rows.back().empty()) {
-            rows.pop_back();  // not a row (cannot happen for lines this process wrote)
-        }
-    }
-    auto r = write_rows(rows);
+    auto r = write_rows(batch);
     if (r && from_disk) {
         std::vector<std::string> files;
         for (auto n : segments_on_disk(segment_base())) {
@@ -572,16 +592,15 @@ bool SpendLedger::flush() {
 void SpendLedger::run() {
     auto wait = opts_.interval;
     for (;;) {
-        int sync_fd = -1;
         {
             std::unique_lock lk(mu_);
             cv_.wait_for(lk, wait, [&] { return stopping_ || queue_.size() >= opts_.batch_rows; });
             if (stopping_) {
                 return;
             }
-            sync_fd = fd_ >= 0 ? ::dup(fd_) : -1;
         }
-        sync_and_close(sync_fd);  // outside the lock: append() never waits for the disk
+        // flush() moves appends to a new segment and syncs the one it takes rows from (outside
+        // the lock: append() never waits for the disk), so the log is on disk within a second.
         if (flush()) {
             wait = opts_.interval;
         } else {

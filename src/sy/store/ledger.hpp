@@ -1,6 +1,7 @@
 #pragma once
 // The spend ledger (auth-budgets-limits.md §9.1): one row per request, appended to a local
-// write-ahead log (one write() per row, before the response is acknowledged) and queued; a
+// write-ahead log (copied into a shared file mapping, so it is in the kernel's page cache and
+// survives a kill -9, before the response is acknowledged; no system call per row) and queued; a
 // background thread writes the queue to the store in batches (every second or 1000 rows) with
 // apply_spend(), which is idempotent by the row's `ledger_id` (assigned here, unique per row;
 // never the client-chosen request_id). Segments whose rows reached the store are deleted.
@@ -34,7 +35,7 @@ struct LedgerOptions {
     std::string db_identity;  // the database rows go to; orphans of another database are skipped
     std::string legacy_wal_path;  // pre-directory segments <path>.<n> to replay once (optional)
     std::chrono::milliseconds interval{1000};
-    std::size_t batch_rows = 1000;
+    std::size_t batch_rows = 10000;
     // Rows held in memory while the store is unreachable; beyond that they are only in the WAL
     // and are re-read from it once the store is back (no bound without a WAL).
     std::size_t max_queued = 100000;
@@ -85,28 +86,44 @@ public:
 
 private:
     void run();
-    // Opens segment n for appends; returns the previous fd for the caller to sync and close
-    // outside mu_ (never fdatasync under the lock append() takes on worker threads).
-    int open_segment(std::uint64_t n);
+    // One WAL segment file: preallocated (fallocate, so a full disk fails here and not as a
+    // SIGBUS on a later store) and mapped shared; rows are copied to map + used. Without a
+    // mapping (fallocate or mmap refused, e.g. on some network file systems) rows are written
+    // with pwrite() at `used` instead.
+    struct Segment {
+        int fd = -1;
+        char* map = nullptr;
+        std::size_t cap = 0;
+        std::size_t used = 0;
+    };
+    // Opens segment n for appends; returns the previous one for the caller to close with
+    // close_segment() outside mu_ (never fdatasync under the lock append() takes on workers).
+    Segment open_segment(std::uint64_t n);
+    // Unmaps, trims to the bytes written, syncs and closes.
+    static void close_segment(Segment s);
+    // Copies one line (with its newline) into the current segment, moving to a fresh segment
+    // when it is full. Called with mu_ held. False when the line could not be journaled.
+    bool journal(const std::string& line);
     Result<std::int64_t> replay_files(const std::vector<std::string>& files);
     // apply_spend() with poison-row isolation: when the batch fails for a reason other than the
     // store being unavailable, rows are retried one by one and the failing ones parked.
-    Result<std::int64_t> write_rows(const std::vector<Row>& rows);
-    void park(const Row& row, const Error& e);
+    Result<std::int64_t> write_rows(const std::vector<std::string>& lines);
+    void park(const std::string& line, const Error& e);
     std::string segment_base() const;
 
     Store& store_;
     LedgerOptions opts_;
     std::string dir_;              // this instance's directory; empty = no WAL
     int lock_fd_ = -1;
-    mutable std::mutex mu_;        // queue_, fd_, segment_
+    mutable std::mutex mu_;        // queue_, seg_, segment_, retired_
     std::mutex flush_mu_;          // one flush at a time
     std::condition_variable cv_;
     std::deque<std::string> queue_;        // journaled rows as JSON lines (bounded by max_queued)
     std::deque<std::string> unjournaled_;  // rows whose WAL write failed: never dropped
     bool spilled_ = false;         // some journaled rows are only in the WAL segments
     std::atomic<std::size_t> parked_{0};
-    int fd_ = -1;
+    Segment seg_;
+    std::vector<Segment> retired_;  // filled between flushes; closed by the flush thread
     std::uint64_t segment_ = 0;
     bool stopping_ = false;
     std::atomic<bool> last_ok_{true};

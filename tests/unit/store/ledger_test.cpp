@@ -42,18 +42,22 @@ protected:
         o.interval = std::chrono::milliseconds(50);
         return o;
     }
-    static Row row(int i, double spend = 0.25) {
-        return Row{{"request_id", "same-call-id"},  // clients may repeat it
-                   {"api_key", "h1"},
-                   {"spend", spend},
-                   {"startTime", "2026-01-01T00:00:00." + std::to_string(100 + i) + "Z"}};
+    static Row row(int i, double spend = 0.25, std::size_t pad = 0) {
+        Row r{{"request_id", "same-call-id"},  // clients may repeat it
+              {"api_key", "h1"},
+              {"spend", spend},
+              {"startTime", "2026-01-01T00:00:00." + std::to_string(100 + i) + "Z"}};
+        if (pad > 0) {
+            r["session_id"] = std::string(pad, 'p');
+        }
+        return r;
     }
     std::int64_t rows_in_store() { return store_->count(spend_logs_table(), {}).value(); }
     double key_spend() {
         return store_->get(keys_table(), {std::string("h1")}).value().value().at("spend").as_double();
     }
     // A gateway killed with -9: journals `n` rows and exits without flushing or unlocking.
-    void crashed_instance(int n, std::string identity = "sqlite:test") {
+    void crashed_instance(int n, std::string identity = "sqlite:test", std::size_t pad = 0) {
         pid_t pid = ::fork();
         ASSERT_GE(pid, 0);
         if (pid == 0) {
@@ -62,7 +66,7 @@ protected:
                 ::_exit(2);
             }
             for (int i = 0; i < n; ++i) {
-                l.append(row(i));
+                l.append(row(i, 0.25, pad));
             }
             ::_exit(0);  // no destructor: nothing flushed, directory left behind
         }
@@ -173,6 +177,36 @@ TEST_F(LedgerTest, TheInMemoryQueueIsBoundedAndSpilledRowsAreReadBackFromTheWal)
     EXPECT_EQ(rows_in_store(), 40);
     EXPECT_DOUBLE_EQ(key_spend(), 40 * 0.25);
     EXPECT_EQ(l.pending(), 0u);
+}
+
+TEST_F(LedgerTest, RowsFillingSeveralSegmentsAreAllReadBack) {
+    // 30 rows of 400 KB: more than one preallocated segment, only in the WAL (queue bound 5).
+    LedgerOptions o = opts();
+    o.max_queued = 5;
+    SpendLedger l(*store_, o);
+    ASSERT_TRUE(l.open());
+    for (int i = 0; i < 30; ++i) {
+        ASSERT_TRUE(l.append(row(i, 0.25, 400 * 1024)));
+    }
+    std::size_t segments = 0;
+    for (const auto& e : fs::directory_iterator(l.instance_dir())) {
+        segments += e.path().filename().string().rfind("spend.", 0) == 0 ? 1 : 0;
+    }
+    EXPECT_GE(segments, 2u);
+    EXPECT_TRUE(l.flush());
+    EXPECT_EQ(rows_in_store(), 30);
+    EXPECT_DOUBLE_EQ(key_spend(), 30 * 0.25);
+}
+
+TEST_F(LedgerTest, ACrashAcrossSegmentsLosesNoJournaledRow) {
+    // The killed instance leaves its segments at their preallocated size (a NUL tail).
+    crashed_instance(30, "sqlite:test", 400 * 1024);
+    SpendLedger l(*store_, opts());
+    ASSERT_TRUE(l.open());
+    auto r = l.replay();
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r.value(), 30);
+    EXPECT_EQ(rows_in_store(), 30);
 }
 
 TEST(WalIdentity, PostgresCredentialsAndOptionsAreNotPartOfIt) {
