@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 
+#include "sy/core/ascii.hpp"
 #include "sy/core/ids.hpp"
 #include "sy/core/json_scan.hpp"
 #include "sy/observability/log.hpp"
@@ -859,11 +860,7 @@ public:
         auto all = need(store.find(store::users_table(), {}));
         for (auto& r : all) {
             std::string e = str_of(r, "user_email");
-            if (!e.empty() && e.size() == email.size() &&
-                std::equal(e.begin(), e.end(), email.begin(), [](char a, char b) {
-                    return std::tolower(static_cast<unsigned char>(a)) ==
-                           std::tolower(static_cast<unsigned char>(b));
-                })) {
+            if (!e.empty() && ascii_iequals(e, email)) {
                 return r;
             }
         }

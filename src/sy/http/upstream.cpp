@@ -12,6 +12,8 @@
 #include <cctype>
 #include <cstdlib>
 
+#include "sy/core/ascii.hpp"
+
 namespace sy::http {
 
 using PlainStream = beast::tcp_stream;
@@ -53,7 +55,7 @@ namespace {
 std::string lower(std::string_view s) {
     std::string r(s);
     for (auto& c : r) {
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        c = ascii_lower(c);
     }
     return r;
 }

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <thread>
 
+#include "sy/core/ascii.hpp"
 #include "sy/core/json_scan.hpp"
 
 namespace sy::obs {
@@ -290,7 +291,7 @@ std::string scrub(std::string_view t) {
 Level parse_level(std::string_view s, Level fallback) {
     std::string u;
     for (char c : s) {
-        u.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+        u.push_back(ascii_upper(c));
     }
     if (u == "DEBUG") {
         return Level::kDebug;

@@ -1,5 +1,6 @@
 #include "sy/pipeline/auth.hpp"
 
+#include "sy/core/ascii.hpp"
 #include "sy/core/ids.hpp"
 
 namespace sy::pipeline {
@@ -20,8 +21,7 @@ bool starts_with_ci(std::string_view s, std::string_view prefix) {
         return false;
     }
     for (std::size_t i = 0; i < prefix.size(); ++i) {
-        if (std::tolower(static_cast<unsigned char>(s[i])) !=
-            std::tolower(static_cast<unsigned char>(prefix[i]))) {
+        if (ascii_lower(s[i]) != ascii_lower(prefix[i])) {
             return false;
         }
     }

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "sy/core/ascii.hpp"
 #include "sy/observability/log.hpp"
 #include "sy/providers/gemini/translate.hpp"
 
@@ -29,7 +30,7 @@ std::string label_for(std::string_view provider) {
     }
     std::string s(provider);
     if (!s.empty()) {
-        s[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(s[0])));
+        s[0] = ascii_upper(s[0]);
     }
     return s + "Exception";
 }
@@ -41,8 +42,7 @@ bool contains_ci(std::string_view hay, std::string_view needle) {
     for (std::size_t i = 0; i + needle.size() <= hay.size(); ++i) {
         bool eq = true;
         for (std::size_t j = 0; j < needle.size(); ++j) {
-            if (std::tolower(static_cast<unsigned char>(hay[i + j])) !=
-                std::tolower(static_cast<unsigned char>(needle[j]))) {
+            if (ascii_lower(hay[i + j]) != ascii_lower(needle[j])) {
                 eq = false;
                 break;
             }
@@ -417,7 +417,7 @@ bool forwardable_provider_header(std::string_view name) {
         return false;
     }
     for (std::size_t i = 0; i < name.size(); ++i) {
-        lower[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(name[i])));
+        lower[i] = ascii_lower(name[i]);
     }
     std::string_view n(lower, name.size());
     static constexpr std::string_view kAllowed[] = {

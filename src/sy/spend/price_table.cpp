@@ -9,6 +9,8 @@
 
 #include <boost/json.hpp>
 
+#include "sy/core/ascii.hpp"
+
 namespace sy::spend {
 
 namespace detail {
@@ -24,9 +26,7 @@ constexpr double kMaxSanePrice = 1.0;
 
 std::string lower(std::string_view s) {
     std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) {
-        return static_cast<char>(std::tolower(c));
-    });
+    std::transform(out.begin(), out.end(), out.begin(), ascii_lower);
     return out;
 }
 
