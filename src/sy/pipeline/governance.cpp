@@ -47,7 +47,11 @@ Governance::Governance(auth::Governor& gov, store::SpendLedger* ledger, RateLimi
     : gov_(gov), ledger_(ledger), limits_(limits ? limits : &default_limits_) {}
 
 const spend::ModelPrice* Governance::price_of(const config::Deployment& d) {
-    std::string id = d.id + '\n' + d.model;
+    // The lookup key is built in a per-thread buffer: this runs twice per request.
+    thread_local std::string id;
+    id.assign(d.id);
+    id += '\n';
+    id += d.model;
     {
         std::shared_lock lk(prices_mu_);
         if (auto it = prices_.find(id); it != prices_.end()) {
@@ -63,7 +67,7 @@ const spend::ModelPrice* Governance::price_of(const config::Deployment& d) {
     auto resolved =
         calc_.resolve(d.model, overrides ? overrides.value() : spend::PriceOverrides{}, d.provider);
     std::unique_lock lk(prices_mu_);
-    auto [it, fresh] = prices_.try_emplace(std::move(id));
+    auto [it, fresh] = prices_.try_emplace(id);
     if (fresh && resolved) {
         it->second = resolved->price;
     }

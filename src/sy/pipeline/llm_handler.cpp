@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <random>
 
+#include "sy/core/ascii.hpp"
 #include "sy/core/json_scan.hpp"
 #include "sy/core/lifecycle.hpp"
 #include "sy/http/sse.hpp"
@@ -60,13 +61,13 @@ void append_call_headers(std::string& out, const CallContext& ctx) {
 }
 
 // llm_provider-<name> lines for allow-listed upstream headers (README D25).
-void append_provider_headers(std::string& out, const http::bhttp::fields& f) {
+void append_provider_headers(std::string& out, const http::Fields& f) {
     for (const auto& h : f) {
         std::string_view name(h.name_string().data(), h.name_string().size());
         if (providers::forwardable_provider_header(name)) {
             out += "llm_provider-";
             for (char c : name) {
-                out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+                out.push_back(ascii_lower(c));
             }
             out += ": ";
             out.append(h.value().data(), h.value().size());
@@ -697,6 +698,8 @@ http::Task<AttemptResult> LlmHandler::attempt(http::Exchange& ex,
     a.shape = d.target->shape;
     a.upstream = providers::build_request(*d.target, a.plan.route, std::move(a.plan.body),
                                           upstream_model, req.stream);
+    // The upstream response's header fields live in the exchange's arena (reset per request).
+    a.upstream.arena = ex.arena();
     if (req.stream) {
         out = co_await dispatch_stream(ex, ctx, req, a);
     } else {

@@ -103,8 +103,12 @@ std::optional<Usage> usage_from_json(const json::value& value) {
 }
 
 std::optional<Usage> usage_from_json_text(std::string_view text) {
+    // A usage object is small: its tree is built in a stack buffer (no heap allocation per
+    // response; larger input spills to the heap).
+    unsigned char buf[4096];
+    json::monotonic_resource mr(buf, sizeof buf);
     boost::system::error_code ec;
-    json::value doc = json::parse(text, ec);
+    json::value doc = json::parse(text, ec, &mr);
     if (ec || !doc.is_object()) {
         return std::nullopt;
     }
