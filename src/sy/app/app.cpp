@@ -229,9 +229,16 @@ Status App::Impl::open_store() {
     }
     gov = std::make_unique<auth::Governor>(so.database_url.empty());
     refresh();
-    auto total = store->query("SELECT COALESCE(SUM(\"spend\"), 0) FROM \"LiteLLM_SpendLogs\"", {});
-    gov->set_global_budget(settings->litellm.max_budget,
-                           total ? store::as_double(total->rows.at(0).at(0)).value_or(0.0) : 0.0);
+    // The proxy-wide budget needs the spend of every row so far: a scan of the whole table,
+    // so only when that budget is set (a large spend log would otherwise slow every start-up
+    // and fill the SQLite page cache for nothing).
+    double total_spend = 0.0;
+    if (settings->litellm.max_budget) {
+        auto total =
+            store->query("SELECT COALESCE(SUM(\"spend\"), 0) FROM \"LiteLLM_SpendLogs\"", {});
+        total_spend = total ? store::as_double(total->rows.at(0).at(0)).value_or(0.0) : 0.0;
+    }
+    gov->set_global_budget(settings->litellm.max_budget, total_spend);
     ledger->start();
     store_pool = std::make_unique<store::StorePool>(2);
     store::SpendLedger* l = ledger.get();
