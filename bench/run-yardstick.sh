@@ -11,7 +11,10 @@ if [ "${GOVERNED:-0}" = 1 ]; then
   CMD="env CONFIG=$CONFIG WORKERS=$WORKERS ./bench/governed-gateway.sh"
 else
   export BENCH_KEY=${BENCH_KEY:-sk-bench-0123456789abcdef0123456789}
-  CMD="./build/apps/switchyard/switchyard --config $CONFIG --port 4000 --num_workers $WORKERS"
+  # A fresh store per run: spend rows of earlier runs would make every run slower than the last.
+  db_dir=$(mktemp -d)
+  trap 'rm -rf "$db_dir"' EXIT
+  CMD="./build/apps/switchyard/switchyard --config $CONFIG --port 4000 --num_workers $WORKERS --db $db_dir/bench.db"
 fi
-exec ../shared/bench/yardstick.sh --gateway-cmd "$CMD" \
+../shared/bench/yardstick.sh --gateway-cmd "$CMD" \
   --gateway-url http://127.0.0.1:4000 --stream "$@"
