@@ -5,6 +5,8 @@
 
 #include <boost/json.hpp>
 
+#include "sy/core/json_scan.hpp"
+
 namespace sy::spend {
 
 namespace json = boost::json;
@@ -102,7 +104,71 @@ std::optional<Usage> usage_from_json(const json::value& value) {
     return out.normalized();
 }
 
+namespace {
+
+// The common case without a JSON tree: an OpenAI usage object whose counts are plain integers,
+// e.g. {"prompt_tokens":9,"completion_tokens":12,"total_tokens":21}. nullopt means "not this
+// shape (or not only integers)": the caller parses the general way.
+std::optional<Usage> openai_usage_fast(std::string_view text) {
+    static constexpr std::string_view kKeys[] = {
+        "prompt_tokens",          "completion_tokens",          "prompt_tokens_details",
+        "completion_tokens_details", "cache_read_input_tokens", "cache_creation_input_tokens",
+        "usage",                  "usageMetadata",              "message"};
+    constexpr std::size_t n = std::size(kKeys);
+    if (!json_scan::is_valid(text)) {
+        return std::nullopt;
+    }
+    std::optional<json_scan::Span> at[n];
+    json_scan::find_top_level_many(text, kKeys, at, n);
+    if ((!at[0] && !at[1]) || at[6] || at[7] || at[8]) {
+        return std::nullopt;
+    }
+    auto token = [&](std::size_t i) { return text.substr(at[i]->offset, at[i]->length); };
+    bool plain = true;
+    auto count = [&](std::size_t i) -> std::int64_t {
+        if (!at[i] || token(i) == "null") {
+            return 0;
+        }
+        auto v = json_scan::as_int64(token(i));
+        plain = plain && v.has_value();
+        return v.value_or(0);
+    };
+    // A details object: its one member we need, if it is a plain integer.
+    auto nested = [&](std::size_t i, std::string_view key) -> std::optional<std::int64_t> {
+        if (!at[i] || token(i) == "null") {
+            return std::nullopt;
+        }
+        if (token(i).front() != '{') {
+            plain = false;
+            return std::nullopt;
+        }
+        auto sp = json_scan::find_top_level(token(i), key);
+        if (!sp) {
+            return std::nullopt;
+        }
+        auto v = json_scan::as_int64(token(i).substr(sp->offset, sp->length));
+        plain = plain && v.has_value();
+        return v;
+    };
+    Usage out;
+    out.prompt_tokens = count(0);
+    out.completion_tokens = count(1);
+    auto cached = nested(2, "cached_tokens");
+    out.cached_tokens = cached ? *cached : count(4);
+    out.cache_creation_tokens = count(5);
+    out.reasoning_tokens = nested(3, "reasoning_tokens").value_or(0);
+    if (!plain) {
+        return std::nullopt;
+    }
+    return out.normalized();
+}
+
+}  // namespace
+
 std::optional<Usage> usage_from_json_text(std::string_view text) {
+    if (auto fast = openai_usage_fast(text)) {
+        return fast;
+    }
     // A usage object is small: its tree is built in a stack buffer (no heap allocation per
     // response; larger input spills to the heap).
     unsigned char buf[4096];

@@ -34,6 +34,34 @@ TEST(Usage, FromWholeResponseOrFinalChunk) {
     EXPECT_FALSE(usage_from_json(boost::json::value(3)));
 }
 
+TEST(Usage, OpenAIUsageObjectReadWithoutATreeMatchesTheTreeReading) {
+    // The usage object alone (what the request path passes), with details, null and a float.
+    for (const char* text : {
+             R"({"prompt_tokens":9,"completion_tokens":12,"total_tokens":21})",
+             R"({"prompt_tokens":100,"completion_tokens":50,"prompt_tokens_details":{"cached_tokens":40},"completion_tokens_details":{"reasoning_tokens":20}})",
+             R"({"prompt_tokens":100,"completion_tokens":null,"prompt_tokens_details":null})",
+             R"({"prompt_tokens":100.0,"completion_tokens":5,"cache_read_input_tokens":7})",
+             R"({"prompt_tokens":3,"completion_tokens":2,"prompt_tokens_details":{"cached_tokens":9}})",
+         }) {
+        SCOPED_TRACE(text);
+        auto fast = usage_from_json_text(text);
+        auto tree = usage_from_json(boost::json::parse(text));
+        ASSERT_TRUE(fast);
+        ASSERT_TRUE(tree);
+        EXPECT_EQ(fast->prompt_tokens, tree->prompt_tokens);
+        EXPECT_EQ(fast->completion_tokens, tree->completion_tokens);
+        EXPECT_EQ(fast->cached_tokens, tree->cached_tokens);
+        EXPECT_EQ(fast->cache_creation_tokens, tree->cache_creation_tokens);
+        EXPECT_EQ(fast->reasoning_tokens, tree->reasoning_tokens);
+    }
+    auto u = usage_from_json_text(
+        R"({"prompt_tokens":100,"completion_tokens":50,"prompt_tokens_details":{"cached_tokens":40},"completion_tokens_details":{"reasoning_tokens":20}})");
+    ASSERT_TRUE(u);
+    EXPECT_EQ(u->cached_tokens, 40);
+    EXPECT_EQ(u->reasoning_tokens, 20);
+    EXPECT_FALSE(usage_from_json_text(R"({"prompt_tokens":5,)"));  // malformed: no usage
+}
+
 TEST(Usage, AnthropicRawUsage) {
     auto u = usage_from_json_text(
         R"({"type":"message_start","message":{"usage":{"input_tokens":10,"cache_creation_input_tokens":20,"cache_read_input_tokens":30,"output_tokens":1}}})");
