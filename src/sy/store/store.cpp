@@ -4,6 +4,7 @@
 #include <charconv>
 #include <map>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <boost/json.hpp>
 
@@ -500,7 +501,6 @@ namespace {
 struct SpendLine {
     std::vector<Value> values;
     std::uint64_t mask = 0;
-    double spend = 0;
 };
 
 // The value of a JSON string token (with its quotes): a slice of the line when it has no escapes.
@@ -586,12 +586,12 @@ Result<std::int64_t> Store::apply_spend_lines(const std::vector<std::string>& li
     std::unordered_map<std::string, double> by_team;
     std::map<std::pair<std::string, std::string>, double> by_member;
     std::unordered_map<std::string, double> by_end_user;
-    SpendLine row;
-    row.values.resize(t.cols.size());
-    std::vector<Value> params;
-    params.reserve(t.cols.size());
+    // Decode every line first (values are slices of `lines`, which outlive this call).
+    std::vector<SpendLine> rows;
+    rows.reserve(lines.size());
     for (const auto& line : lines) {
-        row.mask = 0;
+        SpendLine row;
+        row.values.resize(t.cols.size());
         bool ok = json_scan::for_each_member(line, [&](const json_scan::Member& m) {
             auto it = col_index.find(m.key);
             if (it != col_index.end() && it->second < 64) {
@@ -610,39 +610,42 @@ Result<std::int64_t> Store::apply_spend_lines(const std::vector<std::string>& li
                                          ? row.values[request_col]
                                          : Value(std::string());
         }
-        std::uint64_t mask = row.mask | (std::uint64_t{1} << ledger_col);
-        auto& insert = spend_insert_sql_[mask];
-        if (insert.empty()) {
-            std::string cols;
-            std::string marks;
-            for (std::size_t i = 0; i < t.cols.size(); ++i) {
-                if (mask & (std::uint64_t{1} << i)) {
-                    cols += cols.empty() ? "" : ", ";
-                    cols += quote(t.cols[i].name);
-                    marks += marks.empty() ? "?" : ", ?";
-                }
-            }
-            insert = "INSERT INTO " + quote(t.name) + " (" + cols + ") VALUES (" + marks +
-                     ") ON CONFLICT (\"ledger_id\") DO NOTHING";
-        }
-        params.clear();
+        rows.push_back(std::move(row));
+    }
+    auto insert_sql = [&](std::uint64_t mask, std::size_t n_rows) {
+        std::string cols;
+        std::string marks;
         for (std::size_t i = 0; i < t.cols.size(); ++i) {
             if (mask & (std::uint64_t{1} << i)) {
-                params.push_back(row.values[i]);
+                cols += cols.empty() ? "" : ", ";
+                cols += quote(t.cols[i].name);
+                marks += marks.empty() ? "?" : ", ?";
             }
         }
-        auto r = db_->exec(insert, params);
-        if (auto* e = std::get_if<DbError>(&r)) {
-            return rollback(*e);
+        std::string sql = "INSERT INTO " + quote(t.name) + " (" + cols + ") VALUES ";
+        for (std::size_t r = 0; r < n_rows; ++r) {
+            sql += r == 0 ? "(" : ", (";
+            sql += marks;
+            sql += ')';
         }
-        if (std::get<QueryResult>(r).affected == 0) {
-            continue;  // replayed row: already counted
+        return sql + " ON CONFLICT (\"ledger_id\") DO NOTHING";
+    };
+    auto mask_of = [&](const SpendLine& r) { return r.mask | (std::uint64_t{1} << ledger_col); };
+    auto bind_row = [&](const SpendLine& r, std::vector<Value>& params) {
+        std::uint64_t mask = mask_of(r);
+        for (std::size_t i = 0; i < t.cols.size(); ++i) {
+            if (mask & (std::uint64_t{1} << i)) {
+                params.push_back(r.values[i]);
+            }
         }
+    };
+    // Adds a newly written row's spend to its scopes.
+    auto account = [&](const SpendLine& row) {
         ++added;
         auto present = [&](std::size_t col) { return (row.mask >> col) & 1U; };
         double spend = present(spend_col) ? as_double(row.values[spend_col]).value_or(0) : 0;
         if (spend == 0) {
-            continue;
+            return;
         }
         auto text = [&](std::size_t col) {
             return present(col) ? text_view(row.values[col]) : std::string_view();
@@ -665,6 +668,58 @@ Result<std::int64_t> Store::apply_spend_lines(const std::vector<std::string>& li
         }
         if (!end_user.empty()) {
             by_end_user[std::string(end_user)] += spend;
+        }
+    };
+    std::vector<Value> params;
+    if (dialect_ == "postgres") {
+        // One statement per run of rows with the same columns (up to kChunk rows): a round trip
+        // per chunk instead of per row. RETURNING names the rows that were new; a replayed row
+        // (its ledger_id already stored) is skipped together with its increments.
+        constexpr std::size_t kChunk = 200;  // x 32 columns, well under the 65535 parameters
+        for (std::size_t i = 0; i < rows.size();) {
+            std::uint64_t mask = mask_of(rows[i]);
+            std::size_t j = i;
+            while (j < rows.size() && j - i < kChunk && mask_of(rows[j]) == mask) {
+                ++j;
+            }
+            params.clear();
+            for (std::size_t k = i; k < j; ++k) {
+                bind_row(rows[k], params);
+            }
+            auto r = db_->exec(insert_sql(mask, j - i) + " RETURNING \"ledger_id\"", params);
+            if (auto* e = std::get_if<DbError>(&r)) {
+                return rollback(*e);
+            }
+            std::unordered_set<std::string> inserted;
+            for (const auto& out : std::get<QueryResult>(r).rows) {
+                if (!out.empty()) {
+                    inserted.insert(std::string(text_view(out[0])));
+                }
+            }
+            for (std::size_t k = i; k < j; ++k) {
+                // erase(): the same ledger id twice in one batch counts once
+                if (inserted.erase(std::string(text_view(rows[k].values[ledger_col]))) > 0) {
+                    account(rows[k]);
+                }
+            }
+            i = j;
+        }
+    } else {
+        // SQLite: one prepared statement per column set, executed per row (no round trips).
+        for (const auto& row : rows) {
+            auto& insert = spend_insert_sql_[mask_of(row)];
+            if (insert.empty()) {
+                insert = insert_sql(mask_of(row), 1);
+            }
+            params.clear();
+            bind_row(row, params);
+            auto r = db_->exec(insert, params);
+            if (auto* e = std::get_if<DbError>(&r)) {
+                return rollback(*e);
+            }
+            if (std::get<QueryResult>(r).affected > 0) {
+                account(row);  // 0: a replayed row, already counted
+            }
         }
     }
     DbResult<QueryResult> last;

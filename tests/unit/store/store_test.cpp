@@ -247,6 +247,36 @@ TEST_P(StoreTest, RepeatedRequestIdsAreDistinctRowsOnlyLedgerIdDeduplicates) {
     EXPECT_EQ(store_->apply_spend(old).value(), 0);
 }
 
+// A large batch as the ledger writes it (PostgreSQL: several multi-row statements): rows with
+// different column sets, a row repeated inside the batch, and a partial replay.
+TEST_P(StoreTest, LargeMixedBatchCountsEveryNewRowOnce) {
+    ASSERT_TRUE(store_->insert(keys_table(), key_row("h1", "a")).value());
+    std::vector<std::string> lines;
+    for (int i = 0; i < 450; ++i) {
+        Row r{{"ledger_id", "big-" + std::to_string(i)},
+              {"request_id", "req-" + std::to_string(i)},
+              {"api_key", "h1"},
+              {"spend", 0.01}};
+        if (i % 3 == 0) {
+            r["end_user"] = "";  // another column set every third row
+        }
+        lines.push_back(json::serialize(r));
+    }
+    lines.push_back(lines[10]);  // the same row twice in one batch
+    lines.push_back("{\"ledger_id\": torn");  // a torn line is skipped
+    EXPECT_EQ(store_->apply_spend_lines(lines).value(), 450);
+    EXPECT_EQ(store_->count(spend_logs_table(), {}).value(), 450);
+    EXPECT_NEAR(store_->get(keys_table(), {std::string("h1")}).value().value().at("spend").as_double(),
+                4.5, 1e-9);
+    // Replay of a part plus one new row: only the new row counts.
+    std::vector<std::string> again(lines.begin() + 100, lines.begin() + 300);
+    again.push_back(json::serialize(
+        Row{{"ledger_id", "big-new"}, {"request_id", "req-new"}, {"api_key", "h1"}, {"spend", 1.0}}));
+    EXPECT_EQ(store_->apply_spend_lines(again).value(), 1);
+    EXPECT_NEAR(store_->get(keys_table(), {std::string("h1")}).value().value().at("spend").as_double(),
+                5.5, 1e-9);
+}
+
 // Regression: rows queued for a key before /key/regenerate must add to the regenerated key.
 TEST_P(StoreTest, SpendOfARenamedTokenReachesTheCurrentKey) {
     ASSERT_TRUE(store_->insert(keys_table(), key_row("h1", "a")).value());
