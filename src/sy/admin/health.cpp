@@ -4,6 +4,8 @@
 #include <chrono>
 #include <ctime>
 
+#include "sy/core/json_text.hpp"
+
 namespace sy::admin {
 namespace {
 
@@ -13,7 +15,7 @@ constexpr std::int64_t kModelCreated = 1677610602;  // LiteLLM's constant
 http::Response json_response(http::bhttp::status st, const json::value& v, unsigned version) {
     http::Response res{st, version};
     res.set(http::bhttp::field::content_type, "application/json");
-    res.body() = json::serialize(v);
+    res.body() = json_text(v);
     return res;
 }
 

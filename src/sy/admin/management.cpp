@@ -11,6 +11,7 @@
 #include "sy/core/ascii.hpp"
 #include "sy/core/ids.hpp"
 #include "sy/core/json_scan.hpp"
+#include "sy/core/json_text.hpp"
 #include "sy/observability/log.hpp"
 
 namespace sy::admin {
@@ -1800,7 +1801,7 @@ MgmtReply Management::handle(const Caller& caller, bool is_get, std::string_view
         } else {
             fail(Errc::kNotFound, "Not implemented yet: " + std::string(path), std::nullopt, "", 501);
         }
-        reply.body = json::serialize(out);
+        reply.body = json_text(out);
     } catch (ApiError& e) {
         reply.status = e.e.http_status();
         Error& err = e.e;
@@ -1808,7 +1809,7 @@ MgmtReply Management::handle(const Caller& caller, bool is_get, std::string_view
                          {"type", std::string(err.http_type())},
                          {"param", err.param ? json::value(*err.param) : json::value(nullptr)},
                          {"code", std::to_string(reply.status)}};
-        reply.body = json::serialize(json::object{{"error", env}});
+        reply.body = json_text(json::object{{"error", env}});
         for (auto& h : err.headers) {
             reply.headers.push_back(h);
         }

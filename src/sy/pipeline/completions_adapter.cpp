@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include "sy/core/json_text.hpp"
+
 namespace sy::pipeline {
 namespace {
 
@@ -119,7 +121,7 @@ Result<std::string> to_completion(std::string_view chat_json,
     if (auto* u = chat.if_contains("usage")) {
         out["usage"] = *u;
     }
-    return json::serialize(out);
+    return json_text(out);
 }
 
 }  // namespace

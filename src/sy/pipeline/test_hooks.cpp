@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "sy/core/ids.hpp"
+#include "sy/core/json_text.hpp"
 
 namespace sy::pipeline {
 namespace {
@@ -21,7 +22,7 @@ std::int64_t now_s() {
         .count();
 }
 
-std::string event(const json::value& v) { return "data: " + json::serialize(v) + "\n\n"; }
+std::string event(const json::value& v) { return "data: " + json_text(v) + "\n\n"; }
 
 }  // namespace
 
@@ -55,7 +56,7 @@ std::string mock_response_body(providers::Route route, std::string_view model, s
                                                             {"logprobs", nullptr},
                                                             {"finish_reason", "stop"}}}},
                        {"usage", mock_usage()}};
-        return json::serialize(o);
+        return json_text(o);
     }
     json::object msg{{"role", "assistant"}, {"content", text}};
     json::object o{{"id", "chatcmpl-" + new_call_id()},
@@ -66,7 +67,7 @@ std::string mock_response_body(providers::Route route, std::string_view model, s
                                                         {"message", msg},
                                                         {"finish_reason", "stop"}}}},
                    {"usage", mock_usage()}};
-    return json::serialize(o);
+    return json_text(o);
 }
 
 std::string mock_response_stream(providers::Route route,

@@ -92,6 +92,9 @@ general_settings:
       const info = await get(`${gw.url}/key/info`, { key: k.key });
       assert.equal(info.status, 200, info.text);
       assert.ok(Math.abs(info.json.info.spend - cost) < 1e-12, info.text);
+      // Numbers are written as LiteLLM writes them (0.25, 0.0), never Boost.JSON's 2.5E-1.
+      assert.match(info.text, /"max_budget":\s*[0-9]+\.[0-9]+[,}]/, info.text);
+      assert.doesNotMatch(info.text, /[0-9]E[-+]?[0-9]/, info.text);
       assert.ok(!('token' in info.json.info), 'the token column is never returned by /key/info');
       // The same alias twice → 400, nothing written.
       const dup = await gen({ key_alias: 'staging-pipeline' });

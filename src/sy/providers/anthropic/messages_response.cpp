@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "sy/core/ids.hpp"
+#include "sy/core/json_text.hpp"
 #include "sy/providers/common/request_util.hpp"
 #include "sy/providers/anthropic/detail/json_util.hpp"
 #include "sy/providers/anthropic/translate.hpp"
@@ -158,7 +159,7 @@ Result<std::string> translate(std::string_view text, std::string_view client_mod
                                 {"output_tokens", completion},
                                 {"cache_creation_input_tokens", 0},
                                 {"cache_read_input_tokens", cached}};
-    return json::serialize(out);
+    return json_text(out);
 }
 
 }  // namespace

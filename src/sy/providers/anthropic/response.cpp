@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "sy/core/ids.hpp"
+#include "sy/core/json_text.hpp"
 #include "sy/providers/common/request_util.hpp"
 #include "sy/providers/anthropic/detail/json_util.hpp"
 #include "sy/providers/anthropic/translate.hpp"
@@ -148,7 +149,7 @@ Result<std::string> translate(std::string_view text, std::string_view client_mod
     choice["finish_reason"] = finish;
     out["choices"] = json::array{std::move(choice)};
     out["usage"] = std::move(usage);
-    return json::serialize(out);
+    return json_text(out);
 }
 
 }  // namespace

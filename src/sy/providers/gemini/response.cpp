@@ -4,6 +4,7 @@
 #include <set>
 
 #include "sy/core/ids.hpp"
+#include "sy/core/json_text.hpp"
 #include "sy/providers/common/request_util.hpp"
 #include "sy/providers/gemini/detail/json_util.hpp"
 #include "sy/providers/gemini/translate.hpp"
@@ -160,7 +161,7 @@ Result<std::string> translate(std::string_view text, std::string_view client_mod
     out["system_fingerprint"] = nullptr;
     out["choices"] = std::move(choices);
     out["usage"] = detail::usage_object(usage);
-    return json::serialize(out);
+    return json_text(out);
 }
 
 }  // namespace
