@@ -120,10 +120,15 @@ std::optional<Usage> openai_usage_fast(std::string_view text) {
     }
     std::optional<json_scan::Span> at[n];
     json_scan::find_top_level_many(text, kKeys, at, n);
-    if ((!at[0] && !at[1]) || at[6] || at[7] || at[8]) {
+    auto token = [&](std::size_t i) { return text.substr(at[i]->offset, at[i]->length); };
+    // The tree reading takes the OpenAI shape when prompt_tokens or completion_tokens is a
+    // number (null counts as absent: then it tries the Anthropic and Gemini names).
+    auto number = [&](std::size_t i) {
+        return at[i] && token(i) != "null" && json_scan::as_int64(token(i)).has_value();
+    };
+    if (!(number(0) || number(1)) || at[6] || at[7] || at[8]) {
         return std::nullopt;
     }
-    auto token = [&](std::size_t i) { return text.substr(at[i]->offset, at[i]->length); };
     bool plain = true;
     auto count = [&](std::size_t i) -> std::int64_t {
         if (!at[i] || token(i) == "null") {

@@ -42,6 +42,8 @@ TEST(Usage, OpenAIUsageObjectReadWithoutATreeMatchesTheTreeReading) {
              R"({"prompt_tokens":100,"completion_tokens":null,"prompt_tokens_details":null})",
              R"({"prompt_tokens":100.0,"completion_tokens":5,"cache_read_input_tokens":7})",
              R"({"prompt_tokens":3,"completion_tokens":2,"prompt_tokens_details":{"cached_tokens":9}})",
+             R"({"prompt_tokens":null,"completion_tokens":null,"input_tokens":7,"output_tokens":5})",
+             R"({"prompt_tokens":null,"completion_tokens":4})",
          }) {
         SCOPED_TRACE(text);
         auto fast = usage_from_json_text(text);
@@ -60,6 +62,7 @@ TEST(Usage, OpenAIUsageObjectReadWithoutATreeMatchesTheTreeReading) {
     EXPECT_EQ(u->cached_tokens, 40);
     EXPECT_EQ(u->reasoning_tokens, 20);
     EXPECT_FALSE(usage_from_json_text(R"({"prompt_tokens":5,)"));  // malformed: no usage
+    EXPECT_FALSE(usage_from_json_text(R"({"prompt_tokens":null})"));  // as the tree reading
 }
 
 TEST(Usage, AnthropicRawUsage) {
