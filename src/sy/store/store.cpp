@@ -1,7 +1,9 @@
 #include "sy/store/store.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
+#include <cmath>
 #include <map>
 #include <unordered_map>
 #include <unordered_set>
@@ -500,7 +502,8 @@ namespace {
 // (text as a slice of the line unless it had escapes), and which columns were present.
 struct SpendLine {
     std::vector<Value> values;
-    std::uint64_t mask = 0;
+    std::uint64_t mask = 0;     // columns present in the line
+    std::uint64_t strings = 0;  // columns whose value was a JSON string
 };
 
 // The value of a JSON string token (with its quotes): a slice of the line when it has no escapes.
@@ -531,7 +534,10 @@ Value token_value(ColType type, std::string_view token) {
             }
             if (double d = 0; std::from_chars(token.data(), token.data() + token.size(), d).ec ==
                               std::errc{}) {
-                return static_cast<std::int64_t>(d);
+                // Clamped: converting a double outside int64 (or NaN) is undefined behaviour.
+                constexpr double kMax = 9.2e18;
+                return std::isnan(d) ? std::int64_t{0}
+                                     : static_cast<std::int64_t>(std::clamp(d, -kMax, kMax));
             }
             break;
         case ColType::kReal:
@@ -598,6 +604,9 @@ Result<std::int64_t> Store::apply_spend_lines(const std::vector<std::string>& li
                 std::string_view token(line.data() + m.value.offset, m.value.length);
                 row.values[it->second] = token_value(t.cols[it->second].type, token);
                 row.mask |= std::uint64_t{1} << it->second;
+                if (!token.empty() && token.front() == '"') {
+                    row.strings |= std::uint64_t{1} << it->second;
+                }
             }
             return true;
         });
@@ -606,7 +615,7 @@ Result<std::int64_t> Store::apply_spend_lines(const std::vector<std::string>& li
         }
         // A WAL line written before ledger ids existed: its request_id was unique then.
         if (!(row.mask & (std::uint64_t{1} << ledger_col))) {
-            row.values[ledger_col] = row.mask & (std::uint64_t{1} << request_col)
+            row.values[ledger_col] = row.strings & (std::uint64_t{1} << request_col)
                                          ? row.values[request_col]
                                          : Value(std::string());
         }
@@ -647,8 +656,8 @@ Result<std::int64_t> Store::apply_spend_lines(const std::vector<std::string>& li
         if (spend == 0) {
             return;
         }
-        auto text = [&](std::size_t col) {
-            return present(col) ? text_view(row.values[col]) : std::string_view();
+        auto text = [&](std::size_t col) {  // scope ids: JSON strings only (as before)
+            return (row.strings >> col) & 1U ? text_view(row.values[col]) : std::string_view();
         };
         std::string_view key = text(scope_cols[0]);
         std::string_view user = text(scope_cols[1]);

@@ -277,6 +277,29 @@ TEST_P(StoreTest, LargeMixedBatchCountsEveryNewRowOnce) {
                 5.5, 1e-9);
 }
 
+// Lines are bound from their text: odd values behave as the JSON-tree path did (no scope credit
+// for a non-string id, escapes decoded, integers clamped instead of undefined conversions).
+TEST_P(StoreTest, OddSpendLineValuesAreBoundSafely) {
+    ASSERT_TRUE(store_->insert(keys_table(), key_row("h1", "a")).value());
+    ASSERT_TRUE(store_->insert(users_table(), Row{{"user_id", "7"}}).value());
+    std::vector<std::string> lines = {
+        R"({"ledger_id":"odd-1","request_id":"r","api_key":"h1","user":7,"spend":0.5,)"
+        R"("total_tokens":18446744073709551615,"prompt_tokens":1e300,"model":"m\"q\u00e9"})",
+    };
+    EXPECT_EQ(store_->apply_spend_lines(lines).value(), 1);
+    EXPECT_EQ(store_->apply_spend_lines(lines).value(), 0);
+    EXPECT_DOUBLE_EQ(store_->get(keys_table(), {std::string("h1")}).value().value().at("spend").as_double(),
+                     0.5);
+    // "user": 7 is not a user id string: user "7" is not credited.
+    EXPECT_DOUBLE_EQ(store_->get(users_table(), {std::string("7")}).value().value().at("spend").as_double(),
+                     0.0);
+    auto row = store_->find(spend_logs_table(), {{"ledger_id", "=", std::string("odd-1")}});
+    ASSERT_TRUE(row);
+    ASSERT_EQ(row->size(), 1u);
+    EXPECT_EQ(row->at(0).at("model"), "m\"q\u00e9");
+    EXPECT_GT(row->at(0).at("total_tokens").as_int64(), 0);
+}
+
 // Regression: rows queued for a key before /key/regenerate must add to the regenerated key.
 TEST_P(StoreTest, SpendOfARenamedTokenReachesTheCurrentKey) {
     ASSERT_TRUE(store_->insert(keys_table(), key_row("h1", "a")).value());
