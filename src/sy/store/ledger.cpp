@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -27,6 +28,24 @@ constexpr std::string_view kSegmentPrefix = "spend.";
 // Preallocated size of a segment: about ten thousand rows. A flush (every second or
 // batch_rows rows) starts a new segment; a longer store outage fills several.
 constexpr std::size_t kSegmentBytes = 8u << 20;
+
+// File systems on which fallocate reserves real blocks, so stores through a mapping cannot fail
+// later (a failed page-in of a mapping is a SIGBUS, not an error value).
+bool mappable_fs(int fd) {
+    struct statfs st {};
+    if (::fstatfs(fd, &st) != 0) {
+        return false;
+    }
+    switch (static_cast<unsigned long>(st.f_type)) {
+        case 0xEF53UL:      // ext2/3/4
+        case 0x58465342UL:  // xfs
+        case 0x01021994UL:  // tmpfs
+        case 0x794C7630UL:  // overlayfs (container root file systems)
+            return true;
+        default:
+            return false;
+    }
+}
 
 // Segment numbers present on disk for `base` (files named <base>.<n>).
 std::vector<std::uint64_t> segments_on_disk(const std::string& base) {
@@ -215,7 +234,8 @@ SpendLedger::Segment SpendLedger::open_segment(std::uint64_t n) {
         wal_ok_ = false;
         return old;
     }
-    if (::fallocate(seg_.fd, 0, 0, static_cast<off_t>(kSegmentBytes)) == 0) {
+    if (mappable_fs(seg_.fd) && ::fallocate(seg_.fd, 0, 0, static_cast<off_t>(kSegmentBytes)) == 0) {
+        seg_.preallocated = true;
         void* m = ::mmap(nullptr, kSegmentBytes, PROT_READ | PROT_WRITE, MAP_SHARED, seg_.fd, 0);
         if (m != MAP_FAILED) {
             seg_.map = static_cast<char*>(m);
@@ -231,16 +251,26 @@ void SpendLedger::close_segment(Segment s) {
     }
     if (s.map != nullptr) {
         ::munmap(s.map, s.cap);
-        // Drop the preallocated tail; a crash leaves it as NUL bytes, which replay skips.
-        (void)::ftruncate(s.fd, static_cast<off_t>(s.used));
     }
-    ::fdatasync(s.fd);
+    bool ok = true;
+    if (s.preallocated) {
+        // Drop the preallocated tail; a crash leaves it as NUL bytes, which replay skips.
+        ok = ::ftruncate(s.fd, static_cast<off_t>(s.used)) == 0;
+    }
+    ok = ::fdatasync(s.fd) == 0 && ok;
     ::close(s.fd);
+    if (!ok) {
+        if (wal_ok_.exchange(false)) {
+            obs::error("spend ledger: syncing a write-ahead log segment failed; rows stay queued "
+                       "in memory until the store takes them (readiness reports unhealthy)",
+                       {{"dir", dir_}, {"detail", std::strerror(errno)}});
+        }
+    }
 }
 
 bool SpendLedger::journal(const std::string& line) {
     if (seg_.fd >= 0 && seg_.map != nullptr && seg_.used + line.size() > seg_.cap &&
-        seg_.used > 0) {
+        seg_.used > 0 && line.size() <= seg_.cap) {
         // Full: later rows go to the next segment; the flush thread syncs this one.
         retired_.push_back(open_segment(segment_ + 1));
     }
@@ -594,7 +624,11 @@ void SpendLedger::run() {
     for (;;) {
         {
             std::unique_lock lk(mu_);
-            cv_.wait_for(lk, wait, [&] { return stopping_ || queue_.size() >= opts_.batch_rows; });
+            // A full batch wakes the thread early, unless the last flush failed: then the
+            // backoff holds (the rows put back would otherwise wake it again at once).
+            cv_.wait_for(lk, wait, [&] {
+                return stopping_ || (last_ok_.load() && queue_.size() >= opts_.batch_rows);
+            });
             if (stopping_) {
                 return;
             }

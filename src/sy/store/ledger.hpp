@@ -2,7 +2,7 @@
 // The spend ledger (auth-budgets-limits.md §9.1): one row per request, appended to a local
 // write-ahead log (copied into a shared file mapping, so it is in the kernel's page cache and
 // survives a kill -9, before the response is acknowledged; no system call per row) and queued; a
-// background thread writes the queue to the store in batches (every second or 1000 rows) with
+// background thread writes the queue to the store in batches (every second or 10000 rows) with
 // apply_spend(), which is idempotent by the row's `ledger_id` (assigned here, unique per row;
 // never the client-chosen request_id). Segments whose rows reached the store are deleted.
 //
@@ -87,20 +87,23 @@ public:
 private:
     void run();
     // One WAL segment file: preallocated (fallocate, so a full disk fails here and not as a
-    // SIGBUS on a later store) and mapped shared; rows are copied to map + used. Without a
-    // mapping (fallocate or mmap refused, e.g. on some network file systems) rows are written
-    // with pwrite() at `used` instead.
+    // SIGBUS on a later store) and mapped shared; rows are copied to map + used. Mapped only on
+    // local file systems whose fallocate reserves blocks (ext4, xfs, tmpfs, overlay); elsewhere
+    // (NFS, btrfs, ZFS, ...) or when fallocate or mmap is refused, rows are written with
+    // pwrite() at `used` instead, so an I/O error is an error value, never a SIGBUS.
     struct Segment {
         int fd = -1;
         char* map = nullptr;
         std::size_t cap = 0;
         std::size_t used = 0;
+        bool preallocated = false;  // fallocate'd: trimmed to `used` when closed
     };
     // Opens segment n for appends; returns the previous one for the caller to close with
     // close_segment() outside mu_ (never fdatasync under the lock append() takes on workers).
     Segment open_segment(std::uint64_t n);
-    // Unmaps, trims to the bytes written, syncs and closes.
-    static void close_segment(Segment s);
+    // Unmaps, trims to the bytes written, syncs and closes. A failed trim or sync is logged
+    // and turns wal_ok() false (readiness unhealthy) until a later segment closes cleanly.
+    void close_segment(Segment s);
     // Copies one line (with its newline) into the current segment, moving to a fresh segment
     // when it is full. Called with mu_ held. False when the line could not be journaled.
     bool journal(const std::string& line);
