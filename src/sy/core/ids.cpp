@@ -48,7 +48,13 @@ std::string format_uuid(std::uint64_t hi, std::uint64_t lo) {
 }
 
 std::mt19937_64& id_rng() {
-    thread_local std::mt19937_64 rng{std::random_device{}()};
+    // Seeded with 256 bits from the OS, not one 32-bit word: ids of different threads and
+    // instances must not collide (a repeated ledger id would make the store skip a row).
+    thread_local std::mt19937_64 rng = [] {
+        std::random_device rd;
+        std::seed_seq seq{rd(), rd(), rd(), rd(), rd(), rd(), rd(), rd()};
+        return std::mt19937_64(seq);
+    }();
     return rng;
 }
 

@@ -52,6 +52,10 @@ struct Connection {
 
 namespace {
 
+// Interim 1xx responses skipped before the final one (100 Continue, 103 Early Hints: one or two
+// in practice).
+constexpr int kMaxInterimResponses = 8;
+
 std::string lower(std::string_view s) {
     std::string r(s);
     for (auto& c : r) {
@@ -441,7 +445,13 @@ Task<Result<UpstreamResponse>> UpstreamPool::send(const UpstreamRequest& req,
         bool got_any = false;
         // Interim 1xx responses (100 Continue, 103 Early Hints) precede the real one: skip them,
         // or the final response would be left in the socket for the next user of the connection.
+        // Bounded: their headers go to the exchange's arena, which is only reset per request.
+        int interim = 0;
         while (!ec) {
+            if (++interim > kMaxInterimResponses) {
+                ec = bhttp::error::bad_status;
+                break;
+            }
             parser.emplace(std::piecewise_construct, std::make_tuple(),
                            std::make_tuple(fields_alloc(req.arena)));
             parser->body_limit(limits_.max_response_bytes);
@@ -584,7 +594,12 @@ UpstreamStream::~UpstreamStream() {
 Task<Status> UpstreamStream::read_head(Clock::time_point deadline) {
     conn_->tcp().expires_at(deadline);
     boost::system::error_code ec;
-    for (;;) {
+    for (int interim = 0;; ++interim) {
+        if (interim >= kMaxInterimResponses) {
+            conn_->close();
+            co_return Error::make(Errc::kUpstreamProtocol,
+                                  "Upstream sent too many interim (1xx) responses");
+        }
         if (auto* p = std::get_if<PlainStream>(&conn_->stream)) {
             ec = co_await sy::http::read_head(*p, conn_->buffer, *conn_->parser);
         } else {
