@@ -738,7 +738,27 @@ http::Task<AttemptResult> LlmHandler::dispatch_unary(http::Exchange& ex,
         out.failure = status_failure(a.shape, up.status, headers, up.body(), a.err_ctx);
         co_return out;
     }
-    capture_usage(up.body(), ctx);
+    // The common case (OpenAI-shaped answer, only `model` put back): one scan finds usage,
+    // model and id; otherwise the provider's converter builds the body.
+    std::optional<std::string> passthrough;
+    std::string_view id_token;  // the response's `id` value (quotes included)
+    if (response_is_passthrough(a.shape, a.plan, req)) {
+        static constexpr std::string_view kKeys[] = {"usage", "model", "id"};
+        std::optional<json_scan::Span> at[3];
+        std::string_view text = up.body();
+        json_scan::find_top_level_many(text, kKeys, at, 3);
+        if (at[0]) {
+            capture_usage_value(text.substr(at[0]->offset, at[0]->length), ctx);
+        }
+        passthrough.emplace();
+        passthrough->reserve(text.size() + req.model.size());
+        json_scan::append_replacing_string(*passthrough, text, at[1], req.model);
+        if (at[2]) {
+            id_token = text.substr(at[2]->offset, at[2]->length);  // unchanged by the rewrite
+        }
+    } else {
+        capture_usage(up.body(), ctx);
+    }
 
     std::string head;
     head.reserve(1024);
@@ -749,21 +769,29 @@ http::Task<AttemptResult> LlmHandler::dispatch_unary(http::Exchange& ex,
     add_line(head, "x-litellm-response-duration-ms", fmt_ms(ctx.upstream_ms));
     add_line(head, "x-litellm-overhead-duration-ms",
              fmt_ms(std::max(0.0, ms_since(ctx.start) - ctx.upstream_ms)));
-    auto converted = convert_response(a.shape, a.plan, req, up.body());
-    if (!converted) {
-        Failure f;
-        f.error = converted.error();
-        f.cls = routing::FailureClass::kServer;
-        out.failure = std::move(f);
-        co_return out;
+    std::string body;
+    if (passthrough) {
+        body = std::move(*passthrough);
+    } else {
+        auto converted = convert_response(a.shape, a.plan, req, up.body());
+        if (!converted) {
+            Failure f;
+            f.error = converted.error();
+            f.cls = routing::FailureClass::kServer;
+            out.failure = std::move(f);
+            co_return out;
+        }
+        body = std::move(converted).value();
+        if (auto id = json_scan::find_top_level(body, "id")) {
+            id_token = std::string_view(body).substr(id->offset, id->length);
+        }
     }
-    std::string body = std::move(converted).value();
     ctx.status = 200;
     if (gov_) {
         // The spend row is journaled before the response is sent (acknowledged rows survive a
         // kill -9), and the cost travels with the response.
-        if (auto id = json_scan::find_top_level(body, "id"); id && id->length >= 2) {
-            ctx.response_id = std::string(body.substr(id->offset + 1, id->length - 2));
+        if (id_token.size() >= 2 && id_token.front() == '"') {
+            ctx.response_id = std::string(id_token.substr(1, id_token.size() - 2));
         }
         add_line(head, "x-litellm-response-cost",
                  format_cost(gov_->finish(ctx, call_type(req.route))));

@@ -120,6 +120,11 @@ Result<UpstreamPlan> plan_upstream(const routing::DeploymentRuntime& d,
     return plan;
 }
 
+bool response_is_passthrough(ApiShape shape, const UpstreamPlan& plan, const LlmRequest& req) {
+    return req.route != Route::kMessages && shape != ApiShape::kAnthropic &&
+           shape != ApiShape::kGemini && !plan.completion_from_chat;
+}
+
 Result<std::string> convert_response(ApiShape shape,
                                      const UpstreamPlan& plan,
                                      const LlmRequest& req,

@@ -33,6 +33,12 @@ Result<UpstreamPlan> plan_upstream(const routing::DeploymentRuntime& d,
                                    LlmRequest& req,
                                    std::string_view upstream_model);
 
+// True when convert_response() only puts the client's `model` back into an OpenAI-shaped body
+// (no translation): the caller may then do that itself in the same scan that reads `usage`.
+bool response_is_passthrough(providers::ApiShape shape,
+                             const UpstreamPlan& plan,
+                             const LlmRequest& req);
+
 // A complete upstream answer (2xx body) -> the client's response body.
 Result<std::string> convert_response(providers::ApiShape shape,
                                      const UpstreamPlan& plan,
