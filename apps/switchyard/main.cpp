@@ -4,6 +4,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
+#include <malloc.h>
 #include <pthread.h>
 #include <thread>
 
@@ -145,6 +146,10 @@ int main(int argc, char** argv) {
                    sy::obs::num("workers", static_cast<long long>(num_workers)),
                    {"config", config_path.empty() ? "(none)" : config_path},
                    {"model_groups", group_text}});
+
+    // Start-up parsed the config and the price table into temporary trees; give the freed heap
+    // back to the system so an idle gateway holds only what it uses.
+    malloc_trim(0);
 
     int sig = 0;
     for (;;) {

@@ -35,7 +35,7 @@ struct App::Impl {
     config::SettingsConstSharedPtr settings;
     http::ServerOptions server_opts;
     std::unique_ptr<routing::ModelTable> table;
-    std::unique_ptr<http::net::ssl::context> tls;
+    std::unique_ptr<http::ClientTls> tls;
     std::vector<std::unique_ptr<http::UpstreamPool>> pools;
     // Store-backed services (issue 6).
     std::unique_ptr<store::StorePool> store_pool;

@@ -262,26 +262,35 @@ std::vector<Header> UpstreamResponse::headers() const { return lowercase_headers
 
 std::vector<Header> lowercase_headers(const Fields& f) { return collect_headers(f); }
 
-std::unique_ptr<net::ssl::context> make_client_tls_context() {
-    auto ctx = std::make_unique<net::ssl::context>(net::ssl::context::tls_client);
-    ctx->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+ClientTls::ClientTls() : ctx_(net::ssl::context::tls_client) {
+    ctx_.set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
                      net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
                      net::ssl::context::no_tlsv1_1);
-    boost::system::error_code ec;
-    ctx->set_default_verify_paths(ec);
-    if (const char* bundle = std::getenv("SSL_CERT_FILE"); bundle && *bundle) {
-        ctx->load_verify_file(bundle, ec);
-    }
     const char* verify = std::getenv("SSL_VERIFY");
     bool off = verify && (std::string_view(verify) == "false" || std::string_view(verify) == "False" ||
                           std::string_view(verify) == "0");
-    ctx->set_verify_mode(off ? net::ssl::verify_none : net::ssl::verify_peer);
-    return ctx;
+    ctx_.set_verify_mode(off ? net::ssl::verify_none : net::ssl::verify_peer);
+    if (const char* bundle = std::getenv("SSL_CERT_FILE"); bundle && *bundle) {
+        cert_file_ = bundle;
+    }
 }
+
+net::ssl::context& ClientTls::context() {
+    std::call_once(trust_loaded_, [this] {
+        boost::system::error_code ec;
+        ctx_.set_default_verify_paths(ec);
+        if (!cert_file_.empty()) {
+            ctx_.load_verify_file(cert_file_, ec);
+        }
+    });
+    return ctx_;
+}
+
+std::unique_ptr<ClientTls> make_client_tls_context() { return std::make_unique<ClientTls>(); }
 
 // ---------------- UpstreamPool ----------------
 
-UpstreamPool::UpstreamPool(net::io_context& io, net::ssl::context& tls, PoolLimits limits)
+UpstreamPool::UpstreamPool(net::io_context& io, ClientTls& tls, PoolLimits limits)
     : io_(io), tls_(tls), limits_(limits) {}
 
 UpstreamPool::~UpstreamPool() = default;
@@ -384,13 +393,14 @@ Task<Result<ConnectionPtr>> UpstreamPool::connect(const Origin& o,
         c->stream.emplace<PlainStream>(std::move(tcp_s));
         co_return c;
     }
-    auto& tls = c->stream.emplace<TlsStream>(std::move(tcp_s), tls_);
+    net::ssl::context& tls_ctx = tls_.context();
+    auto& tls = c->stream.emplace<TlsStream>(std::move(tcp_s), tls_ctx);
     SSL* ssl = tls.native_handle();
     // SNI carries host names only (RFC 6066); IP literals are verified against the IP SANs.
     if (!is_ip && !SSL_set_tlsext_host_name(ssl, o.host.c_str())) {
         co_return Error::make(Errc::kUpstreamConnection, "TLS error: cannot set SNI");
     }
-    if (SSL_CTX_get_verify_mode(tls_.native_handle()) != SSL_VERIFY_NONE) {
+    if (SSL_CTX_get_verify_mode(tls_ctx.native_handle()) != SSL_VERIFY_NONE) {
         int ok = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), o.host.c_str())
                        : SSL_set1_host(ssl, o.host.c_str());
         if (ok != 1) {

@@ -8,6 +8,7 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -61,6 +62,7 @@ struct PoolLimits {
 
 struct Connection;
 using ConnectionPtr = std::unique_ptr<Connection>;
+class ClientTls;
 
 // Classification of transport failures, so the pipeline can map them (timeout vs connection).
 enum class TransportFailure { kNone, kConnect, kTimeout, kReset, kProtocol, kTls };
@@ -89,7 +91,7 @@ private:
 
 class UpstreamPool {
 public:
-    UpstreamPool(net::io_context& io, net::ssl::context& tls, PoolLimits limits);
+    UpstreamPool(net::io_context& io, ClientTls& tls, PoolLimits limits);
     ~UpstreamPool();
     UpstreamPool(const UpstreamPool&) = delete;
     UpstreamPool& operator=(const UpstreamPool&) = delete;
@@ -117,7 +119,7 @@ private:
     void release(ConnectionPtr c);
 
     net::io_context& io_;
-    net::ssl::context& tls_;
+    ClientTls& tls_;
     PoolLimits limits_;
     std::unordered_map<std::string, std::vector<ConnectionPtr>> idle_;
     std::string key_scratch_;  // reused for pool look-ups (no per-request key string)
@@ -171,9 +173,23 @@ private:
     char chunk_[16 * 1024];
 };
 
-// Builds the TLS client context: peer and host-name verification on (SSL_VERIFY=false disables
-// both). Trust store: OpenSSL's default paths, i.e. the system bundle, or the file named by
-// SSL_CERT_FILE instead of it.
-std::unique_ptr<net::ssl::context> make_client_tls_context();
+// The TLS client context: peer and host-name verification on (SSL_VERIFY=false disables both).
+// Trust store: OpenSSL's default paths, i.e. the system bundle, or the file named by
+// SSL_CERT_FILE instead of it (both environment variables are read at construction). The store
+// (~2 MB once parsed) is read on the first TLS connection, so a gateway with only plain-HTTP
+// upstreams (or an idle one) never holds it.
+// Thread safety: context() may be called from any thread.
+class ClientTls {
+public:
+    ClientTls();
+    net::ssl::context& context();
+
+private:
+    net::ssl::context ctx_;
+    std::string cert_file_;  // SSL_CERT_FILE as it was at start-up
+    std::once_flag trust_loaded_;
+};
+
+std::unique_ptr<ClientTls> make_client_tls_context();
 
 }  // namespace sy::http
