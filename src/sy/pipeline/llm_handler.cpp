@@ -415,7 +415,15 @@ http::Task<void> LlmHandler::handle_call(http::Exchange& ex, providers::Route ro
     if (!first.failure || first.answered) {
         co_return;  // answered, or the client left
     }
-    const Failure original = *first.failure;
+    // (by reference: `first` lives in this frame; no temporary may cross the co_await, g++ 12)
+    co_await handle_fallbacks(ex, route, ctx, req, *resolved, *first.failure);
+}
+
+http::Task<void> LlmHandler::handle_fallbacks(http::Exchange& ex, providers::Route route,
+                                              CallContext& ctx, LlmRequest& req,
+                                              const routing::Resolved& resolved_group,
+                                              const Failure& original) {
+    const routing::Resolved* resolved = &resolved_group;
     // The mock_testing_* fallback hooks fail the requested group only (api.md §2.1).
     req.mock_testing_fallbacks = false;
     req.mock_testing_context_fallbacks = false;

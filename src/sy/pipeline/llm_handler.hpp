@@ -77,6 +77,12 @@ private:
 
     // parse -> authorize -> route with retries and fallbacks (account runs in handle()).
     http::Task<void> handle_call(http::Exchange& ex, providers::Route route, CallContext& ctx);
+    // After the requested group failed: fallbacks to other groups (router.md §6), or the error.
+    // A coroutine of its own so that the common path's frame stays small.
+    http::Task<void> handle_fallbacks(http::Exchange& ex, providers::Route route,
+                                      CallContext& ctx, LlmRequest& req,
+                                      const routing::Resolved& resolved,
+                                      const Failure& original);
     // Retries within one model group (router.md §5); the answer or the group's last failure.
     http::Task<AttemptResult> run_group(http::Exchange& ex, CallContext& ctx, LlmRequest& req,
                                         const routing::Resolved& target,
