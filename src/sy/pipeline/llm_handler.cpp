@@ -619,6 +619,21 @@ http::Task<AttemptResult> LlmHandler::run_group(http::Exchange& ex,
     }
 }
 
+namespace {
+
+// An attempt that failed before (or instead of) calling the upstream.
+AttemptResult failed_attempt(Error e, routing::FailureClass cls, bool synthetic = false) {
+    AttemptResult r;
+    Failure f;
+    f.error = std::move(e);
+    f.cls = cls;
+    f.synthetic = synthetic;
+    r.failure = std::move(f);
+    return r;
+}
+
+}  // namespace
+
 http::Task<AttemptResult> LlmHandler::attempt(http::Exchange& ex,
                                               CallContext& ctx,
                                               LlmRequest& req,
@@ -626,14 +641,14 @@ http::Task<AttemptResult> LlmHandler::attempt(http::Exchange& ex,
                                               routing::DeploymentRuntime& d, bool probe,
                                               routing::TimePoint t0) {
     const providers::Route route = req.route;
-    AttemptResult out;
+    // Failures are built by failed_attempt() (not in locals here): every local of a coroutine
+    // takes room in its frame, and this one is allocated per request.
     if (!d.target) {
-        Failure f;
-        f.error = Error::make(Errc::kProviderNotSupported, "provider not supported: " + d.cfg->provider);
-        f.cls = routing::FailureClass::kBadRequest;
-        out.failure = std::move(f);
-        co_return out;
+        co_return failed_attempt(
+            Error::make(Errc::kProviderNotSupported, "provider not supported: " + d.cfg->provider),
+            routing::FailureClass::kBadRequest);
     }
+    AttemptResult out;
 
     // Deadlines (router.md §7): request > header > deployment > router settings.
     const auto& rs = table_.settings().router;
@@ -650,12 +665,7 @@ http::Task<AttemptResult> LlmHandler::attempt(http::Exchange& ex,
         req.mock_response ? req.mock_response : d.cfg->mock_response;
     if (mock_text && (route == providers::Route::kChat || route == providers::Route::kCompletions)) {
         if (auto err = mock_response_error(*mock_text)) {
-            Failure f;
-            f.error = *err;
-            f.cls = routing::classify(f.error, 0);
-            f.synthetic = true;
-            out.failure = std::move(f);
-            co_return out;
+            co_return failed_attempt(*err, routing::classify(*err, 0), true);
         }
         co_await reply_mock(ex, ctx, req, *mock_text);
         out.answered = true;
@@ -673,13 +683,8 @@ http::Task<AttemptResult> LlmHandler::attempt(http::Exchange& ex,
             ctx.error_class = "client_disconnected";
             co_return out;
         }
-        Failure f;
-        f.error = mock_timeout_error(t);
-        f.cls = routing::FailureClass::kTimeout;
-        f.synthetic = true;
         ctx.error_class = "Timeout";
-        out.failure = std::move(f);
-        co_return out;
+        co_return failed_attempt(mock_timeout_error(t), routing::FailureClass::kTimeout, true);
     }
 
     Attempt a;
@@ -696,11 +701,7 @@ http::Task<AttemptResult> LlmHandler::attempt(http::Exchange& ex,
     std::string upstream_model = routing::ModelTable::upstream_model(d, target);
     auto plan = plan_upstream(d, table_.settings(), req, upstream_model);
     if (!plan) {
-        Failure f;
-        f.error = plan.error();
-        f.cls = routing::classify(f.error, 0);
-        out.failure = std::move(f);
-        co_return out;
+        co_return failed_attempt(plan.error(), routing::classify(plan.error(), 0));
     }
     a.plan = std::move(plan).value();
     a.shape = d.target->shape;
@@ -769,7 +770,7 @@ http::Task<AttemptResult> LlmHandler::dispatch_unary(http::Exchange& ex,
     }
 
     std::string head;
-    head.reserve(1024);
+    head.reserve(960);  // a chunk glibc's per-thread cache serves (it stops at 1032 bytes)
     auto ct = up.header("content-type");
     add_line(head, "Content-Type", ct ? *ct : std::string_view("application/json"));
     append_provider_headers(head, up.msg.base());
@@ -970,7 +971,7 @@ http::Task<void> StreamRelay::relay(std::unique_ptr<http::UpstreamStream>& s,
         if (!out_.empty() || finished) {
             if (!started_) {
                 std::string head;
-                head.reserve(1024);
+                head.reserve(960);
                 head += "Content-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
                         "x-accel-buffering: no\r\n";
                 append_provider_headers(head, s_->head());
