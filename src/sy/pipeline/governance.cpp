@@ -92,9 +92,9 @@ void Governance::report_unpriced(const std::vector<config::Deployment>& deployme
     }
 }
 
-http::Task<Status> Governance::authorize(CallContext& ctx, std::string_view requested,
-                                         std::string_view group, const config::Deployment& d,
-                                         std::string_view body) {
+Status Governance::reserve(CallContext& ctx, std::string_view requested, std::string_view group,
+                           const config::Deployment& d, std::string_view body,
+                           std::int64_t& prompt_estimate, double& reserve) {
     ctx.deployment = &d;
     if (ctx.end_user.empty()) {
         ctx.end_user = top_level_string(body, "user");
@@ -102,43 +102,57 @@ http::Task<Status> Governance::authorize(CallContext& ctx, std::string_view requ
     if (ctx.key) {
         auto st = gov_.check_model(*ctx.key, requested, group);
         if (!st) {
-            co_return st;
+            return st;
         }
     }
     if (!ctx.end_user.empty()) {
         if (auto c = gov_.customer(ctx.end_user); c && c->blocked) {
-            co_return Error::make(Errc::kForbidden, "Authentication Error, End user=" +
-                                                        ctx.end_user + " is blocked.");
+            return Error::make(Errc::kForbidden, "Authentication Error, End user=" + ctx.end_user +
+                                                     " is blocked.");
         }
     }
     // Worst-case cost (§6.4): prompt estimate x input price + max output x output price.
-    std::int64_t prompt_estimate = static_cast<std::int64_t>(body.size() / 4);
+    prompt_estimate = static_cast<std::int64_t>(body.size() / 4);
     auto max_out = top_level_int(body, "max_completion_tokens");
     if (!max_out) {
         max_out = top_level_int(body, "max_tokens");
     }
-    double reserve = spend::CostCalculator::worst_case_cost(price_of(d), prompt_estimate, max_out);
+    reserve = spend::CostCalculator::worst_case_cost(price_of(d), prompt_estimate, max_out);
     auto adm = gov_.admit(ctx.key.get(), ctx.end_user, reserve, auth::SysClock::now());
     if (!adm) {
-        co_return std::move(adm).error();
+        return std::move(adm).error();
     }
     ctx.admission = std::move(adm).value();
+    return ok_status();
+}
+
+http::Task<Status> Governance::authorize(CallContext& ctx, std::string_view requested,
+                                         std::string_view group, const config::Deployment& d,
+                                         std::string_view body) {
+    // One Status for every step: each local of this coroutine is room in its frame, which is
+    // allocated per request (and recycled by Asio only when under ~1 KiB).
+    std::int64_t prompt_estimate = 0;
+    double reserved = 0;
+    Status st = reserve(ctx, requested, group, d, body, prompt_estimate, reserved);
+    if (!st) {
+        co_return st;
+    }
     if (shared_budgets_) {
-        auto shared = co_await shared_budgets_->admit(ctx, reserve);
-        if (!shared) {
+        st = co_await shared_budgets_->admit(ctx, reserved);
+        if (!st) {
             gov_.settle(*ctx.admission, 0);
             ctx.admission.reset();
-            co_return shared;
+            co_return st;
         }
     }
-    auto rl = co_await limits_->admit(ctx, prompt_estimate);
-    if (!rl) {
+    st = co_await limits_->admit(ctx, prompt_estimate);
+    if (!st) {
         gov_.settle(*ctx.admission, 0);
         ctx.admission.reset();
         if (shared_budgets_) {
             shared_budgets_->settle(ctx, 0);
         }
-        co_return rl;
+        co_return st;
     }
     co_return ok_status();
 }

@@ -81,6 +81,12 @@ public:
     void set_shared_budgets(SharedBudgetHook* hook) { shared_budgets_ = hook; }
 
 private:
+    // The synchronous part of authorize(): model access, blocked end user, the local budget
+    // reservation (ctx.admission). Outside the coroutine so its temporaries take no frame room.
+    // `prompt_estimate` receives the prompt size estimate, `reserve` the reserved cost.
+    Status reserve(CallContext& ctx, std::string_view requested, std::string_view group,
+                   const config::Deployment& d, std::string_view body,
+                   std::int64_t& prompt_estimate, double& reserve);
     // Journals the call's spend-log row (LiteLLM_SpendLogs shape).
     void append_row(const CallContext& ctx, std::string_view call_type, const spend::Usage& usage,
                     const config::Deployment* d);
