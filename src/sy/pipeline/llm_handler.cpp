@@ -500,6 +500,21 @@ http::Task<void> LlmHandler::handle_fallbacks(http::Exchange& ex, providers::Rou
     co_await reply_error(ex, ctx, e);
 }
 
+namespace {
+
+// An attempt that failed before (or instead of) calling the upstream.
+AttemptResult failed_attempt(Error e, routing::FailureClass cls, bool synthetic = false) {
+    AttemptResult r;
+    Failure f;
+    f.error = std::move(e);
+    f.cls = cls;
+    f.synthetic = synthetic;
+    r.failure = std::move(f);
+    return r;
+}
+
+}  // namespace
+
 http::Task<AttemptResult> LlmHandler::run_group(http::Exchange& ex,
                                                 CallContext& ctx,
                                                 LlmRequest& req,
@@ -518,24 +533,20 @@ http::Task<AttemptResult> LlmHandler::run_group(http::Exchange& ex,
     if (hook_429) {
         req.mock_testing_rate_limit_error = false;
         ++ctx.attempts;
-        Failure f;
-        f.synthetic = true;
-        f.cls = routing::FailureClass::kRateLimit;
-        f.error = Error::make(Errc::kRateLimited,
-                              "litellm.RateLimitError: This is a mock exception for model=" +
-                                  std::string(group.name) + ", to trigger a rate limit error.");
-        AttemptResult r;
-        r.failure = std::move(f);
+        last = failed_attempt(
+            Error::make(Errc::kRateLimited,
+                        "litellm.RateLimitError: This is a mock exception for model=" +
+                            std::string(group.name) + ", to trigger a rate limit error."),
+            routing::FailureClass::kRateLimit, true);
         const routing::DeploymentRuntime* first = target.pinned ? target.pinned
                                                   : group.members.empty() ? nullptr
                                                                           : group.members.front();
         int allowed = policy.retries_for(req.num_retries, group.name, routing::FailureClass::kRateLimit,
                                          first ? first->cfg->num_retries : std::nullopt);
         if (allowed <= 0) {
-            co_return r;
+            co_return std::move(*last);
         }
         ctx.max_retries = allowed;
-        last = std::move(r);
         if (policy.retry_after_s > 0 && !co_await pause(ex, policy.retry_after_s)) {
             ctx.status = 499;
             ctx.error_class = "client_disconnected";
@@ -561,14 +572,11 @@ http::Task<AttemptResult> LlmHandler::run_group(http::Exchange& ex,
                 // seen): the client gets that failure, with its Retry-After.
                 co_return std::move(*last);
             }
-            Failure f;
-            f.no_deployment = true;
-            f.cls = routing::FailureClass::kRateLimit;
-            f.error = no_deployments_error(req.model, sel.retry_after_s,
-                                           policy.enable_pre_call_checks);
-            AttemptResult r;
-            r.failure = std::move(f);
-            co_return r;
+            AttemptResult none = failed_attempt(
+                no_deployments_error(req.model, sel.retry_after_s, policy.enable_pre_call_checks),
+                routing::FailureClass::kRateLimit);
+            none.failure->no_deployment = true;
+            co_return none;
         }
         routing::DeploymentRuntime& d = *sel.deployment;
         tried.push_back(&d);
@@ -618,21 +626,6 @@ http::Task<AttemptResult> LlmHandler::run_group(http::Exchange& ex,
         }
     }
 }
-
-namespace {
-
-// An attempt that failed before (or instead of) calling the upstream.
-AttemptResult failed_attempt(Error e, routing::FailureClass cls, bool synthetic = false) {
-    AttemptResult r;
-    Failure f;
-    f.error = std::move(e);
-    f.cls = cls;
-    f.synthetic = synthetic;
-    r.failure = std::move(f);
-    return r;
-}
-
-}  // namespace
 
 http::Task<AttemptResult> LlmHandler::attempt(http::Exchange& ex,
                                               CallContext& ctx,
@@ -717,6 +710,62 @@ http::Task<AttemptResult> LlmHandler::attempt(http::Exchange& ex,
     co_return out;
 }
 
+std::optional<Failure> LlmHandler::unary_answer(CallContext& ctx, const LlmRequest& req,
+                                                const Attempt& a,
+                                                const http::UpstreamResponse& up,
+                                                std::string& head, std::string& body) {
+    // The common case (OpenAI-shaped answer, only `model` put back): one scan finds usage,
+    // model and id; otherwise the provider's converter builds the body.
+    std::string_view id_token;  // the response's `id` value (quotes included)
+    std::string_view text = up.body();
+    bool passthrough = response_is_passthrough(a.shape, a.plan, req);
+    if (passthrough) {
+        static constexpr std::string_view kKeys[] = {"usage", "model", "id"};
+        std::optional<json_scan::Span> at[3];
+        json_scan::find_top_level_many(text, kKeys, at, 3);
+        if (at[0]) {
+            capture_usage_value(text.substr(at[0]->offset, at[0]->length), ctx);
+        }
+        body.reserve(text.size() + req.model.size());
+        json_scan::append_replacing_string(body, text, at[1], req.model);
+        if (at[2]) {
+            id_token = text.substr(at[2]->offset, at[2]->length);  // unchanged by the rewrite
+        }
+    } else {
+        capture_usage(text, ctx);
+        auto converted = convert_response(a.shape, a.plan, req, text);
+        if (!converted) {
+            Failure f;
+            f.error = converted.error();
+            f.cls = routing::FailureClass::kServer;
+            return f;
+        }
+        body = std::move(converted).value();
+        if (auto id = json_scan::find_top_level(body, "id")) {
+            id_token = std::string_view(body).substr(id->offset, id->length);
+        }
+    }
+    head.reserve(960);  // a chunk glibc's per-thread cache serves (it stops at 1032 bytes)
+    auto ct = up.header("content-type");
+    add_line(head, "Content-Type", ct ? *ct : std::string_view("application/json"));
+    append_provider_headers(head, up.msg.base());
+    append_call_headers(head, ctx);
+    add_line(head, "x-litellm-response-duration-ms", fmt_ms(ctx.upstream_ms));
+    add_line(head, "x-litellm-overhead-duration-ms",
+             fmt_ms(std::max(0.0, ms_since(ctx.start) - ctx.upstream_ms)));
+    ctx.status = 200;
+    if (gov_) {
+        // The spend row is journaled before the response is sent (acknowledged rows survive a
+        // kill -9), and the cost travels with the response.
+        if (id_token.size() >= 2 && id_token.front() == '"') {
+            ctx.response_id = std::string(id_token.substr(1, id_token.size() - 2));
+        }
+        add_line(head, "x-litellm-response-cost",
+                 format_cost(gov_->finish(ctx, call_type(req.route))));
+    }
+    return std::nullopt;
+}
+
 http::Task<AttemptResult> LlmHandler::dispatch_unary(http::Exchange& ex,
                                                      CallContext& ctx,
                                                      LlmRequest& req,
@@ -747,63 +796,11 @@ http::Task<AttemptResult> LlmHandler::dispatch_unary(http::Exchange& ex,
         out.failure = status_failure(a.shape, up.status, headers, up.body(), a.err_ctx);
         co_return out;
     }
-    // The common case (OpenAI-shaped answer, only `model` put back): one scan finds usage,
-    // model and id; otherwise the provider's converter builds the body.
-    std::optional<std::string> passthrough;
-    std::string_view id_token;  // the response's `id` value (quotes included)
-    if (response_is_passthrough(a.shape, a.plan, req)) {
-        static constexpr std::string_view kKeys[] = {"usage", "model", "id"};
-        std::optional<json_scan::Span> at[3];
-        std::string_view text = up.body();
-        json_scan::find_top_level_many(text, kKeys, at, 3);
-        if (at[0]) {
-            capture_usage_value(text.substr(at[0]->offset, at[0]->length), ctx);
-        }
-        passthrough.emplace();
-        passthrough->reserve(text.size() + req.model.size());
-        json_scan::append_replacing_string(*passthrough, text, at[1], req.model);
-        if (at[2]) {
-            id_token = text.substr(at[2]->offset, at[2]->length);  // unchanged by the rewrite
-        }
-    } else {
-        capture_usage(up.body(), ctx);
-    }
-
     std::string head;
-    head.reserve(960);  // a chunk glibc's per-thread cache serves (it stops at 1032 bytes)
-    auto ct = up.header("content-type");
-    add_line(head, "Content-Type", ct ? *ct : std::string_view("application/json"));
-    append_provider_headers(head, up.msg.base());
-    append_call_headers(head, ctx);
-    add_line(head, "x-litellm-response-duration-ms", fmt_ms(ctx.upstream_ms));
-    add_line(head, "x-litellm-overhead-duration-ms",
-             fmt_ms(std::max(0.0, ms_since(ctx.start) - ctx.upstream_ms)));
     std::string body;
-    if (passthrough) {
-        body = std::move(*passthrough);
-    } else {
-        auto converted = convert_response(a.shape, a.plan, req, up.body());
-        if (!converted) {
-            Failure f;
-            f.error = converted.error();
-            f.cls = routing::FailureClass::kServer;
-            out.failure = std::move(f);
-            co_return out;
-        }
-        body = std::move(converted).value();
-        if (auto id = json_scan::find_top_level(body, "id")) {
-            id_token = std::string_view(body).substr(id->offset, id->length);
-        }
-    }
-    ctx.status = 200;
-    if (gov_) {
-        // The spend row is journaled before the response is sent (acknowledged rows survive a
-        // kill -9), and the cost travels with the response.
-        if (id_token.size() >= 2 && id_token.front() == '"') {
-            ctx.response_id = std::string(id_token.substr(1, id_token.size() - 2));
-        }
-        add_line(head, "x-litellm-response-cost",
-                 format_cost(gov_->finish(ctx, call_type(req.route))));
+    out.failure = unary_answer(ctx, req, a, up, head, body);
+    if (out.failure) {
+        co_return out;
     }
     // The router learns the outcome before the client does: a client that fires its next
     // request the moment this answer arrives already sees the deployment's new state (e.g. a

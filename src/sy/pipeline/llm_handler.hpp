@@ -94,6 +94,12 @@ private:
                                       routing::TimePoint t0);
     http::Task<AttemptResult> dispatch_unary(http::Exchange& ex, CallContext& ctx,
                                              LlmRequest& req, Attempt& a);
+    // The client's answer to a 2xx upstream response: usage into ctx, `head` lines and `body`
+    // (the spend row journaled on the way); a Failure when the body cannot be converted. A plain
+    // function: its locals take no room in dispatch_unary's coroutine frame.
+    std::optional<Failure> unary_answer(CallContext& ctx, const LlmRequest& req, const Attempt& a,
+                                        const http::UpstreamResponse& up, std::string& head,
+                                        std::string& body);
     http::Task<AttemptResult> dispatch_stream(http::Exchange& ex, CallContext& ctx,
                                               LlmRequest& req, Attempt& a);
     http::Task<void> stream_attempt(http::Exchange& ex, CallContext& ctx, Attempt& a,
