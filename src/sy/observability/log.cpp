@@ -68,19 +68,7 @@ public:
 
 protected:
     void sink_it_(const spdlog::details::log_msg& msg) override {
-        std::size_t size = 0;
-        {
-            std::lock_guard lk(state_mu_);
-            buf_.append(msg.payload.data(), msg.payload.size());
-            buf_.push_back('\n');
-            size = buf_.size();
-        }
-        if (size >= kWakeBytes) {
-            cv_.notify_one();
-        }
-        if (size >= kMaxBytes) {
-            write_out();
-        }
+        append_line(std::string_view(msg.payload.data(), msg.payload.size()));
     }
     void flush_() override { write_out(); }
 
@@ -244,10 +232,8 @@ void append_line_prefix(std::string& out, Level level, std::string_view message)
 }
 
 void write_json_line(std::string_view line) {
-    if (g_sink) {
+    if (g_sink) {  // set together with g_logger
         g_sink->append_line(line);
-    } else if (g_logger) {
-        g_logger->info(line);
     } else {
         std::fwrite(line.data(), 1, line.size(), stdout);
         std::fputc('\n', stdout);
