@@ -592,12 +592,12 @@ Result<std::int64_t> Store::apply_spend_lines(const std::vector<std::string>& li
     std::unordered_map<std::string, double> by_team;
     std::map<std::pair<std::string, std::string>, double> by_member;
     std::unordered_map<std::string, double> by_end_user;
-    // Decode every line first (values are slices of `lines`, which outlive this call).
-    std::vector<SpendLine> rows;
-    rows.reserve(lines.size());
-    for (const auto& line : lines) {
-        SpendLine row;
+    // Decodes one line into `row` (values are slices of `lines`, which outlive this call);
+    // false for a line that is not a row (one torn by a crash mid-write was never acknowledged).
+    auto decode = [&](const std::string& line, SpendLine& row) {
         row.values.resize(t.cols.size());
+        row.mask = 0;
+        row.strings = 0;
         bool ok = json_scan::for_each_member(line, [&](const json_scan::Member& m) {
             auto it = col_index.find(m.key);
             if (it != col_index.end() && it->second < 64) {
@@ -610,17 +610,14 @@ Result<std::int64_t> Store::apply_spend_lines(const std::vector<std::string>& li
             }
             return true;
         });
-        if (!ok) {
-            continue;  // not a row (a line torn by a crash mid-write was never acknowledged)
-        }
-        // A WAL line written before ledger ids existed: its request_id was unique then.
-        if (!(row.mask & (std::uint64_t{1} << ledger_col))) {
+        if (ok && !(row.mask & (std::uint64_t{1} << ledger_col))) {
+            // A WAL line written before ledger ids existed: its request_id was unique then.
             row.values[ledger_col] = row.strings & (std::uint64_t{1} << request_col)
                                          ? row.values[request_col]
                                          : Value(std::string());
         }
-        rows.push_back(std::move(row));
-    }
+        return ok;
+    };
     auto insert_sql = [&](std::uint64_t mask, std::size_t n_rows) {
         std::string cols;
         std::string marks;
@@ -681,6 +678,13 @@ Result<std::int64_t> Store::apply_spend_lines(const std::vector<std::string>& li
     };
     std::vector<Value> params;
     if (dialect_ == "postgres") {
+        std::vector<SpendLine> rows;  // the whole batch: statements span several rows
+        rows.reserve(lines.size());
+        for (const auto& line : lines) {
+            if (SpendLine row; decode(line, row)) {
+                rows.push_back(std::move(row));
+            }
+        }
         // One statement per run of rows with the same columns (up to kChunk rows): a round trip
         // per chunk instead of per row. RETURNING names the rows that were new; a replayed row
         // (its ledger_id already stored) is skipped together with its increments.
@@ -714,8 +718,13 @@ Result<std::int64_t> Store::apply_spend_lines(const std::vector<std::string>& li
             i = j;
         }
     } else {
-        // SQLite: one prepared statement per column set, executed per row (no round trips).
-        for (const auto& row : rows) {
+        // SQLite: one prepared statement per column set, executed per row (no round trips),
+        // each line decoded into the same row buffer.
+        SpendLine row;
+        for (const auto& line : lines) {
+            if (!decode(line, row)) {
+                continue;
+            }
             auto& insert = spend_insert_sql_[mask_of(row)];
             if (insert.empty()) {
                 insert = insert_sql(mask_of(row), 1);
