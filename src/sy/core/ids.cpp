@@ -9,6 +9,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <random>
 
 namespace sy {
@@ -24,6 +25,80 @@ std::array<unsigned char, SHA256_DIGEST_LENGTH> digest(std::string_view data) {
     SHA256_Update(&c, data.data(), data.size());
     SHA256_Final(out.data(), &c);
     return out;
+}
+
+using Digest = std::array<unsigned char, SHA256_DIGEST_LENGTH>;
+
+// The digests of the last few secrets presented on this thread. A client sends the same key on
+// every request, and hashing it is the largest single cost of a request's authentication.
+// Lookups compare every slot over its whole fixed width, whatever the key: the time taken does
+// not depend on where a candidate differs from a remembered key (only on whether it is one).
+class SecretDigestCache {
+public:
+    static constexpr std::size_t kSlots = 4;
+    static constexpr std::size_t kMaxKey = 128;  // longer secrets are hashed every time
+    static_assert(kMaxKey % 8 == 0);
+
+    Digest get(std::string_view key) {
+        if (key.size() > kMaxKey) {
+            return digest(key);
+        }
+        unsigned char padded[kMaxKey] = {};
+        std::memcpy(padded, key.data(), key.size());
+        int hit = -1;
+        for (std::size_t i = 0; i < kSlots; ++i) {
+            // Length and bytes folded into one flag, no early exit.
+            unsigned diff = static_cast<unsigned>(slots_[i].size ^ key.size()) |
+                            static_cast<unsigned>(!slots_[i].used);
+            std::uint64_t acc = 0;
+            for (std::size_t w = 0; w < kMaxKey; w += 8) {
+                std::uint64_t a = 0;
+                std::uint64_t b = 0;
+                std::memcpy(&a, padded + w, 8);
+                std::memcpy(&b, slots_[i].key + w, 8);
+                acc |= a ^ b;
+            }
+            diff |= static_cast<unsigned>(acc | (acc >> 32));
+            hit = diff == 0 ? static_cast<int>(i) : hit;
+        }
+        if (hit >= 0) {
+            return slots_[static_cast<std::size_t>(hit)].digest;
+        }
+        Slot& s = slots_[next_];
+        next_ = (next_ + 1) % kSlots;
+        std::memcpy(s.key, padded, kMaxKey);
+        s.size = key.size();
+        s.used = true;
+        s.digest = digest(key);
+        return s.digest;
+    }
+
+    ~SecretDigestCache() { OPENSSL_cleanse(slots_, sizeof slots_); }
+
+private:
+    struct Slot {
+        unsigned char key[kMaxKey] = {};
+        std::size_t size = 0;
+        bool used = false;
+        Digest digest{};
+    };
+    Slot slots_[kSlots];
+    std::size_t next_ = 0;
+};
+
+Digest secret_digest(std::string_view key) {
+    thread_local SecretDigestCache cache;
+    return cache.get(key);
+}
+
+std::string to_hex(const Digest& d) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string s(d.size() * 2, '0');
+    for (std::size_t i = 0; i < d.size(); ++i) {
+        s[2 * i] = kHex[d[i] >> 4];
+        s[2 * i + 1] = kHex[d[i] & 0xf];
+    }
+    return s;
 }
 
 }  // namespace
@@ -92,17 +167,9 @@ bool valid_call_id(std::string_view id) {
     return true;
 }
 
-std::string sha256_hex(std::string_view data) {
-    auto d = digest(data);
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string s;
-    s.reserve(d.size() * 2);
-    for (unsigned char b : d) {
-        s.push_back(kHex[b >> 4]);
-        s.push_back(kHex[b & 0xf]);
-    }
-    return s;
-}
+std::string sha256_hex(std::string_view data) { return to_hex(digest(data)); }
+
+std::string secret_sha256_hex(std::string_view secret) { return to_hex(secret_digest(secret)); }
 
 std::string sha256_raw(std::string_view data) {
     auto d = digest(data);
@@ -110,7 +177,7 @@ std::string sha256_raw(std::string_view data) {
 }
 
 bool secure_equals_digest(std::string_view candidate, std::string_view expected_digest) {
-    auto d = digest(candidate);
+    auto d = secret_digest(candidate);
     return expected_digest.size() == d.size() &&
            CRYPTO_memcmp(d.data(), expected_digest.data(), d.size()) == 0;
 }

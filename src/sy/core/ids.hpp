@@ -27,8 +27,15 @@ std::string sha256_hex(std::string_view data);
 // depend on where the inputs differ or on the secret's length).
 bool secure_equals(std::string_view a, std::string_view b);
 
+// Lower-case hex SHA-256 of a secret presented on a request (an API key): same value as
+// sha256_hex, with the digests of the last few secrets seen on this thread remembered (clients
+// send the same key on every request). The lookup runs in constant time for keys up to 128
+// bytes; longer ones are hashed every time.
+std::string secret_sha256_hex(std::string_view secret);
+
 // SHA-256 digest (32 raw bytes) of `data`, and a constant-time comparison of `candidate`'s digest
-// against a precomputed one (saves hashing the secret on every request).
+// against a precomputed one (saves hashing the secret on every request; `candidate`'s digest
+// comes from the same per-thread memo as secret_sha256_hex).
 std::string sha256_raw(std::string_view data);
 bool secure_equals_digest(std::string_view candidate, std::string_view digest);
 

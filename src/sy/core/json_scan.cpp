@@ -1,6 +1,8 @@
 #include "sy/core/json_scan.hpp"
 
+#include <array>
 #include <charconv>
+#include <cstdint>
 
 #include <cstdio>
 
@@ -9,73 +11,146 @@ namespace {
 
 constexpr int kMaxDepth = 512;
 
-bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+// Character classes for the scanners: most bytes of a JSON text are none of these, and a table
+// lookup per byte replaces a chain of comparisons.
+enum : std::uint8_t {
+    kPlain = 0,
+    kQuote = 1,       // "
+    kBackslash = 2,   // \ (only meaningful inside strings)
+    kOpen = 3,        // { [
+    kClose = 4,       // } ]
+    kWs = 5,          // space, tab, CR, LF
+    kComma = 6,       // ,
+};
+
+constexpr std::array<std::uint8_t, 256> make_classes() {
+    std::array<std::uint8_t, 256> t{};
+    t['"'] = kQuote;
+    t['\\'] = kBackslash;
+    t['{'] = kOpen;
+    t['['] = kOpen;
+    t['}'] = kClose;
+    t[']'] = kClose;
+    t[' '] = kWs;
+    t['\t'] = kWs;
+    t['\n'] = kWs;
+    t['\r'] = kWs;
+    t[','] = kComma;
+    return t;
+}
+constexpr std::array<std::uint8_t, 256> kClasses = make_classes();
+
+inline std::uint8_t cls(char c) { return kClasses[static_cast<unsigned char>(c)]; }
+
+bool is_ws(char c) { return cls(c) == kWs; }
 
 void skip_ws(std::string_view t, std::size_t& i) {
-    while (i < t.size() && is_ws(t[i])) {
-        ++i;
+    std::size_t j = i;
+    while (j < t.size() && is_ws(t[j])) {
+        ++j;
+    }
+    i = j;
+}
+
+// The scanners keep their position in a local and store it once: a store through the `i`
+// reference per byte could alias the text (char data), which makes the compiler write it back
+// on every iteration.
+
+// Skips a string starting at p[j] == '"': returns the position past the closing quote, or
+// npos when the string does not end.
+std::size_t string_end(const char* p, std::size_t n, std::size_t j) {
+    ++j;
+    for (;;) {
+        while (j < n) {  // bytes that are neither a quote nor a backslash
+            std::uint8_t k = cls(p[j]);
+            if (k == kQuote || k == kBackslash) {
+                break;
+            }
+            ++j;
+        }
+        if (j >= n) {
+            return std::string_view::npos;
+        }
+        if (p[j] == '"') {
+            return j + 1;
+        }
+        j += 2;  // a backslash and the byte it escapes
+        if (j > n) {
+            return std::string_view::npos;
+        }
     }
 }
 
 // Skips a string starting at t[i] == '"'. On success i points past the closing quote.
 bool skip_string(std::string_view t, std::size_t& i) {
-    ++i;
-    while (i < t.size()) {
-        char c = t[i];
-        if (c == '\\') {
-            i += 2;
-            continue;
-        }
-        ++i;
-        if (c == '"') {
-            return true;
-        }
+    std::size_t e = string_end(t.data(), t.size(), i);
+    if (e == std::string_view::npos) {
+        i = t.size();
+        return false;
     }
-    return false;
+    i = e;
+    return true;
 }
 
 // Skips any JSON value starting at t[i]. Containers are skipped by bracket matching; scalars by
 // scanning to the next structural character. Validity of scalars is not checked (the caller only
 // needs value boundaries).
 bool skip_value(std::string_view t, std::size_t& i) {
-    skip_ws(t, i);
-    if (i >= t.size()) {
+    const char* p = t.data();
+    const std::size_t n = t.size();
+    std::size_t j = i;
+    while (j < n && cls(p[j]) == kWs) {
+        ++j;
+    }
+    if (j >= n) {
+        i = j;
         return false;
     }
-    char c = t[i];
-    if (c == '"') {
+    std::uint8_t k = cls(p[j]);
+    if (k == kQuote) {
+        i = j;
         return skip_string(t, i);
     }
-    if (c == '{' || c == '[') {
+    if (k == kOpen) {
         int depth = 0;
-        while (i < t.size()) {
-            char d = t[i];
-            if (d == '"') {
-                if (!skip_string(t, i)) {
+        while (j < n) {
+            k = cls(p[j]);
+            if (k == kPlain || k == kWs || k == kComma || k == kBackslash) {
+                ++j;
+                continue;
+            }
+            if (k == kQuote) {
+                j = string_end(p, n, j);
+                if (j == std::string_view::npos) {
+                    i = n;
                     return false;
                 }
                 continue;
             }
-            if (d == '{' || d == '[') {
+            if (k == kOpen) {
                 if (++depth > kMaxDepth) {
+                    i = j;
                     return false;
                 }
-            } else if (d == '}' || d == ']') {
-                --depth;
-                if (depth == 0) {
-                    ++i;
-                    return true;
-                }
+            } else if (--depth == 0) {  // kClose
+                i = j + 1;
+                return true;
             }
-            ++i;
+            ++j;
         }
+        i = j;
         return false;
     }
-    std::size_t start = i;
-    while (i < t.size() && t[i] != ',' && t[i] != '}' && t[i] != ']' && !is_ws(t[i])) {
-        ++i;
+    std::size_t start = j;
+    while (j < n) {
+        k = cls(p[j]);
+        if (k == kComma || k == kClose || k == kWs) {
+            break;
+        }
+        ++j;
     }
-    return i > start;
+    i = j;
+    return j > start;
 }
 
 }  // namespace
@@ -129,44 +204,53 @@ std::optional<Span> find_top_level(std::string_view t, std::string_view key) {
 }
 
 void append_json_string(std::string& out, std::string_view s) {
+    static constexpr auto kEscaped = [] {
+        std::array<bool, 256> t{};
+        for (int c = 0; c < 0x20; ++c) {
+            t[static_cast<std::size_t>(c)] = true;
+        }
+        t['"'] = true;
+        t['\\'] = true;
+        return t;
+    }();
     out.push_back('"');
-    std::size_t run = 0;
-    while (run < s.size()) {
-        auto u = static_cast<unsigned char>(s[run]);
-        if (u < 0x20 || u == '"' || u == '\\') {
+    const char* p = s.data();
+    const std::size_t n = s.size();
+    std::size_t i = 0;
+    while (i < n) {
+        std::size_t run = i;
+        while (run < n && !kEscaped[static_cast<unsigned char>(p[run])]) {
+            ++run;
+        }
+        out.append(p + i, run - i);
+        if (run == n) {
             break;
         }
-        ++run;
-    }
-    out.append(s.data(), run);
-    s.remove_prefix(run);
-    for (char c : s) {
-        auto u = static_cast<unsigned char>(c);
+        char c = p[run];
         switch (c) {
             case '"':
-                out += "\\\"";
+                out.append("\\\"", 2);
                 break;
             case '\\':
-                out += "\\\\";
+                out.append("\\\\", 2);
                 break;
             case '\n':
-                out += "\\n";
+                out.append("\\n", 2);
                 break;
             case '\r':
-                out += "\\r";
+                out.append("\\r", 2);
                 break;
             case '\t':
-                out += "\\t";
+                out.append("\\t", 2);
                 break;
-            default:
-                if (u < 0x20) {
-                    char buf[8];
-                    std::snprintf(buf, sizeof buf, "\\u%04x", u);
-                    out += buf;
-                } else {
-                    out.push_back(c);
-                }
+            default: {
+                static constexpr char kHex[] = "0123456789abcdef";
+                auto u = static_cast<unsigned char>(c);
+                const char esc[6] = {'\\', 'u', '0', '0', kHex[u >> 4], kHex[u & 0xf]};
+                out.append(esc, 6);
+            }
         }
+        i = run + 1;
     }
     out.push_back('"');
 }

@@ -100,7 +100,7 @@ Result<Principal> Authenticator::authenticate(const http::Request& req) const {
         return auth_error("Authentication Error, LiteLLM Virtual Key expected.");
     }
     if (gov_) {
-        std::string token = sha256_hex(key);
+        std::string token = secret_sha256_hex(key);
         Principal p;
         switch (gov_->find_key(token, p.key)) {
             case auth::Lookup::kFound: {

@@ -329,6 +329,13 @@ Result<LlmRequest> decode_request(providers::Route route, std::string_view text)
             stream_options = m.value;
         } else if (m.key == "extra_body") {
             extra_body = m.value;
+        } else if (m.key == "user") {
+            req.user_span = req.user_span ? req.user_span : m.value;
+        } else if (m.key == "max_tokens") {
+            req.max_tokens_span = req.max_tokens_span ? req.max_tokens_span : m.value;
+        } else if (m.key == "max_completion_tokens") {
+            req.max_completion_tokens_span =
+                req.max_completion_tokens_span ? req.max_completion_tokens_span : m.value;
         } else if (m.key == "timeout" || m.key == "stream_timeout") {
             if (kind_of(v) != Kind::kNull) {
                 auto d = number_of(v);

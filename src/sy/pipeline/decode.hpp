@@ -50,6 +50,11 @@ public:
     std::optional<std::vector<Fallback>> fallbacks;
     bool disable_fallbacks = false;
     json_scan::Span messages_span;  // chat / messages routes
+    // Members the gateway's budget check reads (first occurrence; absent = nullopt), located by
+    // the decoding scan so that no later step scans the body again.
+    std::optional<json_scan::Span> user_span;
+    std::optional<json_scan::Span> max_tokens_span;
+    std::optional<json_scan::Span> max_completion_tokens_span;
 
     // Every top-level member of `text` as [begin, end) byte ranges, and whether it is forwarded
     // (gateway-only members are not).

@@ -11,8 +11,8 @@ namespace {
 
 namespace json = boost::json;
 
-std::optional<std::int64_t> top_level_int(std::string_view body, std::string_view name) {
-    auto span = json_scan::find_top_level(body, name);
+// A non-negative integer member's value (a `max_tokens`), or nullopt.
+std::optional<std::int64_t> int_member(std::string_view body, const std::optional<json_scan::Span>& span) {
     if (!span) {
         return std::nullopt;
     }
@@ -25,8 +25,8 @@ std::optional<std::int64_t> top_level_int(std::string_view body, std::string_vie
     return n;
 }
 
-std::string top_level_string(std::string_view body, std::string_view name) {
-    auto span = json_scan::find_top_level(body, name);
+// A string member's value (the end user), or empty.
+std::string string_member(std::string_view body, const std::optional<json_scan::Span>& span) {
     if (!span) {
         return {};
     }
@@ -93,11 +93,12 @@ void Governance::report_unpriced(const std::vector<config::Deployment>& deployme
 }
 
 Status Governance::reserve(CallContext& ctx, std::string_view requested, std::string_view group,
-                           const config::Deployment& d, std::string_view body,
+                           const config::Deployment& d, const LlmRequest& req,
                            std::int64_t& prompt_estimate, double& reserve) {
     ctx.deployment = &d;
+    std::string_view body = req.text;
     if (ctx.end_user.empty()) {
-        ctx.end_user = top_level_string(body, "user");
+        ctx.end_user = string_member(body, req.user_span);
     }
     if (ctx.key) {
         auto st = gov_.check_model(*ctx.key, requested, group);
@@ -113,9 +114,9 @@ Status Governance::reserve(CallContext& ctx, std::string_view requested, std::st
     }
     // Worst-case cost (§6.4): prompt estimate x input price + max output x output price.
     prompt_estimate = static_cast<std::int64_t>(body.size() / 4);
-    auto max_out = top_level_int(body, "max_completion_tokens");
+    auto max_out = int_member(body, req.max_completion_tokens_span);
     if (!max_out) {
-        max_out = top_level_int(body, "max_tokens");
+        max_out = int_member(body, req.max_tokens_span);
     }
     reserve = spend::CostCalculator::worst_case_cost(price_of(d), prompt_estimate, max_out);
     auto adm = gov_.admit(ctx.key.get(), ctx.end_user, reserve, auth::SysClock::now());
@@ -128,12 +129,12 @@ Status Governance::reserve(CallContext& ctx, std::string_view requested, std::st
 
 http::Task<Status> Governance::authorize(CallContext& ctx, std::string_view requested,
                                          std::string_view group, const config::Deployment& d,
-                                         std::string_view body) {
+                                         const LlmRequest& req) {
     // One Status for every step: each local of this coroutine is room in its frame, which is
     // allocated per request (and recycled by Asio only when under ~1 KiB).
     std::int64_t prompt_estimate = 0;
     double reserved = 0;
-    Status st = reserve(ctx, requested, group, d, body, prompt_estimate, reserved);
+    Status st = reserve(ctx, requested, group, d, req, prompt_estimate, reserved);
     if (!st) {
         co_return st;
     }

@@ -19,6 +19,7 @@
 #include "sy/config/settings.hpp"
 #include "sy/core/error.hpp"
 #include "sy/pipeline/call_context.hpp"
+#include "sy/pipeline/decode.hpp"
 #include "sy/http/asio.hpp"
 #include "sy/spend/cost.hpp"
 #include "sy/store/ledger.hpp"
@@ -58,10 +59,11 @@ public:
     // with a cost are still journaled: their row carries the budget increments (exactly once).
     void set_disable_spend_logs(bool on) { disable_spend_logs_ = on; }
 
-    // Before the call: `requested` as sent, `group` as resolved, `body` the client's JSON.
+    // Before the call: `requested` as sent, `group` as resolved, `req` the decoded request
+    // (its `user`, `max_tokens` and `max_completion_tokens` members are read).
     http::Task<Status> authorize(CallContext& ctx, std::string_view requested,
                                  std::string_view group, const config::Deployment& d,
-                                 std::string_view body);
+                                 const LlmRequest& req);
     // Model access alone (no reservation): for the groups a request's own `fallbacks` name
     // (router.md §6: body fallbacks are checked against the key, config fallbacks are not).
     Status check_model(const CallContext& ctx, std::string_view requested,
@@ -85,7 +87,7 @@ private:
     // reservation (ctx.admission). Outside the coroutine so its temporaries take no frame room.
     // `prompt_estimate` receives the prompt size estimate, `reserve` the reserved cost.
     Status reserve(CallContext& ctx, std::string_view requested, std::string_view group,
-                   const config::Deployment& d, std::string_view body,
+                   const config::Deployment& d, const LlmRequest& req,
                    std::int64_t& prompt_estimate, double& reserve);
     // Journals the call's spend-log row (LiteLLM_SpendLogs shape).
     void append_row(const CallContext& ctx, std::string_view call_type, const spend::Usage& usage,

@@ -387,7 +387,7 @@ http::Task<void> LlmHandler::handle_call(http::Exchange& ex, providers::Route ro
                                                                  : resolved->group->members.front());
         if (price_ref) {
             auto allowed = co_await gov_->authorize(ctx, req.model, ctx.model_group,
-                                                    *price_ref->cfg, req.text);
+                                                    *price_ref->cfg, req);
             if (!allowed) {
                 co_await reply_error(ex, ctx, allowed.error());
                 co_return;

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "sy/core/ids.hpp"
 
 namespace sy {
@@ -74,6 +77,24 @@ TEST(Ids, Sha256AndSecureEquals) {
     EXPECT_TRUE(secure_equals("sk-1234", "sk-1234"));
     EXPECT_FALSE(secure_equals("sk-1234", "sk-1235"));
     EXPECT_FALSE(secure_equals("sk-1234", "sk-12345"));
+}
+
+// The per-thread memo of presented secrets gives the plain digest for every key, remembered or
+// not: more keys than slots, keys that differ only in length, in the last byte, an empty key and
+// one longer than the remembered width.
+TEST(Ids, SecretDigestMemoMatchesPlainDigest) {
+    std::vector<std::string> keys = {"sk-1234", "sk-12345", "sk-1235", "sk-123", "", "sk-a",
+                                     "sk-b", std::string(128, 'k'), std::string(129, 'k'),
+                                     std::string("sk-\0x", 5)};
+    for (int round = 0; round < 3; ++round) {
+        for (const auto& k : keys) {
+            EXPECT_EQ(secret_sha256_hex(k), sha256_hex(k)) << k.size();
+            EXPECT_TRUE(secure_equals_digest(k, sha256_raw(k))) << k.size();
+        }
+    }
+    EXPECT_FALSE(secure_equals_digest("sk-1234", sha256_raw("sk-12345")));
+    EXPECT_FALSE(secure_equals_digest("sk-12345", sha256_raw("sk-1234")));
+    EXPECT_FALSE(secure_equals_digest(std::string("sk-1234\0", 8), sha256_raw("sk-1234")));
 }
 
 }  // namespace
