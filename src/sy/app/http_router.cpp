@@ -4,6 +4,7 @@
 #include "sy/pipeline/route_access.hpp"
 #include "sy/core/ids.hpp"
 #include "sy/core/json_scan.hpp"
+#include "sy/core/number_text.hpp"
 #include "sy/observability/log.hpp"
 #include "sy/pipeline/auth.hpp"
 #include "sy/pipeline/error_render.hpp"
@@ -571,44 +572,45 @@ void HttpRouter::access_log(const pipeline::CallContext& ctx) const {
     thread_local std::string line;
     line.clear();
     obs::append_line_prefix(line, obs::Level::kInfo, "request");
-    auto str = [](std::string_view key, std::string_view v) {
-        line += ",\"";
-        line += key;
-        line += "\":";
+    // Each key is appended with its separator and quotes as one literal (`,"key":`).
+    auto str = [](std::string_view key_part, std::string_view v) {
+        line += key_part;
         json_scan::append_json_string(line, v);
     };
-    auto raw = [](std::string_view key, std::string_view v) {
-        line += ",\"";
-        line += key;
-        line += "\":";
-        line += v;
+    auto num = [](std::string_view key_part, std::int64_t v) {
+        line += key_part;
+        append_int(line, v);
     };
-    str("call_id", ctx.call_id);
-    str("route", ctx.route);
-    str("method", ctx.method);
-    raw("status", std::to_string(ctx.status));
-    str("requested_model", ctx.requested_model);
-    str("model_group", ctx.model_group);
-    str("model_id", ctx.model_id);
-    str("provider", ctx.provider);
-    raw("stream", ctx.stream ? "true" : "false");
-    raw("duration_ms", obs::format_double(dur));
+    auto ms = [](std::string_view key_part, double v) {
+        line += key_part;
+        append_fixed3(line, v);
+    };
+    str(",\"call_id\":", ctx.call_id);
+    str(",\"route\":", ctx.route);
+    str(",\"method\":", ctx.method);
+    num(",\"status\":", ctx.status);
+    str(",\"requested_model\":", ctx.requested_model);
+    str(",\"model_group\":", ctx.model_group);
+    str(",\"model_id\":", ctx.model_id);
+    str(",\"provider\":", ctx.provider);
+    line += ctx.stream ? std::string_view(",\"stream\":true") : std::string_view(",\"stream\":false");
+    ms(",\"duration_ms\":", dur);
     if (ctx.upstream_ms >= 0) {
-        raw("upstream_ms", obs::format_double(ctx.upstream_ms));
+        ms(",\"upstream_ms\":", ctx.upstream_ms);
     }
     if (ctx.ttft_ms >= 0) {
-        raw("ttft_ms", obs::format_double(ctx.ttft_ms));
+        ms(",\"ttft_ms\":", ctx.ttft_ms);
     }
-    raw("attempts", std::to_string(ctx.attempts));
+    num(",\"attempts\":", ctx.attempts);
     if (ctx.prompt_tokens >= 0) {
-        raw("prompt_tokens", std::to_string(ctx.prompt_tokens));
+        num(",\"prompt_tokens\":", ctx.prompt_tokens);
     }
     if (ctx.completion_tokens >= 0) {
-        raw("completion_tokens", std::to_string(ctx.completion_tokens));
+        num(",\"completion_tokens\":", ctx.completion_tokens);
     }
-    str("client_ip", ctx.client_ip);
+    str(",\"client_ip\":", ctx.client_ip);
     if (!ctx.error_class.empty()) {
-        str("error_class", ctx.error_class);
+        str(",\"error_class\":", ctx.error_class);
     }
     line += '}';
     obs::write_json_line(line);

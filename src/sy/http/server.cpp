@@ -10,7 +10,11 @@
 #include <chrono>
 #include <thread>
 
+#include "sy/core/number_text.hpp"
+
 namespace sy::http {
+
+using namespace std::string_view_literals;
 
 struct SessionEntry {
     beast::tcp_stream* stream = nullptr;
@@ -120,16 +124,16 @@ namespace {
 // Serialises a response head by hand: one contiguous buffer, no serializer state machine.
 template <class Fields>
 void append_head(std::string& out, int status, std::string_view reason, const Fields& fields) {
-    out += "HTTP/1.1 ";
-    out += std::to_string(status);
+    out += "HTTP/1.1 "sv;
+    append_int(out, status);
     out += ' ';
     out.append(reason.data(), reason.size());
-    out += "\r\n";
+    out += "\r\n"sv;
     for (const auto& f : fields) {
         out.append(f.name_string().data(), f.name_string().size());
-        out += ": ";
+        out += ": "sv;
         out.append(f.value().data(), f.value().size());
-        out += "\r\n";
+        out += "\r\n"sv;
     }
 }
 
@@ -161,11 +165,11 @@ Task<bool> Exchange::respond(Response& res) {
     out_.clear();
     append_head(out_, res.result_int(), reason_of(res.result_int(), res.reason()), res.base());
     if (!bodiless_status(res.result_int())) {
-        out_ += "Content-Length: ";
-        out_ += std::to_string(res.body().size());
-        out_ += "\r\n";
+        out_ += "Content-Length: "sv;
+        append_int(out_, static_cast<std::int64_t>(res.body().size()));
+        out_ += "\r\n"sv;
     }
-    out_ += keep_alive_ ? "\r\n" : "Connection: close\r\n\r\n";
+    out_ += keep_alive_ ? "\r\n"sv : "Connection: close\r\n\r\n"sv;
     bool head_only = req_.method() == bhttp::verb::head || bodiless_status(res.result_int());
     std::array<net::const_buffer, 2> bufs{net::buffer(out_),
                                           head_only ? net::const_buffer{} : net::buffer(res.body())};
@@ -190,15 +194,15 @@ Task<bool> Exchange::respond_raw(int status, std::string_view header_lines, std:
         keep_alive_ = false;
     }
     out_.clear();
-    out_ += "HTTP/1.1 ";
-    out_ += std::to_string(status);
+    out_ += "HTTP/1.1 "sv;
+    append_int(out_, status);
     out_ += ' ';
     out_ += reason_of(static_cast<unsigned>(status), {});
-    out_ += "\r\n";
+    out_ += "\r\n"sv;
     out_ += header_lines;
-    out_ += "Content-Length: ";
-    out_ += std::to_string(body.size());
-    out_ += keep_alive_ ? "\r\n\r\n" : "\r\nConnection: close\r\n\r\n";
+    out_ += "Content-Length: "sv;
+    append_int(out_, static_cast<std::int64_t>(body.size()));
+    out_ += keep_alive_ ? "\r\n\r\n"sv : "\r\nConnection: close\r\n\r\n"sv;
     bool head_only = req_.method() == bhttp::verb::head;
     std::array<net::const_buffer, 2> bufs{net::buffer(out_),
                                           head_only ? net::const_buffer{} : net::buffer(body)};
@@ -236,13 +240,13 @@ void Exchange::begin_stream_raw(std::string_view header_lines) {
         keep_alive_ = false;
     }
     out_.clear();
-    out_ += "HTTP/1.1 200 OK\r\n";
+    out_ += "HTTP/1.1 200 OK\r\n"sv;
     out_ += header_lines;
     if (req_.version() < 11) {
         // HTTP/1.0 has no chunked encoding: the body ends when the connection closes.
         chunked_ = false;
         keep_alive_ = false;
-        out_ += "Connection: close\r\n\r\n";
+        out_ += "Connection: close\r\n\r\n"sv;
         return;
     }
     out_ += keep_alive_ ? "Transfer-Encoding: chunked\r\n\r\n"
@@ -272,12 +276,12 @@ Task<bool> Exchange::write_chunk(std::string_view data, bool last) {
     }
     if (!data.empty()) {
         append_hex(out_, data.size());
-        out_ += "\r\n";
+        out_ += "\r\n"sv;
         out_.append(data);
-        out_ += "\r\n";
+        out_ += "\r\n"sv;
     }
     if (last) {
-        out_ += "0\r\n\r\n";
+        out_ += "0\r\n\r\n"sv;
     }
     co_return co_await write_pending();
 }

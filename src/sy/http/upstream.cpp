@@ -13,8 +13,11 @@
 #include <cstdlib>
 
 #include "sy/core/ascii.hpp"
+#include "sy/core/number_text.hpp"
 
 namespace sy::http {
+
+using namespace std::string_view_literals;
 
 using PlainStream = beast::tcp_stream;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
@@ -91,7 +94,7 @@ std::string build_head(const UpstreamRequest& req) {
     out.reserve(256 + req.target.size());
     out += req.body.empty() ? "GET " : "POST ";
     out += req.target;
-    out += " HTTP/1.1\r\nHost: ";
+    out += " HTTP/1.1\r\nHost: "sv;
     if (req.origin.host.find(':') != std::string::npos) {
         out += '[';
         out += req.origin.host;
@@ -101,31 +104,31 @@ std::string build_head(const UpstreamRequest& req) {
     }
     if (!default_port) {
         out += ':';
-        out += std::to_string(req.origin.port);
+        append_int(out, req.origin.port);
     }
-    out += "\r\n";
+    out += "\r\n"sv;
     if (req.static_headers) {
         for (const auto& h : *req.static_headers) {
             out += h.name;
-            out += ": ";
+            out += ": "sv;
             out += h.value;
-            out += "\r\n";
+            out += "\r\n"sv;
         }
     }
     for (const auto& h : req.headers) {
         out += h.name;
-        out += ": ";
+        out += ": "sv;
         out += h.value;
-        out += "\r\n";
+        out += "\r\n"sv;
     }
     if (!req.body.empty()) {
-        out += "Content-Type: ";
+        out += "Content-Type: "sv;
         out += req.content_type;
-        out += "\r\nContent-Length: ";
-        out += std::to_string(req.body.size());
-        out += "\r\n";
+        out += "\r\nContent-Length: "sv;
+        append_int(out, static_cast<std::int64_t>(req.body.size()));
+        out += "\r\n"sv;
     }
-    out += "\r\n";
+    out += "\r\n"sv;
     return out;
 }
 

@@ -15,8 +15,11 @@
 
 #include "sy/core/ascii.hpp"
 #include "sy/core/json_scan.hpp"
+#include "sy/core/number_text.hpp"
 
 namespace sy::obs {
+
+using namespace std::string_view_literals;
 namespace {
 
 std::atomic<int> g_min_level{static_cast<int>(Level::kInfo)};
@@ -190,11 +193,11 @@ void log(Level level, std::string_view message, const std::vector<Field>& fields
     }
     std::string line;
     line.reserve(128 + message.size());
-    line += "{\"timestamp\":\"";
+    line += "{\"timestamp\":\""sv;
     append_timestamp(line);
-    line += "\",\"level\":\"";
+    line += "\",\"level\":\""sv;
     line += level_name(level);
-    line += "\",\"message\":";
+    line += "\",\"message\":"sv;
     json_scan::append_json_string(line, scrub(message));
     for (const auto& f : fields) {
         line.push_back(',');
@@ -217,17 +220,17 @@ void log(Level level, std::string_view message, const std::vector<Field>& fields
 }
 
 std::string format_double(double v) {
-    char buf[32];
-    auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, 3);
-    return ec == std::errc{} ? std::string(buf, p) : std::string("0");
+    std::string s;
+    append_fixed3(s, v);
+    return s;
 }
 
 void append_line_prefix(std::string& out, Level level, std::string_view message) {
-    out += "{\"timestamp\":\"";
+    out += "{\"timestamp\":\""sv;
     append_timestamp(out);
-    out += "\",\"level\":\"";
+    out += "\",\"level\":\""sv;
     out += level_name(level);
-    out += "\",\"message\":";
+    out += "\",\"message\":"sv;
     json_scan::append_json_string(out, message);
 }
 
@@ -261,21 +264,21 @@ std::string scrub(std::string_view t) {
         if (t.compare(i, 3, "sk-") == 0) {
             std::size_t j = mask_token_from(i + 3);
             if (j - (i + 3) >= 8) {
-                out += "sk-***";
+                out += "sk-***"sv;
                 i = j;
                 continue;
             }
         } else if (t.compare(i, 7, "Bearer ") == 0) {
             std::size_t j = mask_token_from(i + 7);
             if (j > i + 7) {
-                out += "Bearer ***";
+                out += "Bearer ***"sv;
                 i = j;
                 continue;
             }
         } else if (t.compare(i, 4, "AIza") == 0) {
             std::size_t j = mask_token_from(i + 4);
             if (j - i >= 39) {
-                out += "AIza***";
+                out += "AIza***"sv;
                 i = j;
                 continue;
             }
@@ -284,7 +287,7 @@ std::string scrub(std::string_view t) {
             while (j < t.size() && t[j] != '&' && t[j] != ' ' && t[j] != '"') {
                 ++j;
             }
-            out += "key=***";
+            out += "key=***"sv;
             i = j;
             continue;
         }

@@ -8,6 +8,7 @@
 #include "sy/core/ascii.hpp"
 #include "sy/core/json_scan.hpp"
 #include "sy/core/lifecycle.hpp"
+#include "sy/core/number_text.hpp"
 #include "sy/http/sse.hpp"
 #include "sy/pipeline/completions_adapter.hpp"
 #include "sy/pipeline/error_render.hpp"
@@ -17,6 +18,8 @@
 #include "sy/spend/usage.hpp"
 
 namespace sy::pipeline {
+
+using namespace std::string_view_literals;
 namespace {
 
 namespace json = boost::json;
@@ -26,17 +29,27 @@ double ms_since(http::Clock::time_point t0) {
     return std::chrono::duration<double, std::milli>(http::Clock::now() - t0).count();
 }
 
-std::string fmt_ms(double v) {
-    char buf[32];
-    auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, 3);
-    return ec == std::errc{} ? std::string(buf, p) : std::string("0");
-}
-
 void add_line(std::string& out, std::string_view name, std::string_view value) {
     out.append(name);
-    out += ": ";
+    out.append(": ", 2);
     out.append(value);
-    out += "\r\n";
+    out.append("\r\n", 2);
+}
+
+// A header line with a duration in milliseconds (three decimals).
+void add_ms_line(std::string& out, std::string_view name, double ms) {
+    out.append(name);
+    out.append(": ", 2);
+    append_fixed3(out, ms);
+    out.append("\r\n", 2);
+}
+
+// A header line with an integer value.
+void add_int_line(std::string& out, std::string_view name, std::int64_t v) {
+    out.append(name);
+    out.append(": ", 2);
+    append_int(out, v);
+    out.append("\r\n", 2);
 }
 
 // x-litellm-* headers as raw header lines (hot path twin of add_call_headers).
@@ -52,10 +65,10 @@ void append_call_headers(std::string& out, const CallContext& ctx) {
         add_line(out, "x-litellm-model-api-base", ctx.api_base);
     }
     add_line(out, "x-litellm-version", kVersion);
-    add_line(out, "x-litellm-attempted-retries", std::to_string(ctx.retries));
-    add_line(out, "x-litellm-attempted-fallbacks", std::to_string(ctx.fallbacks));
+    add_int_line(out, "x-litellm-attempted-retries", ctx.retries);
+    add_int_line(out, "x-litellm-attempted-fallbacks", ctx.fallbacks);
     if (ctx.retries > 0) {
-        add_line(out, "x-litellm-max-retries", std::to_string(ctx.max_retries));
+        add_int_line(out, "x-litellm-max-retries", ctx.max_retries);
     }
     out += ctx.rate_limit_headers;  // the caller's gateway limits (D24)
 }
@@ -65,13 +78,13 @@ void append_provider_headers(std::string& out, const http::Fields& f) {
     for (const auto& h : f) {
         std::string_view name(h.name_string().data(), h.name_string().size());
         if (providers::forwardable_provider_header(name)) {
-            out += "llm_provider-";
+            out += "llm_provider-"sv;
             for (char c : name) {
                 out.push_back(ascii_lower(c));
             }
-            out += ": ";
+            out += ": "sv;
             out.append(h.value().data(), h.value().size());
-            out += "\r\n";
+            out += "\r\n"sv;
         }
     }
 }
@@ -314,14 +327,14 @@ http::Task<void> LlmHandler::reply_mock(http::Exchange& ex,
     ctx.prompt_tokens = 10;
     ctx.completion_tokens = 20;
     if (req.stream) {
-        head += "Content-Type: text/event-stream\r\nCache-Control: no-cache\r\n";
+        head += "Content-Type: text/event-stream\r\nCache-Control: no-cache\r\n"sv;
         append_call_headers(head, ctx);
         ex.begin_stream_raw(head);
         std::string events = mock_response_stream(req.route, req.model, text, req.include_usage);
         co_await ex.write_chunk(events, true);
         co_return;
     }
-    head += "Content-Type: application/json\r\n";
+    head += "Content-Type: application/json\r\n"sv;
     append_call_headers(head, ctx);
     add_line(head, "x-litellm-response-cost", "0");
     std::string body = mock_response_body(req.route, req.model, text);
@@ -750,9 +763,9 @@ std::optional<Failure> LlmHandler::unary_answer(CallContext& ctx, const LlmReque
     add_line(head, "Content-Type", ct ? *ct : std::string_view("application/json"));
     append_provider_headers(head, up.msg.base());
     append_call_headers(head, ctx);
-    add_line(head, "x-litellm-response-duration-ms", fmt_ms(ctx.upstream_ms));
-    add_line(head, "x-litellm-overhead-duration-ms",
-             fmt_ms(std::max(0.0, ms_since(ctx.start) - ctx.upstream_ms)));
+    add_ms_line(head, "x-litellm-response-duration-ms", ctx.upstream_ms);
+    add_ms_line(head, "x-litellm-overhead-duration-ms",
+                std::max(0.0, ms_since(ctx.start) - ctx.upstream_ms));
     ctx.status = 200;
     if (gov_) {
         // The spend row is journaled before the response is sent (acknowledged rows survive a
