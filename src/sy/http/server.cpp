@@ -17,7 +17,7 @@ namespace sy::http {
 using namespace std::string_view_literals;
 
 struct SessionEntry {
-    beast::tcp_stream* stream = nullptr;
+    TimedStream* stream = nullptr;
     bool busy = false;
 };
 
@@ -77,7 +77,7 @@ void append_hex(std::string& out, std::size_t n) {
 // After an early error response (413, 431) the client may still be sending its body. Closing at
 // once would reset the connection and the client could lose the response; read and discard for
 // a bounded time first (nginx's lingering close).
-Task<void> lingering_close(beast::tcp_stream& stream) {
+Task<void> lingering_close(TimedStream& stream) {
     boost::system::error_code ec;
     stream.socket().shutdown(tcp::socket::shutdown_send, ec);
     constexpr std::size_t kMaxDiscard = 128 * 1024 * 1024;
@@ -97,7 +97,7 @@ Task<void> lingering_close(beast::tcp_stream& stream) {
 
 // ---------------- Exchange ----------------
 
-Exchange::Exchange(beast::tcp_stream& stream,
+Exchange::Exchange(TimedStream& stream,
                    beast::flat_buffer& buffer,
                    std::string& out,
                    const std::shared_ptr<ClientWatch>& watch,
@@ -540,7 +540,7 @@ Task<void> Worker::accept_loop() {
 
 Task<void> Worker::session(tcp::socket sock) {
     ActiveCount active(active_);
-    beast::tcp_stream stream(std::move(sock));
+    TimedStream stream(std::move(sock));
     beast::flat_buffer buffer;
     buffer.reserve(16 * 1024);  // reads are sized by free capacity; avoid 512-byte reads
     SessionEntry entry{&stream, false};

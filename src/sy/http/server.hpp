@@ -19,6 +19,7 @@
 
 #include "sy/core/error.hpp"
 #include "sy/http/asio.hpp"
+#include "sy/http/timed_stream.hpp"
 
 namespace sy::http {
 
@@ -43,7 +44,7 @@ struct ClientWatch;
 class Exchange {
 public:
     // `out` is the connection's output buffer, reused from request to request.
-    Exchange(beast::tcp_stream& stream,
+    Exchange(TimedStream& stream,
              beast::flat_buffer& buffer,
              std::string& out,
              const std::shared_ptr<ClientWatch>& watch,
@@ -102,7 +103,7 @@ private:
     void arm_watch();
     void on_client_readable(const boost::system::error_code& ec);
 
-    beast::tcp_stream& stream_;
+    TimedStream& stream_;
     beast::flat_buffer& buffer_;
     Request req_;
     const ServerLimits& limits_;

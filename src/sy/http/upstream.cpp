@@ -19,8 +19,8 @@ namespace sy::http {
 
 using namespace std::string_view_literals;
 
-using PlainStream = beast::tcp_stream;
-using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+using PlainStream = TimedStream;
+using TlsStream = beast::ssl_stream<TimedStream>;
 
 constexpr std::size_t kReadBufferBytes = 32 * 1024;
 // A pooled connection the upstream had already closed fails at once; a request is re-sent on a
@@ -40,7 +40,7 @@ struct Connection {
     // coroutine's frame, which it would push past the size Asio and glibc recycle cheaply.
     std::optional<bhttp::response_parser<bhttp::string_body, FieldsAlloc>> full_parser;
 
-    beast::tcp_stream& tcp() {
+    TimedStream& tcp() {
         if (auto* p = std::get_if<PlainStream>(&stream)) {
             return *p;
         }
@@ -218,7 +218,7 @@ public:
     ~CancelScope() { set(nullptr); }
     CancelScope(const CancelScope&) = delete;
     CancelScope& operator=(const CancelScope&) = delete;
-    void set(beast::tcp_stream* s);
+    void set(TimedStream* s);
     bool cancelled() const;
 
 private:
@@ -243,7 +243,7 @@ void UpstreamCancel::cancel() {
 
 namespace {
 
-void CancelScope::set(beast::tcp_stream* s) {
+void CancelScope::set(TimedStream* s) {
     if (c_) {
         c_->attach(s);
     }
@@ -378,7 +378,7 @@ Task<Result<ConnectionPtr>> UpstreamPool::connect(const Origin& o,
     if (scope.cancelled()) {
         co_return cancelled_error();
     }
-    beast::tcp_stream tcp_s(io_);
+    TimedStream tcp_s(io_);
     tcp_s.expires_after(timeout);
     scope.set(&tcp_s);
     auto [cec, ep] = co_await tcp_s.async_connect(endpoints, kNoThrow);

@@ -17,6 +17,7 @@
 
 #include "sy/core/error.hpp"
 #include "sy/http/asio.hpp"
+#include "sy/http/timed_stream.hpp"
 #include "sy/http/url.hpp"
 
 namespace sy::http {
@@ -82,10 +83,10 @@ public:
     void cancel();
     bool cancelled() const { return cancelled_; }
     // Used by the pool: the connection the call is using now (nullptr: none).
-    void attach(beast::tcp_stream* s) { active_ = s; }
+    void attach(TimedStream* s) { active_ = s; }
 
 private:
-    beast::tcp_stream* active_ = nullptr;
+    TimedStream* active_ = nullptr;
     bool cancelled_ = false;
 };
 
