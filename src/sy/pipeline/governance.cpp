@@ -127,23 +127,23 @@ Status Governance::reserve(CallContext& ctx, std::string_view requested, std::st
     return ok_status();
 }
 
-http::Task<Status> Governance::authorize(CallContext& ctx, std::string_view requested,
-                                         std::string_view group, const config::Deployment& d,
-                                         const LlmRequest& req) {
-    // One Status for every step: each local of this coroutine is room in its frame, which is
+http::Task<void> Governance::authorize(CallContext& ctx, std::string_view requested,
+                                       std::string_view group, const config::Deployment& d,
+                                       const LlmRequest& req, Status& st) {
+    // `st` for every step: each local of this coroutine is room in its frame, which is
     // allocated per request (and recycled by Asio only when under ~1 KiB).
     std::int64_t prompt_estimate = 0;
     double reserved = 0;
-    Status st = reserve(ctx, requested, group, d, req, prompt_estimate, reserved);
+    st = reserve(ctx, requested, group, d, req, prompt_estimate, reserved);
     if (!st) {
-        co_return st;
+        co_return;
     }
     if (shared_budgets_) {
         st = co_await shared_budgets_->admit(ctx, reserved);
         if (!st) {
             gov_.settle(*ctx.admission, 0);
             ctx.admission.reset();
-            co_return st;
+            co_return;
         }
     }
     st = co_await limits_->admit(ctx, prompt_estimate);
@@ -153,9 +153,7 @@ http::Task<Status> Governance::authorize(CallContext& ctx, std::string_view requ
         if (shared_budgets_) {
             shared_budgets_->settle(ctx, 0);
         }
-        co_return st;
     }
-    co_return ok_status();
 }
 
 Status Governance::check_model(const CallContext& ctx, std::string_view requested,

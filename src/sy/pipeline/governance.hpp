@@ -60,10 +60,11 @@ public:
     void set_disable_spend_logs(bool on) { disable_spend_logs_ = on; }
 
     // Before the call: `requested` as sent, `group` as resolved, `req` the decoded request
-    // (its `user`, `max_tokens` and `max_completion_tokens` members are read).
-    http::Task<Status> authorize(CallContext& ctx, std::string_view requested,
-                                 std::string_view group, const config::Deployment& d,
-                                 const LlmRequest& req);
+    // (its `user`, `max_tokens` and `max_completion_tokens` members are read). The verdict goes
+    // to `out` (an out-parameter: no Status temporary in the caller's coroutine frame).
+    http::Task<void> authorize(CallContext& ctx, std::string_view requested,
+                               std::string_view group, const config::Deployment& d,
+                               const LlmRequest& req, Status& out);
     // Model access alone (no reservation): for the groups a request's own `fallbacks` name
     // (router.md §6: body fallbacks are checked against the key, config fallbacks are not).
     Status check_model(const CallContext& ctx, std::string_view requested,

@@ -357,16 +357,8 @@ http::Task<void> LlmHandler::handle(http::Exchange& ex, providers::Route route, 
     }
 }
 
-http::Task<void> LlmHandler::handle_call(http::Exchange& ex, providers::Route route,
-                                         CallContext& ctx) {
-    ctx.anthropic_format = route == providers::Route::kMessages;
-    // parse: JSON, required fields and types, client-side credential rejection.
-    auto decoded = decode_request(route, ex.request().body());
-    if (!decoded) {
-        co_await reply_error(ex, ctx, decoded.error());
-        co_return;
-    }
-    LlmRequest& req = decoded.value();
+Status LlmHandler::route_call(const http::Exchange& ex, CallContext& ctx, LlmRequest& req,
+                              std::optional<routing::Resolved>& resolved) const {
     ctx.requested_model = req.model;
     ctx.stream = req.stream;
     if (!req.num_retries) {
@@ -374,7 +366,6 @@ http::Task<void> LlmHandler::handle_call(http::Exchange& ex, providers::Route ro
             req.num_retries = static_cast<int>(*n);
         }
     }
-
     // route: requested name -> model group.
     // A virtual key's own `aliases` come first (router.md §1 step 2).
     std::string_view lookup = req.model;
@@ -383,53 +374,78 @@ http::Task<void> LlmHandler::handle_call(http::Exchange& ex, providers::Route ro
             lookup = it->second;
         }
     }
-    auto resolved = table_.resolve(lookup);
+    resolved = table_.resolve(lookup);
     if (!resolved) {
-        Error e = unknown_model_error(table_, route, req.model);
-        co_await reply_error(ex, ctx, e);
-        co_return;
+        return unknown_model_error(table_, req.route, req.model);
     }
-
-    // authorize: model access, end user, budget reservation, rate limits. The reservation is
-    // priced with the group's first deployment; the spend is settled with the one that answered.
     if (gov_) {
         ctx.model_group = resolved->group->name;
+    }
+    return ok_status();
+}
+
+Status LlmHandler::check_request_fallbacks(const CallContext& ctx, const LlmRequest& req) const {
+    // The request's own fallbacks must be models this key may use.
+    if (!gov_ || !req.fallbacks) {
+        return ok_status();
+    }
+    for (const auto& f : *req.fallbacks) {
+        auto fb = table_.resolve(f.model);
+        auto st = gov_->check_model(ctx, f.model, fb ? std::string_view(fb->group->name)
+                                                     : std::string_view(f.model));
+        if (!st) {
+            Error e = st.error();
+            e.param = "fallbacks";
+            return e;
+        }
+    }
+    return ok_status();
+}
+
+http::Task<void> LlmHandler::handle_call(http::Exchange& ex, providers::Route route,
+                                         CallContext& ctx) {
+    // The synchronous steps run in plain functions and every failure goes through `st` and one
+    // reply: each local and co_await temporary of this coroutine is room in its frame, which is
+    // allocated per request (and recycled by Asio only under 1020 bytes).
+    ctx.anthropic_format = route == providers::Route::kMessages;
+    // parse: JSON, required fields and types, client-side credential rejection.
+    auto decoded = decode_request(route, ex.request().body());
+    std::optional<routing::Resolved> resolved;
+    Status st = decoded ? route_call(ex, ctx, decoded.value(), resolved) : Status(decoded.error());
+    // authorize: model access, end user, budget reservation, rate limits. The reservation is
+    // priced with the group's first deployment; the spend is settled with the one that answered.
+    if (st && gov_) {
         const routing::DeploymentRuntime* price_ref =
             resolved->pinned ? resolved->pinned
                              : (resolved->group->members.empty() ? nullptr
                                                                  : resolved->group->members.front());
         if (price_ref) {
-            auto allowed = co_await gov_->authorize(ctx, req.model, ctx.model_group,
-                                                    *price_ref->cfg, req);
-            if (!allowed) {
-                co_await reply_error(ex, ctx, allowed.error());
-                co_return;
-            }
+            co_await gov_->authorize(ctx, decoded.value().model, ctx.model_group, *price_ref->cfg,
+                                     decoded.value(), st);
         }
-        // The request's own fallbacks must be models this key may use.
-        if (req.fallbacks) {
-            for (const auto& f : *req.fallbacks) {
-                auto fb = table_.resolve(f.model);
-                auto st = gov_->check_model(ctx, f.model, fb ? std::string_view(fb->group->name)
-                                                             : std::string_view(f.model));
-                if (!st) {
-                    Error e = st.error();
-                    e.param = "fallbacks";
-                    co_await reply_error(ex, ctx, e);
-                    co_return;
-                }
-            }
+        if (st) {
+            st = check_request_fallbacks(ctx, decoded.value());
         }
     }
+    if (!st) {
+        co_await reply_error(ex, ctx, st.error());
+        co_return;
+    }
 
+    co_await serve(ex, route, ctx, decoded.value(), *resolved);
+}
+
+http::Task<void> LlmHandler::serve(http::Exchange& ex, providers::Route route, CallContext& ctx,
+                                   LlmRequest& req, const routing::Resolved& resolved) {
     // Retries inside the group, then fallbacks to other groups (router.md §5, §6).
     std::vector<routing::DeploymentRuntime*> tried;
-    AttemptResult first = co_await run_group(ex, ctx, req, *resolved, tried);
+    AttemptResult first;
+    co_await run_group(ex, ctx, req, resolved, tried, first);
     if (!first.failure || first.answered) {
         co_return;  // answered, or the client left
     }
     // (by reference: `first` lives in this frame; no temporary may cross the co_await, g++ 12)
-    co_await handle_fallbacks(ex, route, ctx, req, *resolved, *first.failure);
+    co_await handle_fallbacks(ex, route, ctx, req, resolved, *first.failure);
 }
 
 http::Task<void> LlmHandler::handle_fallbacks(http::Exchange& ex, providers::Route route,
@@ -492,7 +508,8 @@ http::Task<void> LlmHandler::handle_fallbacks(http::Exchange& ex, providers::Rou
             }
         }
         std::vector<routing::DeploymentRuntime*> fb_tried;
-        AttemptResult r = co_await run_group(ex, ctx, *use, *fb, fb_tried);
+        AttemptResult r;
+        co_await run_group(ex, ctx, *use, *fb, fb_tried, r);
         if (!r.failure || r.answered) {
             co_return;
         }
@@ -528,134 +545,165 @@ AttemptResult failed_attempt(Error e, routing::FailureClass cls, bool synthetic 
 
 }  // namespace
 
-http::Task<AttemptResult> LlmHandler::run_group(http::Exchange& ex,
-                                                CallContext& ctx,
-                                                LlmRequest& req,
-                                                const routing::Resolved& target,
-                                                std::vector<routing::DeploymentRuntime*>& tried) {
-    const routing::ModelGroup& group = *target.group;
-    const auto& policy = router_.policy();
-    thread_local std::minstd_rand rng{std::random_device{}()};
-    std::optional<AttemptResult> last;  // this group's last failed attempt
+bool LlmHandler::rate_limit_hook(CallContext& ctx, LlmRequest& req,
+                                 const routing::Resolved& target, AttemptResult& out) const {
     // mock_testing_rate_limit_error (api.md §2.1): the first attempt fails with a 429 before any
     // deployment is chosen; the flag is consumed and the normal retry runs.
+    const routing::ModelGroup& group = *target.group;
     bool hook_429 = req.mock_testing_rate_limit_error;
     for (const auto* m : group.members) {
         hook_429 = hook_429 || m->cfg->mock_testing_rate_limit_error;
     }
-    if (hook_429) {
-        req.mock_testing_rate_limit_error = false;
-        ++ctx.attempts;
-        last = failed_attempt(
-            Error::make(Errc::kRateLimited,
-                        "litellm.RateLimitError: This is a mock exception for model=" +
-                            std::string(group.name) + ", to trigger a rate limit error."),
-            routing::FailureClass::kRateLimit, true);
+    if (!hook_429) {
+        return false;
+    }
+    req.mock_testing_rate_limit_error = false;
+    ++ctx.attempts;
+    out = failed_attempt(
+        Error::make(Errc::kRateLimited,
+                    "litellm.RateLimitError: This is a mock exception for model=" +
+                        std::string(group.name) + ", to trigger a rate limit error."),
+        routing::FailureClass::kRateLimit, true);
+    return true;
+}
+
+routing::Selection LlmHandler::select(const LlmRequest& req, const routing::Resolved& target,
+                                      const std::vector<routing::DeploymentRuntime*>& tried) {
+    routing::Selection sel;
+    if (target.pinned) {
+        sel.deployment = target.pinned;  // a deployment id: retries stay on it
+        return sel;
+    }
+    routing::SelectInput in;
+    in.group = target.group;
+    in.tried = tried;
+    in.stream = req.stream;
+    in.prompt_tokens = req.text.size() / 4;
+    in.now = routing::SteadyClock::now();
+    return router_.select(in);
+}
+
+void LlmHandler::begin_attempt(CallContext& ctx, const routing::ModelGroup& group,
+                               routing::DeploymentRuntime& d, int n) {
+    ++ctx.attempts;
+    if (n > 0) {
+        ++ctx.retries;
+    }
+    ctx.model_group = group.name;
+    ctx.model_id = d.cfg->id;
+    ctx.deployment = d.cfg;
+    ctx.provider = d.cfg->provider;
+    ctx.api_base = d.target ? std::string_view(d.target->url.display) : std::string_view();
+}
+
+double LlmHandler::retry_wait(CallContext& ctx, const LlmRequest& req,
+                              const routing::Resolved& target,
+                              const std::vector<routing::DeploymentRuntime*>& tried,
+                              const routing::DeploymentRuntime& d, int n, const Failure& f,
+                              routing::TimePoint now) {
+    const auto& policy = router_.policy();
+    if (f.skip_retries || !routing::retryable(f.cls)) {
+        return -1;
+    }
+    bool untried = !target.pinned && router_.has_untried(*target.group, tried, now);
+    if (f.cls == routing::FailureClass::kAuth && !untried) {
+        return -1;
+    }
+    int allowed = policy.retries_for(req.num_retries, target.group->name, f.cls, d.cfg->num_retries);
+    if (n >= allowed) {
+        return -1;
+    }
+    ctx.max_retries = allowed;
+    thread_local std::minstd_rand rng{std::random_device{}()};
+    double jitter = std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+    return policy.backoff_s(n, untried, f.retry_after_s, jitter);
+}
+
+http::Task<void> LlmHandler::run_group(http::Exchange& ex,
+                                       CallContext& ctx,
+                                       LlmRequest& req,
+                                       const routing::Resolved& target,
+                                       std::vector<routing::DeploymentRuntime*>& tried,
+                                       AttemptResult& out) {
+    // `out` holds each attempt's result; when a retry finds no deployment it still holds the
+    // failure just seen, which is then the group's answer. The decisions run in plain functions
+    // (their locals take no room in this per-request coroutine frame).
+    const routing::ModelGroup& group = *target.group;
+    const auto& policy = router_.policy();
+    bool have_failure = rate_limit_hook(ctx, req, target, out);
+    if (have_failure) {
         const routing::DeploymentRuntime* first = target.pinned ? target.pinned
                                                   : group.members.empty() ? nullptr
                                                                           : group.members.front();
         int allowed = policy.retries_for(req.num_retries, group.name, routing::FailureClass::kRateLimit,
                                          first ? first->cfg->num_retries : std::nullopt);
         if (allowed <= 0) {
-            co_return std::move(*last);
+            co_return;
         }
         ctx.max_retries = allowed;
         if (policy.retry_after_s > 0 && !co_await pause(ex, policy.retry_after_s)) {
             ctx.status = 499;
             ctx.error_class = "client_disconnected";
-            co_return AttemptResult{};
+            out = AttemptResult{};
+            co_return;
         }
     }
-    for (int n = hook_429 ? 1 : 0;; ++n) {
-        routing::Selection sel;
-        if (target.pinned) {
-            sel.deployment = target.pinned;  // a deployment id: retries stay on it
-        } else {
-            routing::SelectInput in;
-            in.group = &group;
-            in.tried = tried;
-            in.stream = req.stream;
-            in.prompt_tokens = req.text.size() / 4;
-            in.now = routing::SteadyClock::now();
-            sel = router_.select(in);
-        }
+    for (int n = have_failure ? 1 : 0;; ++n) {
+        routing::Selection sel = select(req, target, tried);
         if (!sel.deployment) {
-            if (last) {
+            if (have_failure) {
                 // The retry found every deployment cooling (often because of the failure just
                 // seen): the client gets that failure, with its Retry-After.
-                co_return std::move(*last);
+                co_return;
             }
-            AttemptResult none = failed_attempt(
+            out = failed_attempt(
                 no_deployments_error(req.model, sel.retry_after_s, policy.enable_pre_call_checks),
                 routing::FailureClass::kRateLimit);
-            none.failure->no_deployment = true;
-            co_return none;
+            out.failure->no_deployment = true;
+            co_return;
         }
         routing::DeploymentRuntime& d = *sel.deployment;
         tried.push_back(&d);
-        ++ctx.attempts;
-        if (n > 0) {
-            ++ctx.retries;
-        }
-        ctx.model_group = group.name;
-        ctx.model_id = d.cfg->id;
-        ctx.deployment = d.cfg;
-        ctx.provider = d.cfg->provider;
-        ctx.api_base = d.target ? std::string_view(d.target->url.display) : std::string_view();
-
+        begin_attempt(ctx, group, d, n);
+        out = AttemptResult{};
         auto t0 = routing::SteadyClock::now();
-        AttemptResult r;
         {
             routing::AttemptLease lease(*d.state, t0);
-            r = co_await attempt(ex, ctx, req, target, d, sel.probe, t0);
+            co_await attempt(ex, ctx, req, target, d, sel.probe, t0, out);
         }
         auto now = routing::SteadyClock::now();
-        if (!r.recorded) {
-            router_.record(d, outcome_of(r, ctx, sel.probe, req.stream, now - t0), now);
+        if (!out.recorded) {
+            router_.record(d, outcome_of(out, ctx, sel.probe, req.stream, now - t0), now);
         }
-        if (r.answered || !r.failure) {
-            co_return r;  // answered (possibly with a mid-stream error event), or client gone
+        if (out.answered || !out.failure) {
+            co_return;  // answered (possibly with a mid-stream error event), or client gone
         }
-        const Failure& f = *r.failure;
-        if (f.skip_retries || !routing::retryable(f.cls)) {
-            co_return r;
+        double wait = retry_wait(ctx, req, target, tried, d, n, *out.failure, now);
+        if (wait < 0) {
+            co_return;  // not retried: this failure is the group's answer
         }
-        bool untried = !target.pinned && router_.has_untried(group, tried, now);
-        if (f.cls == routing::FailureClass::kAuth && !untried) {
-            co_return r;
-        }
-        int allowed = policy.retries_for(req.num_retries, group.name, f.cls, d.cfg->num_retries);
-        if (n >= allowed) {
-            co_return r;
-        }
-        ctx.max_retries = allowed;
-        last = r;
-        double jitter = std::uniform_real_distribution<double>(0.0, 1.0)(rng);
-        double wait = policy.backoff_s(n, untried, f.retry_after_s, jitter);
+        have_failure = true;
         if (wait > 0 && !co_await pause(ex, wait)) {
             ctx.status = 499;
             ctx.error_class = "client_disconnected";
-            co_return AttemptResult{};
+            out = AttemptResult{};
+            co_return;
         }
     }
 }
 
-http::Task<AttemptResult> LlmHandler::attempt(http::Exchange& ex,
-                                              CallContext& ctx,
-                                              LlmRequest& req,
-                                              const routing::Resolved& target,
-                                              routing::DeploymentRuntime& d, bool probe,
-                                              routing::TimePoint t0) {
+LlmHandler::Prepared LlmHandler::prepare_attempt(http::Exchange& ex, CallContext& ctx,
+                                                LlmRequest& req, const routing::Resolved& target,
+                                                routing::DeploymentRuntime& d, bool probe,
+                                                routing::TimePoint t0, Attempt& a,
+                                                AttemptResult& out) {
     const providers::Route route = req.route;
-    // Failures are built by failed_attempt() (not in locals here): every local of a coroutine
-    // takes room in its frame, and this one is allocated per request.
     if (!d.target) {
-        co_return failed_attempt(
+        out = failed_attempt(
             Error::make(Errc::kProviderNotSupported, "provider not supported: " + d.cfg->provider),
             routing::FailureClass::kBadRequest);
+        return Prepared::kDone;
     }
-    AttemptResult out;
-
     // Deadlines (router.md §7): request > header > deployment > router settings.
     const auto& rs = table_.settings().router;
     double timeout_s = req.timeout_s.value_or(
@@ -664,6 +712,10 @@ http::Task<AttemptResult> LlmHandler::attempt(http::Exchange& ex,
     double stream_timeout_s = req.stream_timeout_s.value_or(
         header_seconds(ex.request(), "x-litellm-stream-timeout")
             .value_or(d.cfg->stream_timeout_s.value_or(rs.stream_timeout_s.value_or(timeout_s))));
+    a.deployment = &d;
+    a.probe = probe;
+    a.t0 = t0;
+    a.timeout_s = req.stream ? stream_timeout_s : timeout_s;
 
     // Test hooks (api.md §2.1): answered here, never forwarded, never counted against the
     // deployment's health (README D28).
@@ -671,33 +723,19 @@ http::Task<AttemptResult> LlmHandler::attempt(http::Exchange& ex,
         req.mock_response ? req.mock_response : d.cfg->mock_response;
     if (mock_text && (route == providers::Route::kChat || route == providers::Route::kCompletions)) {
         if (auto err = mock_response_error(*mock_text)) {
-            co_return failed_attempt(*err, routing::classify(*err, 0), true);
+            out = failed_attempt(*err, routing::classify(*err, 0), true);
+            return Prepared::kDone;
         }
-        co_await reply_mock(ex, ctx, req, *mock_text);
-        out.answered = true;
-        out.synthetic_answer = true;
-        co_return out;
+        return Prepared::kMockAnswer;
     }
     if (auto hook = synthetic_failure(req, d)) {
         out.failure = std::move(hook);
-        co_return out;
+        return Prepared::kDone;
     }
     if (req.mock_timeout || d.cfg->mock_timeout) {
-        double t = req.stream ? stream_timeout_s : timeout_s;
-        if (!co_await pause(ex, t)) {
-            ctx.status = 499;
-            ctx.error_class = "client_disconnected";
-            co_return out;
-        }
-        ctx.error_class = "Timeout";
-        co_return failed_attempt(mock_timeout_error(t), routing::FailureClass::kTimeout, true);
+        return Prepared::kMockTimeout;  // waits a.timeout_s
     }
 
-    Attempt a;
-    a.deployment = &d;
-    a.probe = probe;
-    a.t0 = t0;
-    a.timeout_s = req.stream ? stream_timeout_s : timeout_s;
     a.timeouts.connect =
         http::seconds_to_duration(std::min(timeout_s, config::kDefaultConnectTimeoutCapS));
     a.timeouts.first_byte = http::seconds_to_duration(req.stream ? stream_timeout_s : timeout_s);
@@ -707,7 +745,8 @@ http::Task<AttemptResult> LlmHandler::attempt(http::Exchange& ex,
     std::string upstream_model = routing::ModelTable::upstream_model(d, target);
     auto plan = plan_upstream(d, table_.settings(), req, upstream_model);
     if (!plan) {
-        co_return failed_attempt(plan.error(), routing::classify(plan.error(), 0));
+        out = failed_attempt(plan.error(), routing::classify(plan.error(), 0));
+        return Prepared::kDone;
     }
     a.plan = std::move(plan).value();
     a.shape = d.target->shape;
@@ -715,12 +754,44 @@ http::Task<AttemptResult> LlmHandler::attempt(http::Exchange& ex,
                                           upstream_model, req.stream);
     // The upstream response's header fields live in the exchange's arena (reset per request).
     a.upstream.arena = ex.arena();
-    if (req.stream) {
-        out = co_await dispatch_stream(ex, ctx, req, a);
-    } else {
-        out = co_await dispatch_unary(ex, ctx, req, a);
+    return Prepared::kCall;
+}
+
+http::Task<void> LlmHandler::attempt(http::Exchange& ex,
+                                     CallContext& ctx,
+                                     LlmRequest& req,
+                                     const routing::Resolved& target,
+                                     routing::DeploymentRuntime& d, bool probe,
+                                     routing::TimePoint t0,
+                                     AttemptResult& out) {
+    Attempt a;
+    switch (prepare_attempt(ex, ctx, req, target, d, probe, t0, a, out)) {
+        case Prepared::kDone:
+            co_return;
+        case Prepared::kMockAnswer:
+            co_await reply_mock(ex, ctx, req, req.mock_response ? *req.mock_response
+                                                                : *d.cfg->mock_response);
+            out.answered = true;
+            out.synthetic_answer = true;
+            co_return;
+        case Prepared::kMockTimeout:
+            if (!co_await pause(ex, a.timeout_s)) {
+                ctx.status = 499;
+                ctx.error_class = "client_disconnected";
+                co_return;
+            }
+            ctx.error_class = "Timeout";
+            out = failed_attempt(mock_timeout_error(a.timeout_s), routing::FailureClass::kTimeout,
+                                 true);
+            co_return;
+        case Prepared::kCall:
+            break;
     }
-    co_return out;
+    if (req.stream) {
+        co_await dispatch_stream(ex, ctx, req, a, out);
+    } else {
+        co_await dispatch_unary(ex, ctx, req, a, out);
+    }
 }
 
 std::optional<Failure> LlmHandler::unary_answer(CallContext& ctx, const LlmRequest& req,
@@ -779,12 +850,12 @@ std::optional<Failure> LlmHandler::unary_answer(CallContext& ctx, const LlmReque
     return std::nullopt;
 }
 
-http::Task<AttemptResult> LlmHandler::dispatch_unary(http::Exchange& ex,
-                                                     CallContext& ctx,
-                                                     LlmRequest& req,
-                                                     Attempt& a) {
+http::Task<void> LlmHandler::dispatch_unary(http::Exchange& ex,
+                                            CallContext& ctx,
+                                            LlmRequest& req,
+                                            Attempt& a,
+                                            AttemptResult& out) {
     auto t0 = http::Clock::now();
-    AttemptResult out;
     // The upstream call runs under a watch of the client socket: a client that goes away (or a
     // forced shutdown closing it) cancels the upstream request.
     std::optional<Result<http::UpstreamResponse>> result;
@@ -796,24 +867,24 @@ http::Task<AttemptResult> LlmHandler::dispatch_unary(http::Exchange& ex,
     if (!stayed || !result) {
         ctx.status = 499;
         ctx.error_class = "client_disconnected";
-        co_return out;
+        co_return;
     }
     Result<http::UpstreamResponse>& r = *result;
     if (!r) {
         out.failure = transport_failure(r.error(), a.err_ctx, a.timeout_s, ctx);
-        co_return out;
+        co_return;
     }
     http::UpstreamResponse& up = r.value();
     if (up.status < 200 || up.status >= 300) {
         std::vector<Header> headers = up.headers();
         out.failure = status_failure(a.shape, up.status, headers, up.body(), a.err_ctx);
-        co_return out;
+        co_return;
     }
     std::string head;
     std::string body;
     out.failure = unary_answer(ctx, req, a, up, head, body);
     if (out.failure) {
-        co_return out;
+        co_return;
     }
     // The router learns the outcome before the client does: a client that fires its next
     // request the moment this answer arrives already sees the deployment's new state (e.g. a
@@ -823,7 +894,7 @@ http::Task<AttemptResult> LlmHandler::dispatch_unary(http::Exchange& ex,
     router_.record(*a.deployment, outcome_of(out, ctx, a.probe, false, now - a.t0), now);
     out.recorded = true;
     co_await ex.respond_raw(200, head, body);
-    co_return out;
+    co_return;
 }
 
 // Relays one upstream SSE stream to the client (api.md §3, README D18). Holds the per-stream
@@ -1008,11 +1079,11 @@ http::Task<void> StreamRelay::relay(std::unique_ptr<http::UpstreamStream>& s,
     }
 }
 
-http::Task<AttemptResult> LlmHandler::dispatch_stream(http::Exchange& ex,
-                                                      CallContext& ctx,
-                                                      LlmRequest& req,
-                                                      Attempt& a) {
-    AttemptResult out;
+http::Task<void> LlmHandler::dispatch_stream(http::Exchange& ex,
+                                             CallContext& ctx,
+                                             LlmRequest& req,
+                                             Attempt& a,
+                                             AttemptResult& out) {
     // Declared first: it must outlive the relay and the upstream stream the relay owns.
     http::UpstreamCancel cancel;
     StreamTransformPtr transform = make_stream_transform(a.shape, a.plan, req, a.err_ctx);
@@ -1032,7 +1103,6 @@ http::Task<AttemptResult> LlmHandler::dispatch_stream(http::Exchange& ex,
     } else if (out.answered && out.failure) {
         relay.estimate_missing_usage(req.text);  // cut or stalled after the first byte
     }
-    co_return out;
 }
 
 http::Task<void> LlmHandler::stream_attempt(http::Exchange& ex,

@@ -77,31 +77,65 @@ private:
 
     // parse -> authorize -> route with retries and fallbacks (account runs in handle()).
     http::Task<void> handle_call(http::Exchange& ex, providers::Route route, CallContext& ctx);
+    // handle_call's synchronous steps (plain functions: their locals take no room in the
+    // per-request coroutine frames). The requested model's group (or the unknown-model error).
+    Status route_call(const http::Exchange& ex, CallContext& ctx, LlmRequest& req,
+                      std::optional<routing::Resolved>& resolved) const;
+    // The request's own `fallbacks` must be models the key may use.
+    Status check_request_fallbacks(const CallContext& ctx, const LlmRequest& req) const;
+    // The authorized call: retries in its group, then fallbacks (a coroutine of its own: in
+    // handle_call's frame, the group's outcome would push it past Asio's recycling limit).
+    http::Task<void> serve(http::Exchange& ex, providers::Route route, CallContext& ctx,
+                           LlmRequest& req, const routing::Resolved& resolved);
     // After the requested group failed: fallbacks to other groups (router.md §6), or the error.
     // A coroutine of its own so that the common path's frame stays small.
     http::Task<void> handle_fallbacks(http::Exchange& ex, providers::Route route,
                                       CallContext& ctx, LlmRequest& req,
                                       const routing::Resolved& resolved,
                                       const Failure& original);
-    // Retries within one model group (router.md §5); the answer or the group's last failure.
-    http::Task<AttemptResult> run_group(http::Exchange& ex, CallContext& ctx, LlmRequest& req,
-                                        const routing::Resolved& target,
-                                        std::vector<routing::DeploymentRuntime*>& tried);
-    // One upstream call to `d` (or a test hook standing in for it).
-    http::Task<AttemptResult> attempt(http::Exchange& ex, CallContext& ctx, LlmRequest& req,
-                                      const routing::Resolved& target,
-                                      routing::DeploymentRuntime& d, bool probe,
-                                      routing::TimePoint t0);
-    http::Task<AttemptResult> dispatch_unary(http::Exchange& ex, CallContext& ctx,
-                                             LlmRequest& req, Attempt& a);
+    // Retries within one model group (router.md §5): `out` receives the answer or the group's
+    // last failure.
+    http::Task<void> run_group(http::Exchange& ex, CallContext& ctx, LlmRequest& req,
+                               const routing::Resolved& target,
+                               std::vector<routing::DeploymentRuntime*>& tried,
+                               AttemptResult& out);
+    // run_group's synchronous steps. mock_testing_rate_limit_error: true with `out` set to the
+    // hook's 429 when it applies to this group.
+    bool rate_limit_hook(CallContext& ctx, LlmRequest& req, const routing::Resolved& target,
+                         AttemptResult& out) const;
+    routing::Selection select(const LlmRequest& req, const routing::Resolved& target,
+                              const std::vector<routing::DeploymentRuntime*>& tried);
+    static void begin_attempt(CallContext& ctx, const routing::ModelGroup& group,
+                              routing::DeploymentRuntime& d, int n);
+    // Seconds to wait before retrying after failure `f` of attempt `n`; negative: no retry.
+    double retry_wait(CallContext& ctx, const LlmRequest& req, const routing::Resolved& target,
+                      const std::vector<routing::DeploymentRuntime*>& tried,
+                      const routing::DeploymentRuntime& d, int n, const Failure& f,
+                      routing::TimePoint now);
+    // One upstream call to `d` (or a test hook standing in for it); its end goes to `out`.
+    http::Task<void> attempt(http::Exchange& ex, CallContext& ctx, LlmRequest& req,
+                             const routing::Resolved& target, routing::DeploymentRuntime& d,
+                             bool probe, routing::TimePoint t0, AttemptResult& out);
+    // attempt()'s synchronous part: deadlines, test hooks, the upstream request in `a`.
+    enum class Prepared {
+        kCall,         // `a` is ready to send
+        kDone,         // `out` holds the attempt's end (a failure before any call)
+        kMockAnswer,   // mock_response: answer it
+        kMockTimeout,  // mock_timeout: wait a.timeout_s, then time out
+    };
+    Prepared prepare_attempt(http::Exchange& ex, CallContext& ctx, LlmRequest& req,
+                             const routing::Resolved& target, routing::DeploymentRuntime& d,
+                             bool probe, routing::TimePoint t0, Attempt& a, AttemptResult& out);
+    http::Task<void> dispatch_unary(http::Exchange& ex, CallContext& ctx, LlmRequest& req,
+                                    Attempt& a, AttemptResult& out);
     // The client's answer to a 2xx upstream response: usage into ctx, `head` lines and `body`
     // (the spend row journaled on the way); a Failure when the body cannot be converted. A plain
     // function: its locals take no room in dispatch_unary's coroutine frame.
     std::optional<Failure> unary_answer(CallContext& ctx, const LlmRequest& req, const Attempt& a,
                                         const http::UpstreamResponse& up, std::string& head,
                                         std::string& body);
-    http::Task<AttemptResult> dispatch_stream(http::Exchange& ex, CallContext& ctx,
-                                              LlmRequest& req, Attempt& a);
+    http::Task<void> dispatch_stream(http::Exchange& ex, CallContext& ctx, LlmRequest& req,
+                                     Attempt& a, AttemptResult& out);
     http::Task<void> stream_attempt(http::Exchange& ex, CallContext& ctx, Attempt& a,
                                     StreamRelay& relay, http::UpstreamCancel& cancel,
                                     AttemptResult& out);
