@@ -582,7 +582,11 @@ Task<void> Worker::session(tcp::socket sock) {
         parser.body_limit(limits_.max_body_bytes);
         stream.expires_after(limits_.read_timeout);
         boost::system::error_code ec = co_await read_message(stream, buffer, parser, true);
-        if (!ec && !parser.is_done()) {
+        // The head is screened (auth, limits) before a body that is still on its way is read;
+        // a body already in the buffer (the common case: one segment) costs nothing to take.
+        auto remaining = parser.content_length_remaining();
+        bool body_buffered = remaining && buffer.size() >= *remaining;
+        if (!ec && !parser.is_done() && !body_buffered) {
             if (auto early = handler_.screen_head(parser.get())) {
                 early->keep_alive(false);
                 early->prepare_payload();

@@ -187,7 +187,9 @@ private:
     std::list<SessionEntry*> sessions_;  // touched only on this worker's thread
     ClientWatch* deferred_watches_ = nullptr;  // also unlinked from by destroyed sessions
     bool watch_tick_running_ = false;
-    net::io_context io_{1};
+    // One thread runs it and owns its sockets and timers (other threads only post to it), so
+    // the reactor's per-socket locking is off; the scheduler's stays for those posts.
+    net::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
     tcp::acceptor acceptor_{io_};
     net::steady_timer watch_tick_{io_};
     std::thread thread_;
