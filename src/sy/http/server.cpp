@@ -288,25 +288,6 @@ Task<bool> Exchange::write_chunk(std::string_view data, bool last) {
 
 Task<bool> Exchange::end_stream() { co_return co_await write_chunk({}, true); }
 
-namespace {
-
-// Disarms the client watch when run_watching_client ends, however it ends.
-class WatchScope {
-public:
-    WatchScope(ClientWatch& w, Worker& worker, tcp::socket& sock)
-        : w_(w), worker_(worker), sock_(sock) {}
-    ~WatchScope();
-    WatchScope(const WatchScope&) = delete;
-    WatchScope& operator=(const WatchScope&) = delete;
-
-private:
-    ClientWatch& w_;
-    Worker& worker_;
-    tcp::socket& sock_;
-};
-
-}  // namespace
-
 void Exchange::arm_watch() {
     std::uint64_t gen = watch_->generation;
     // A readiness wait reads nothing until the socket becomes readable; Asio starts it with an
@@ -344,31 +325,33 @@ void Exchange::on_client_readable(const boost::system::error_code& ec) {
     }
 }
 
-Task<bool> Exchange::run_watching_client(Task<void>& op, const std::function<void()>& on_gone) {
-    on_gone_ = &on_gone;
-    ++watch_->generation;
-    watch_->ex = this;
-    watch_->armed = false;
-    WatchScope scope(*watch_, worker_, stream_.socket());
-    worker_.defer_watch(watch_.get());
-    co_await std::move(op);
-    on_gone_ = nullptr;
-    co_return !client_gone_;
+Exchange::WatchScope::WatchScope(Exchange& ex, const std::function<void()>& on_gone) : ex_(ex) {
+    ex.on_gone_ = &on_gone;
+    ++ex.watch_->generation;
+    ex.watch_->ex = &ex;
+    ex.watch_->armed = false;
+    ex.worker_.defer_watch(ex.watch_.get());
 }
 
-namespace {
-
-WatchScope::~WatchScope() {
-    w_.ex = nullptr;
-    worker_.drop_watch(&w_);
-    if (w_.armed) {
-        w_.armed = false;
+Exchange::WatchScope::~WatchScope() {
+    ClientWatch& w = *ex_.watch_;
+    ex_.on_gone_ = nullptr;
+    w.ex = nullptr;
+    ex_.worker_.drop_watch(&w);
+    if (w.armed) {
+        w.armed = false;
         boost::system::error_code ec;
-        sock_.cancel(ec);  // the pending wait, if any (no other operation is pending on it now)
+        ex_.stream_.socket().cancel(ec);  // the pending wait, if any (no other operation is pending on it now)
     }
 }
 
-}  // namespace
+Task<bool> Exchange::run_watching_client(Task<void>& op, const std::function<void()>& on_gone) {
+    {
+        WatchScope scope(*this, on_gone);
+        co_await std::move(op);
+    }
+    co_return !client_gone_;
+}
 
 // ---------------- Worker ----------------
 

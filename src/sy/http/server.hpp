@@ -88,6 +88,18 @@ public:
     // operations still running at the worker's next watch tick (every kWatchTick): the many
     // calls that end sooner cost no wait at all, and a disconnect is noticed within a tick.
     Task<bool> run_watching_client(Task<void>& op, const std::function<void()>& on_gone);
+    // The same watch for the lifetime of a scope, around operations the caller awaits itself
+    // (no coroutine of its own): `on_gone` must outlive the scope.
+    class WatchScope {
+    public:
+        WatchScope(Exchange& ex, const std::function<void()>& on_gone);
+        ~WatchScope();
+        WatchScope(const WatchScope&) = delete;
+        WatchScope& operator=(const WatchScope&) = delete;
+
+    private:
+        Exchange& ex_;
+    };
     bool client_gone() const { return client_gone_; }
 
     bool responded() const { return responded_; }

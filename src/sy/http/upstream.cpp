@@ -158,13 +158,6 @@ Task<boost::system::error_code> write_request(S& s, const std::string& head, con
 }
 
 template <class S>
-Task<boost::system::error_code> read_full(S& s,
-                                          beast::flat_buffer& b,
-                                          bhttp::response_parser<bhttp::string_body, FieldsAlloc>& p) {
-    co_return co_await read_message(s, b, p, false);
-}
-
-template <class S>
 Task<boost::system::error_code> read_head(S& s,
                                           beast::flat_buffer& b,
                                           bhttp::response_parser<bhttp::buffer_body, FieldsAlloc>& p) {
@@ -432,6 +425,17 @@ Task<Result<ConnectionPtr>> UpstreamPool::connect(const Origin& o,
 Task<Result<UpstreamResponse>> UpstreamPool::send(const UpstreamRequest& req,
                                                    UpstreamTimeouts t,
                                                    UpstreamCancel* cancel) {
+    std::optional<Result<UpstreamResponse>> out;
+    co_await send_into(req, t, cancel, out);
+    co_return std::move(*out);
+}
+
+Task<void> UpstreamPool::send_into(const UpstreamRequest& req,
+                                   UpstreamTimeouts t,
+                                   UpstreamCancel* cancel,
+                                   std::optional<Result<UpstreamResponse>>& out) {
+    // The hot path of every non-streamed call: socket operations are awaited here directly
+    // (no helper coroutines), and the answer goes to `out`.
     auto deadline = Clock::now() + t.first_byte;
     const std::string head = build_head(req);
     CancelScope scope(cancel);
@@ -440,7 +444,8 @@ Task<Result<UpstreamResponse>> UpstreamPool::send(const UpstreamRequest& req,
         if (!c) {
             auto cr = co_await connect(req.origin, std::min(t.connect, t.first_byte), cancel);
             if (!cr) {
-                co_return std::move(cr).error();
+                out.emplace(std::move(cr).error());
+                co_return;
             }
             c = std::move(cr).value();
         }
@@ -448,10 +453,12 @@ Task<Result<UpstreamResponse>> UpstreamPool::send(const UpstreamRequest& req,
         scope.set(&c->tcp());
         c->tcp().expires_at(deadline);
         boost::system::error_code ec;
+        std::array<net::const_buffer, 2> bufs{net::buffer(head), net::buffer(req.body)};
         if (auto* p = std::get_if<PlainStream>(&c->stream)) {
-            ec = co_await write_request(*p, head, req.body);
+            std::tie(ec, std::ignore) = co_await net::async_write(*p, bufs, kNoThrow);
         } else {
-            ec = co_await write_request(std::get<TlsStream>(c->stream), head, req.body);
+            std::tie(ec, std::ignore) =
+                co_await net::async_write(std::get<TlsStream>(c->stream), bufs, kNoThrow);
         }
         auto sent_at = Clock::now();
         auto& parser = c->full_parser;
@@ -469,9 +476,10 @@ Task<Result<UpstreamResponse>> UpstreamPool::send(const UpstreamRequest& req,
                            std::make_tuple(fields_alloc(req.arena)));
             parser->body_limit(limits_.max_response_bytes);
             if (auto* p = std::get_if<PlainStream>(&c->stream)) {
-                ec = co_await read_full(*p, c->buffer, *parser);
+                ec = co_await read_message(*p, c->buffer, *parser, false);
             } else {
-                ec = co_await read_full(std::get<TlsStream>(c->stream), c->buffer, *parser);
+                ec = co_await read_message(std::get<TlsStream>(c->stream), c->buffer, *parser,
+                                           false);
             }
             got_any = got_any || parser->got_some();
             if (ec || parser->get().result_int() >= 200) {
@@ -484,7 +492,8 @@ Task<Result<UpstreamResponse>> UpstreamPool::send(const UpstreamRequest& req,
         scope.set(nullptr);
         if (scope.cancelled()) {
             c->close();
-            co_return cancelled_error();
+            out.emplace(cancelled_error());
+            co_return;
         }
         if (ec) {
             c->close();
@@ -494,25 +503,29 @@ Task<Result<UpstreamResponse>> UpstreamPool::send(const UpstreamRequest& req,
                 continue;  // stale keep-alive connection: retry once on a fresh one
             }
             if (ec == bhttp::error::body_limit) {
-                co_return Error::make(Errc::kUpstreamProtocol, "Upstream response too large");
+                out.emplace(Error::make(Errc::kUpstreamProtocol, "Upstream response too large"));
+                co_return;
             }
-            co_return transport_error(ec, got_any ? "reading response" : "waiting for response");
+            out.emplace(transport_error(ec, got_any ? "reading response" : "waiting for response"));
+            co_return;
         }
         // Only a response framed by its length (not by connection close) leaves the connection
         // reusable.
         bool reusable = parser->keep_alive() && parser->is_done();
-        UpstreamResponse out;
-        out.msg = parser->release();
-        out.status = out.msg.result_int();
+        UpstreamResponse res;
+        res.msg = parser->release();
+        res.status = res.msg.result_int();
         parser.reset();
         if (reusable) {
             release(std::move(c));
         } else {
             c->close();
         }
-        co_return out;
+        out.emplace(std::move(res));
+        co_return;
     }
-    co_return Error::make(Errc::kUpstreamConnection, "Connection error: upstream closed the connection");
+    out.emplace(
+        Error::make(Errc::kUpstreamConnection, "Connection error: upstream closed the connection"));
 }
 
 Task<Result<std::unique_ptr<UpstreamStream>>> UpstreamPool::open_stream(const UpstreamRequest& req,

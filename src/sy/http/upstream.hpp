@@ -103,6 +103,11 @@ public:
     Task<Result<UpstreamResponse>> send(const UpstreamRequest& req,
                                         UpstreamTimeouts t,
                                         UpstreamCancel* cancel = nullptr);
+    // The same, the outcome written to `out` (the request path awaits this one directly).
+    Task<void> send_into(const UpstreamRequest& req,
+                         UpstreamTimeouts t,
+                         UpstreamCancel* cancel,
+                         std::optional<Result<UpstreamResponse>>& out);
 
     // Sends a request and reads only the response head; the body is then read incrementally.
     // `cancel` (optional) aborts the call, and later the returned stream, from outside.

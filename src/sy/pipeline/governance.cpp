@@ -146,6 +146,9 @@ http::Task<void> Governance::authorize(CallContext& ctx, std::string_view reques
             co_return;
         }
     }
+    if (!limits_->may_limit(ctx)) {
+        co_return;
+    }
     st = co_await limits_->admit(ctx, prompt_estimate);
     if (!st) {
         gov_.settle(*ctx.admission, 0);

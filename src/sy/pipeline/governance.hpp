@@ -40,6 +40,13 @@ public:
     }
     // Called once when the call is finished (any outcome), with ctx's tokens set.
     virtual void release(CallContext& ctx) { (void)ctx; }
+    // False when admit() would admit the call without looking at anything (no limit can apply
+    // to it): the caller then skips the coroutine. May be true for calls that turn out to have
+    // no applicable limit.
+    virtual bool may_limit(const CallContext& ctx) const {
+        (void)ctx;
+        return false;
+    }
 };
 
 // The seam for budgets shared between instances (RedisBudgets in shared_budget.hpp). admit() runs

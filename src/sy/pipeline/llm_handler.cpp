@@ -137,15 +137,6 @@ http::Task<void> wait_timer(http::net::steady_timer& timer) {
     co_await timer.async_wait(http::kNoThrow);
 }
 
-http::Task<void> send_into(http::UpstreamPool& pool,
-                           const http::UpstreamRequest& req,
-                           http::UpstreamTimeouts t,
-                           http::UpstreamCancel& cancel,
-                           std::optional<Result<http::UpstreamResponse>>& out) {
-    auto r = co_await pool.send(req, t, &cancel);
-    out.emplace(std::move(r));
-}
-
 Error unknown_model_error(const routing::ModelTable& table, providers::Route route,
                           std::string_view model) {
     std::string names;
@@ -860,11 +851,13 @@ http::Task<void> LlmHandler::dispatch_unary(http::Exchange& ex,
     // forced shutdown closing it) cancels the upstream request.
     std::optional<Result<http::UpstreamResponse>> result;
     http::UpstreamCancel cancel;
-    auto op = send_into(pool_for(ex), a.upstream, a.timeouts, cancel, result);
     const std::function<void()> cancel_call = [&cancel] { cancel.cancel(); };
-    bool stayed = co_await ex.run_watching_client(op, cancel_call);
+    {
+        http::Exchange::WatchScope watch(ex, cancel_call);
+        co_await pool_for(ex).send_into(a.upstream, a.timeouts, &cancel, result);
+    }
     ctx.upstream_ms = ms_since(t0);
-    if (!stayed || !result) {
+    if (ex.client_gone() || !result) {
         ctx.status = 499;
         ctx.error_class = "client_disconnected";
         co_return;

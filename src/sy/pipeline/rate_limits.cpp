@@ -112,6 +112,11 @@ http::Task<Status> LimiterHook::admit(CallContext& ctx, std::int64_t prompt_toke
     co_return ok_status();
 }
 
+bool LimiterHook::may_limit(const CallContext& ctx) const {
+    bool keyed = !ctx.is_master && ctx.key != nullptr;
+    return keyed || !ctx.end_user.empty() || (!ctx.is_master && opts_.global_max_parallel);
+}
+
 void LimiterHook::release(CallContext& ctx) {
     if (!ctx.rate_limit.active()) {
         return;

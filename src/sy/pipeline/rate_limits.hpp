@@ -43,6 +43,9 @@ public:
 
     http::Task<Status> admit(CallContext& ctx, std::int64_t prompt_token_estimate) override;
     void release(CallContext& ctx) override;
+    // Some descriptor of limit_request() can apply: a virtual key, the global parallel cap
+    // (not for the master key), or an end user.
+    bool may_limit(const CallContext& ctx) const override;
 
 private:
     const auth::Governor& gov_;
