@@ -3,6 +3,7 @@
 #include <array>
 #include <charconv>
 #include <cstdint>
+#include <cstring>
 
 #include <cstdio>
 
@@ -42,6 +43,42 @@ constexpr std::array<std::uint8_t, 256> kClasses = make_classes();
 
 inline std::uint8_t cls(char c) { return kClasses[static_cast<unsigned char>(c)]; }
 
+// Eight bytes at a time (SWAR): whether a word holds a byte equal to `b` / below `n`. Exact
+// for "any byte" (the classic has-zero-byte test), which is all the loops below ask.
+constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
+inline std::uint64_t has_byte(std::uint64_t w, unsigned char b) {
+    std::uint64_t x = w ^ (kOnes * b);
+    return (x - kOnes) & ~x & kHighs;
+}
+inline std::uint64_t has_below(std::uint64_t w, unsigned char n) {
+    return (w - kOnes * n) & ~w & kHighs;
+}
+inline std::uint64_t load8(const char* p) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    return w;
+}
+
+// First position from `j` of a quote or backslash (string content needs nothing else), or n.
+inline std::size_t next_quote_or_backslash(const char* p, std::size_t n, std::size_t j) {
+    while (j + 8 <= n) {
+        std::uint64_t w = load8(p + j);
+        if (has_byte(w, '"') | has_byte(w, '\\')) {
+            break;
+        }
+        j += 8;
+    }
+    while (j < n) {
+        std::uint8_t k = cls(p[j]);
+        if (k == kQuote || k == kBackslash) {
+            break;
+        }
+        ++j;
+    }
+    return j;
+}
+
 bool is_ws(char c) { return cls(c) == kWs; }
 
 void skip_ws(std::string_view t, std::size_t& i) {
@@ -61,13 +98,7 @@ void skip_ws(std::string_view t, std::size_t& i) {
 std::size_t string_end(const char* p, std::size_t n, std::size_t j) {
     ++j;
     for (;;) {
-        while (j < n) {  // bytes that are neither a quote nor a backslash
-            std::uint8_t k = cls(p[j]);
-            if (k == kQuote || k == kBackslash) {
-                break;
-            }
-            ++j;
-        }
+        j = next_quote_or_backslash(p, n, j);
         if (j >= n) {
             return std::string_view::npos;
         }
@@ -219,6 +250,13 @@ void append_json_string(std::string& out, std::string_view s) {
     std::size_t i = 0;
     while (i < n) {
         std::size_t run = i;
+        while (run + 8 <= n) {  // eight bytes at a time while none needs escaping
+            std::uint64_t w = load8(p + run);
+            if (has_byte(w, '"') | has_byte(w, '\\') | has_below(w, 0x20)) {
+                break;
+            }
+            run += 8;
+        }
         while (run < n && !kEscaped[static_cast<unsigned char>(p[run])]) {
             ++run;
         }

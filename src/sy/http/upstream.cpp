@@ -10,6 +10,7 @@
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/beast/ssl.hpp>
 #include <cctype>
+#include <cstring>
 #include <cstdlib>
 
 #include "sy/core/ascii.hpp"
@@ -28,6 +29,50 @@ constexpr std::size_t kReadBufferBytes = 32 * 1024;
 // the upstream may have worked on is never sent twice).
 constexpr auto kStaleRetryWindow = std::chrono::milliseconds(1000);
 
+// Beast's parser feeding a flat UpstreamResponse (ResponseFields and a string body) instead of
+// a beast::http::message, whose fields keep an ordered set (one tree insert per header).
+class UnaryResponseParser final : public bhttp::basic_parser<false> {
+public:
+    explicit UnaryResponseParser(std::pmr::memory_resource* arena) : res_{0, ResponseFields(arena), {}} {}
+    int status() const { return res_.status; }
+    UpstreamResponse release() { return std::move(res_); }
+
+private:
+    void on_request_impl(bhttp::verb, beast::string_view, beast::string_view, int,
+                         boost::system::error_code& ec) override {
+        ec = bhttp::error::bad_method;  // never called for a response parser
+    }
+    void on_response_impl(int code, beast::string_view, int, boost::system::error_code&) override {
+        res_.status = code;
+    }
+    void on_field_impl(bhttp::field, beast::string_view name, beast::string_view value,
+                       boost::system::error_code&) override {
+        res_.fields.add(std::string_view(name.data(), name.size()),
+                        std::string_view(value.data(), value.size()));
+    }
+    void on_header_impl(boost::system::error_code&) override {}
+    void on_body_init_impl(const boost::optional<std::uint64_t>& length,
+                           boost::system::error_code&) override {
+        if (length) {
+            // Bounded by the parser's body limit, checked before this is called.
+            res_.body_text.reserve(static_cast<std::size_t>(*length));
+        }
+    }
+    std::size_t on_body_impl(beast::string_view body, boost::system::error_code&) override {
+        res_.body_text.append(body.data(), body.size());
+        return body.size();
+    }
+    void on_chunk_header_impl(std::uint64_t, beast::string_view, boost::system::error_code&) override {}
+    std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view body,
+                                   boost::system::error_code&) override {
+        res_.body_text.append(body.data(), body.size());
+        return body.size();
+    }
+    void on_finish_impl(boost::system::error_code&) override {}
+
+    UpstreamResponse res_;
+};
+
 struct Connection {
     Origin origin;
     std::string key;
@@ -38,7 +83,7 @@ struct Connection {
     std::optional<bhttp::response_parser<bhttp::buffer_body, FieldsAlloc>> parser;
     // Parser of a complete response (UpstreamPool::send); kept here rather than in the send
     // coroutine's frame, which it would push past the size Asio and glibc recycle cheaply.
-    std::optional<bhttp::response_parser<bhttp::string_body, FieldsAlloc>> full_parser;
+    std::optional<UnaryResponseParser> full_parser;
 
     TimedStream& tcp() {
         if (auto* p = std::get_if<PlainStream>(&stream)) {
@@ -246,15 +291,33 @@ bool CancelScope::cancelled() const { return c_ && c_->cancelled(); }
 
 }  // namespace
 
-std::optional<std::string_view> UpstreamResponse::header(std::string_view name) const {
-    auto it = msg.find(name);
-    if (it == msg.end()) {
-        return std::nullopt;
+
+std::vector<Header> UpstreamResponse::headers() const { return collect_headers(fields); }
+
+ResponseFields::ResponseFields(std::pmr::memory_resource* arena)
+    : own_(arena ? nullptr : std::make_unique<std::pmr::monotonic_buffer_resource>(512)),
+      mem_(arena ? arena : own_.get()),
+      fields_(mem_) {}
+
+void ResponseFields::add(std::string_view name, std::string_view value) {
+    char* p = static_cast<char*>(mem_->allocate(name.size() + value.size(), 1));
+    std::memcpy(p, name.data(), name.size());
+    std::memcpy(p + name.size(), value.data(), value.size());
+    if (fields_.empty()) {
+        fields_.reserve(16);
     }
-    return std::string_view(it->value().data(), it->value().size());
+    fields_.push_back(Field{std::string_view(p, name.size()),
+                            std::string_view(p + name.size(), value.size())});
 }
 
-std::vector<Header> UpstreamResponse::headers() const { return lowercase_headers(msg.base()); }
+std::optional<std::string_view> ResponseFields::find(std::string_view name) const {
+    for (const Field& f : fields_) {
+        if (ascii_iequals(f.name, name)) {
+            return f.val;
+        }
+    }
+    return std::nullopt;
+}
 
 std::vector<Header> lowercase_headers(const Fields& f) { return collect_headers(f); }
 
@@ -472,8 +535,7 @@ Task<void> UpstreamPool::send_into(const UpstreamRequest& req,
                 ec = bhttp::error::bad_status;
                 break;
             }
-            parser.emplace(std::piecewise_construct, std::make_tuple(),
-                           std::make_tuple(fields_alloc(req.arena)));
+            parser.emplace(req.arena);
             parser->body_limit(limits_.max_response_bytes);
             if (auto* p = std::get_if<PlainStream>(&c->stream)) {
                 ec = co_await read_message(*p, c->buffer, *parser, false);
@@ -482,10 +544,10 @@ Task<void> UpstreamPool::send_into(const UpstreamRequest& req,
                                            false);
             }
             got_any = got_any || parser->got_some();
-            if (ec || parser->get().result_int() >= 200) {
+            if (ec || parser->status() >= 200) {
                 break;
             }
-            if (parser->get().result_int() == 101) {
+            if (parser->status() == 101) {
                 ec = bhttp::error::bad_version;  // protocol switch: not an HTTP API answer
             }
         }
@@ -512,9 +574,7 @@ Task<void> UpstreamPool::send_into(const UpstreamRequest& req,
         // Only a response framed by its length (not by connection close) leaves the connection
         // reusable.
         bool reusable = parser->keep_alive() && parser->is_done();
-        UpstreamResponse res;
-        res.msg = parser->release();
-        res.status = res.msg.result_int();
+        UpstreamResponse res = parser->release();
         parser.reset();
         if (reusable) {
             release(std::move(c));

@@ -8,6 +8,7 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <memory>
+#include <memory_resource>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -42,12 +43,45 @@ struct UpstreamRequest {
     std::pmr::memory_resource* arena = nullptr;
 };
 
+// The header fields of a complete upstream response, in arrival order, names as sent. A flat
+// list in memory from the exchange's arena (or its own block when there is none): an answer's
+// head is read a few times and never edited, so it needs no index (Beast's fields keep an
+// ordered set per message).
+class ResponseFields {
+public:
+    // Iteration yields the same accessors as a Beast field (name_string(), value()).
+    struct Field {
+        std::string_view name;
+        std::string_view val;
+        std::string_view name_string() const { return name; }
+        std::string_view value() const { return val; }
+    };
+
+    // `arena` (may be null: a private block) must outlive the fields.
+    explicit ResponseFields(std::pmr::memory_resource* arena = nullptr);
+    ResponseFields(ResponseFields&&) noexcept = default;
+    ResponseFields& operator=(ResponseFields&&) noexcept = default;
+
+    void add(std::string_view name, std::string_view value);
+    // Case-insensitive lookup of the first field named `name`; nullopt when absent.
+    std::optional<std::string_view> find(std::string_view name) const;
+    auto begin() const { return fields_.begin(); }
+    auto end() const { return fields_.end(); }
+    std::size_t size() const { return fields_.size(); }
+
+private:
+    std::unique_ptr<std::pmr::monotonic_buffer_resource> own_;  // when no arena was given
+    std::pmr::memory_resource* mem_;
+    std::pmr::vector<Field> fields_;
+};
+
 struct UpstreamResponse {
     int status = 0;
-    bhttp::response<bhttp::string_body, Fields> msg;  // head and body as received
-    const std::string& body() const { return msg.body(); }
+    ResponseFields fields;  // head as received
+    std::string body_text;
+    const std::string& body() const { return body_text; }
     // Case-insensitive lookup; nullopt when absent.
-    std::optional<std::string_view> header(std::string_view name) const;
+    std::optional<std::string_view> header(std::string_view name) const { return fields.find(name); }
     // Copy of the headers with lower-cased names (error paths).
     std::vector<Header> headers() const;
 };

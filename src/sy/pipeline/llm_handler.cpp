@@ -73,8 +73,10 @@ void append_call_headers(std::string& out, const CallContext& ctx) {
     out += ctx.rate_limit_headers;  // the caller's gateway limits (D24)
 }
 
-// llm_provider-<name> lines for allow-listed upstream headers (README D25).
-void append_provider_headers(std::string& out, const http::Fields& f) {
+// llm_provider-<name> lines for allow-listed upstream headers (README D25). `f`: Beast fields
+// (a stream's head) or ResponseFields (a complete answer).
+template <class FieldList>
+void append_provider_headers(std::string& out, const FieldList& f) {
     for (const auto& h : f) {
         std::string_view name(h.name_string().data(), h.name_string().size());
         if (providers::forwardable_provider_header(name)) {
@@ -823,7 +825,7 @@ std::optional<Failure> LlmHandler::unary_answer(CallContext& ctx, const LlmReque
     head.reserve(960);  // a chunk glibc's per-thread cache serves (it stops at 1032 bytes)
     auto ct = up.header("content-type");
     add_line(head, "Content-Type", ct ? *ct : std::string_view("application/json"));
-    append_provider_headers(head, up.msg.base());
+    append_provider_headers(head, up.fields);
     append_call_headers(head, ctx);
     add_ms_line(head, "x-litellm-response-duration-ms", ctx.upstream_ms);
     add_ms_line(head, "x-litellm-overhead-duration-ms",

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,63 @@ TEST(JsonScan, AbsentOrMalformedReturnsNothingAndLeavesTextUnchanged) {
     EXPECT_FALSE(json_scan::find_top_level(R"({"a":"unterminated)", "model"));
     EXPECT_FALSE(json_scan::find_top_level("", "model"));
     EXPECT_EQ(json_scan::replace_top_level_string("not json", "model", "x"), "not json");
+}
+
+// The scanners read eight bytes at a time between quotes, backslashes and control bytes: put
+// each of those at every offset around the word boundaries.
+TEST(JsonScan, SpecialBytesAtEveryOffset) {
+    for (std::size_t at = 0; at < 24; ++at) {
+        for (std::string special : {std::string("\\\""), std::string("\\\\"), std::string("\\n")}) {
+            std::string value = std::string(at, 'a') + special + std::string(30 - at % 7, 'b');
+            std::string t = "{\"pad\":\"" + value + "\",\"model\":\"m\",\"x\":{\"k\":\"" + value +
+                            "\"}}";
+            auto s = json_scan::find_top_level(t, "model");
+            ASSERT_TRUE(s) << t;
+            EXPECT_EQ(t.substr(s->offset, s->length), "\"m\"") << t;
+            auto x = json_scan::find_top_level(t, "x");
+            ASSERT_TRUE(x) << t;
+            EXPECT_EQ(t.substr(x->offset, x->length), "{\"k\":\"" + value + "\"}") << t;
+        }
+        // An unterminated string ending at each offset is malformed, not over-read.
+        std::string open = "{\"a\":\"" + std::string(at, 'a');
+        EXPECT_FALSE(json_scan::find_top_level(open, "a"));
+        EXPECT_FALSE(json_scan::find_top_level(open + "\\", "a"));
+    }
+}
+
+TEST(JsonScan, AppendJsonStringEscapesAtEveryOffset) {
+    auto reference = [](std::string_view v) {
+        std::string out = "\"";
+        for (char c : v) {
+            auto u = static_cast<unsigned char>(c);
+            if (c == '"') {
+                out += "\\\"";
+            } else if (c == '\\') {
+                out += "\\\\";
+            } else if (c == '\n') {
+                out += "\\n";
+            } else if (c == '\r') {
+                out += "\\r";
+            } else if (c == '\t') {
+                out += "\\t";
+            } else if (u < 0x20) {
+                char buf[8];
+                std::snprintf(buf, sizeof buf, "\\u%04x", u);
+                out += buf;
+            } else {
+                out += c;
+            }
+        }
+        return out + "\"";
+    };
+    for (std::size_t at = 0; at < 24; ++at) {
+        for (char special : {'"', '\\', '\n', '\x01', '\x1f', '\t', '\x7f'}) {
+            std::string v = std::string(at, 'x') + special + "tail-\xc3\xa9-" + std::string(at, 'y');
+            std::string got;
+            json_scan::append_json_string(got, v);
+            EXPECT_EQ(got, reference(v)) << at << " " << static_cast<int>(special);
+        }
+    }
 }
 
 TEST(JsonScan, DeepNestingIsBounded) {

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "sy/http/sse.hpp"
+#include "sy/http/upstream.hpp"
 #include "sy/http/url.hpp"
 
 namespace sy::http {
@@ -70,3 +71,43 @@ TEST(Url, RejectsBadInput) {
 
 }  // namespace
 }  // namespace sy::http
+
+namespace sy::http {
+namespace {
+
+// An upstream answer's head: arrival order, names as sent, case-insensitive first-match lookup,
+// in an arena or in its own block, and intact after a move (the parser hands it over).
+TEST(ResponseFields, OrderLookupAndMoves) {
+    for (bool with_arena : {true, false}) {
+        std::pmr::monotonic_buffer_resource arena;
+        ResponseFields f(with_arena ? &arena : nullptr);
+        for (int i = 0; i < 40; ++i) {  // past the first reservation
+            f.add("X-Field-" + std::to_string(i), "v" + std::to_string(i));
+        }
+        f.add("Content-Type", "application/json");
+        f.add("content-type", "text/plain");  // a repeat: the first one wins
+        ResponseFields moved(std::move(f));
+        ASSERT_EQ(moved.size(), 42u);
+        EXPECT_EQ(moved.find("CONTENT-TYPE"), std::optional<std::string_view>("application/json"));
+        EXPECT_EQ(moved.find("x-field-39"), std::optional<std::string_view>("v39"));
+        EXPECT_FALSE(moved.find("x-field-40"));
+        EXPECT_FALSE(moved.find("x-field-3 "));
+        int i = 0;
+        for (const auto& field : moved) {
+            if (i < 40) {
+                EXPECT_EQ(field.name_string(), "X-Field-" + std::to_string(i));
+                EXPECT_EQ(field.value(), "v" + std::to_string(i));
+            }
+            ++i;
+        }
+        UpstreamResponse r{200, std::move(moved), "{}"};
+        auto lowered = r.headers();
+        ASSERT_EQ(lowered.size(), 42u);
+        EXPECT_EQ(lowered[40].name, "content-type");
+        EXPECT_EQ(lowered[40].value, "application/json");
+    }
+}
+
+}  // namespace
+}  // namespace sy::http
+
