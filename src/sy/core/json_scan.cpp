@@ -1,9 +1,14 @@
 #include "sy/core/json_scan.hpp"
 
 #include <array>
+#include <bit>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include <cstdio>
 
@@ -54,6 +59,7 @@ inline std::uint64_t has_byte(std::uint64_t w, unsigned char b) {
 inline std::uint64_t has_below(std::uint64_t w, unsigned char n) {
     return (w - kOnes * n) & ~w & kHighs;
 }
+static_assert(std::endian::native == std::endian::little, "byte indexes from trailing zeros");
 inline std::uint64_t load8(const char* p) {
     std::uint64_t w;
     std::memcpy(&w, p, 8);
@@ -61,11 +67,26 @@ inline std::uint64_t load8(const char* p) {
 }
 
 // First position from `j` of a quote or backslash (string content needs nothing else), or n.
+// The lowest flagged byte of a word is always a real match (a false flag can only follow one),
+// so its index comes from the mask's trailing zeros.
 inline std::size_t next_quote_or_backslash(const char* p, std::size_t n, std::size_t j) {
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i backslash = _mm_set1_epi8('\\');
+    while (j + 16 <= n) {  // sixteen bytes per step (SSE2 is part of x86-64)
+        __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + j));
+        int m = _mm_movemask_epi8(
+            _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
+        if (m != 0) {
+            return j + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(m)));
+        }
+        j += 16;
+    }
+#endif
     while (j + 8 <= n) {
-        std::uint64_t w = load8(p + j);
-        if (has_byte(w, '"') | has_byte(w, '\\')) {
-            break;
+        std::uint64_t m = has_byte(load8(p + j), '"') | has_byte(load8(p + j), '\\');
+        if (m != 0) {
+            return j + (static_cast<std::size_t>(__builtin_ctzll(m)) >> 3);
         }
         j += 8;
     }
@@ -92,6 +113,37 @@ void skip_ws(std::string_view t, std::size_t& i) {
 // The scanners keep their position in a local and store it once: a store through the `i`
 // reference per byte could alias the text (char data), which makes the compiler write it back
 // on every iteration.
+
+// Inside a container only quotes and brackets matter: the first position from `j` of one of
+// `"{}[]` (or n). '[' and ']' are '{' and '}' with bit 0x20 clear, and no other byte ORs to
+// those two, so three comparisons cover the five.
+inline std::size_t next_structural(const char* p, std::size_t n, std::size_t j) {
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i open = _mm_set1_epi8('{');
+    const __m128i close = _mm_set1_epi8('}');
+    const __m128i bit = _mm_set1_epi8(0x20);
+    while (j + 16 <= n) {
+        __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + j));
+        __m128i folded = _mm_or_si128(v, bit);
+        int m = _mm_movemask_epi8(_mm_or_si128(
+            _mm_cmpeq_epi8(v, quote),
+            _mm_or_si128(_mm_cmpeq_epi8(folded, open), _mm_cmpeq_epi8(folded, close))));
+        if (m != 0) {
+            return j + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(m)));
+        }
+        j += 16;
+    }
+#endif
+    while (j < n) {
+        std::uint8_t k = cls(p[j]);
+        if (k == kQuote || k == kOpen || k == kClose) {
+            return j;
+        }
+        ++j;
+    }
+    return n;
+}
 
 // Skips a string starting at p[j] == '"': returns the position past the closing quote, or
 // npos when the string does not end.
@@ -145,11 +197,11 @@ bool skip_value(std::string_view t, std::size_t& i) {
     if (k == kOpen) {
         int depth = 0;
         while (j < n) {
-            k = cls(p[j]);
-            if (k == kPlain || k == kWs || k == kComma || k == kBackslash) {
-                ++j;
-                continue;
+            j = next_structural(p, n, j);
+            if (j >= n) {
+                break;
             }
+            k = cls(p[j]);
             if (k == kQuote) {
                 j = string_end(p, n, j);
                 if (j == std::string_view::npos) {
@@ -250,14 +302,35 @@ void append_json_string(std::string& out, std::string_view s) {
     std::size_t i = 0;
     while (i < n) {
         std::size_t run = i;
-        while (run + 8 <= n) {  // eight bytes at a time while none needs escaping
+        bool found = false;
+#if defined(__SSE2__)
+        const __m128i quote = _mm_set1_epi8('"');
+        const __m128i backslash = _mm_set1_epi8('\\');
+        const __m128i control_max = _mm_set1_epi8(0x1f);
+        while (run + 16 <= n) {  // sixteen bytes at a time while none needs escaping
+            __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + run));
+            __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(v, control_max), v);  // v <= 0x1f
+            int m = _mm_movemask_epi8(_mm_or_si128(
+                control, _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash))));
+            if (m != 0) {
+                run += static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(m)));
+                found = true;
+                break;
+            }
+            run += 16;
+        }
+#endif
+        while (!found && run + 8 <= n) {  // eight bytes at a time while none needs escaping
             std::uint64_t w = load8(p + run);
-            if (has_byte(w, '"') | has_byte(w, '\\') | has_below(w, 0x20)) {
+            std::uint64_t m = has_byte(w, '"') | has_byte(w, '\\') | has_below(w, 0x20);
+            if (m != 0) {
+                run += static_cast<std::size_t>(__builtin_ctzll(m)) >> 3;
+                found = true;
                 break;
             }
             run += 8;
         }
-        while (run < n && !kEscaped[static_cast<unsigned char>(p[run])]) {
+        while (!found && run < n && !kEscaped[static_cast<unsigned char>(p[run])]) {
             ++run;
         }
         out.append(p + i, run - i);

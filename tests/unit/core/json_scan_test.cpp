@@ -44,11 +44,12 @@ TEST(JsonScan, AbsentOrMalformedReturnsNothingAndLeavesTextUnchanged) {
     EXPECT_EQ(json_scan::replace_top_level_string("not json", "model", "x"), "not json");
 }
 
-// The scanners read eight bytes at a time between quotes, backslashes and control bytes: put
-// each of those at every offset around the word boundaries.
+// The scanners read sixteen and eight bytes at a time between quotes, brackets, backslashes
+// and control bytes: put each of those at every offset around the block boundaries.
 TEST(JsonScan, SpecialBytesAtEveryOffset) {
-    for (std::size_t at = 0; at < 24; ++at) {
-        for (std::string special : {std::string("\\\""), std::string("\\\\"), std::string("\\n")}) {
+    for (std::size_t at = 0; at < 40; ++at) {
+        for (std::string special : {std::string("\\\""), std::string("\\\\"), std::string("\\n"),
+                                    std::string("{"), std::string("]"), std::string("[}")}) {
             std::string value = std::string(at, 'a') + special + std::string(30 - at % 7, 'b');
             std::string t = "{\"pad\":\"" + value + "\",\"model\":\"m\",\"x\":{\"k\":\"" + value +
                             "\"}}";
@@ -59,6 +60,13 @@ TEST(JsonScan, SpecialBytesAtEveryOffset) {
             ASSERT_TRUE(x) << t;
             EXPECT_EQ(t.substr(x->offset, x->length), "{\"k\":\"" + value + "\"}") << t;
         }
+        // Brackets outside strings at every offset: nested containers end where they end.
+        std::string nested = "{\"a\":[" + std::string(at, ' ') + "{\"b\":[1,2,{}]}" +
+                             std::string(at % 5, ' ') + "],\"model\":\"m\"}";
+        auto a = json_scan::find_top_level(nested, "a");
+        ASSERT_TRUE(a) << nested;
+        EXPECT_EQ(nested.substr(a->offset, a->length),
+                  "[" + std::string(at, ' ') + "{\"b\":[1,2,{}]}" + std::string(at % 5, ' ') + "]");
         // An unterminated string ending at each offset is malformed, not over-read.
         std::string open = "{\"a\":\"" + std::string(at, 'a');
         EXPECT_FALSE(json_scan::find_top_level(open, "a"));
@@ -91,7 +99,7 @@ TEST(JsonScan, AppendJsonStringEscapesAtEveryOffset) {
         }
         return out + "\"";
     };
-    for (std::size_t at = 0; at < 24; ++at) {
+    for (std::size_t at = 0; at < 40; ++at) {
         for (char special : {'"', '\\', '\n', '\x01', '\x1f', '\t', '\x7f'}) {
             std::string v = std::string(at, 'x') + special + "tail-\xc3\xa9-" + std::string(at, 'y');
             std::string got;
