@@ -261,10 +261,10 @@ http::Task<void> HttpRouter::handle(http::Exchange& ex) {
     } else {
         ctx.call_id = new_uuid_v7();
     }
-    ctx.method = std::string(req.method_string());
+    ctx.method = std::string_view(req.method_string().data(), req.method_string().size());
     ctx.client_ip = ex.client_ip();
     std::string_view target = req.target();
-    ctx.route = std::string(target.substr(0, target.find('?')));
+    ctx.route = target.substr(0, target.find('?'));
     co_await dispatch(ex, ctx);
     if (ctx.llm_route) {
         access_log(ctx);

@@ -18,9 +18,10 @@ namespace sy::pipeline {
 struct CallContext {
     std::string call_id;
     http::Clock::time_point start = http::Clock::now();
-    std::string method;
-    std::string route;  // path as received
-    std::string client_ip;
+    // Views of the request and the connection, which outlive the call's context.
+    std::string_view method;
+    std::string_view route;  // path as received
+    std::string_view client_ip;
     bool llm_route = false;
     bool anthropic_format = false;  // /v1/messages: errors in Anthropic's envelope (api.md §5)
 

@@ -412,14 +412,6 @@ Error map_stream_error_event(std::string_view js, const ErrorContext& ctx) {
 }
 
 bool forwardable_provider_header(std::string_view name) {
-    char lower[64];
-    if (name.size() > sizeof lower) {
-        return false;
-    }
-    for (std::size_t i = 0; i < name.size(); ++i) {
-        lower[i] = ascii_lower(name[i]);
-    }
-    std::string_view n(lower, name.size());
     static constexpr std::string_view kAllowed[] = {
         "x-request-id",
         "request-id",
@@ -437,11 +429,13 @@ bool forwardable_provider_header(std::string_view name) {
         "x-ms-region",
     };
     for (auto a : kAllowed) {
-        if (a == n) {
+        if (ascii_iequals(a, name)) {  // sizes first: most names fail there
             return true;
         }
     }
-    return n.rfind("anthropic-ratelimit-", 0) == 0;
+    constexpr std::string_view kAnthropic = "anthropic-ratelimit-";
+    return name.size() >= kAnthropic.size() &&
+           ascii_iequals(name.substr(0, kAnthropic.size()), kAnthropic);
 }
 
 std::string python_float(double v) {
