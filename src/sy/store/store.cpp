@@ -594,18 +594,38 @@ Result<std::int64_t> Store::apply_spend_lines(const std::vector<std::string>& li
     std::unordered_map<std::string, double> by_end_user;
     // Decodes one line into `row` (values are slices of `lines`, which outlive this call);
     // false for a line that is not a row (one torn by a crash mid-write was never acknowledged).
+    // Lines come from one writer and name their members in the same order: the column of the
+    // n-th member of the previous line is tried first (one comparison), the index otherwise.
+    std::vector<std::size_t> order;  // column per member position; npos: not a column
+    constexpr std::size_t kNoColumn = static_cast<std::size_t>(-1);
+    auto column_of = [&](std::string_view key, std::size_t pos) {
+        if (pos < order.size()) {
+            std::size_t c = order[pos];
+            if (c != kNoColumn && t.cols[c].name == key) {
+                return c;
+            }
+        }
+        auto it = col_index.find(key);
+        std::size_t c = it != col_index.end() && it->second < 64 ? it->second : kNoColumn;
+        if (pos >= order.size()) {
+            order.resize(pos + 1, kNoColumn);
+        }
+        order[pos] = c;
+        return c;
+    };
     auto decode = [&](const std::string& line, SpendLine& row) {
         row.values.resize(t.cols.size());
         row.mask = 0;
         row.strings = 0;
+        std::size_t pos = 0;
         bool ok = json_scan::for_each_member(line, [&](const json_scan::Member& m) {
-            auto it = col_index.find(m.key);
-            if (it != col_index.end() && it->second < 64) {
+            std::size_t c = column_of(m.key, pos++);
+            if (c != kNoColumn) {
                 std::string_view token(line.data() + m.value.offset, m.value.length);
-                row.values[it->second] = token_value(t.cols[it->second].type, token);
-                row.mask |= std::uint64_t{1} << it->second;
+                row.values[c] = token_value(t.cols[c].type, token);
+                row.mask |= std::uint64_t{1} << c;
                 if (!token.empty() && token.front() == '"') {
-                    row.strings |= std::uint64_t{1} << it->second;
+                    row.strings |= std::uint64_t{1} << c;
                 }
             }
             return true;

@@ -277,6 +277,33 @@ TEST_P(StoreTest, LargeMixedBatchCountsEveryNewRowOnce) {
                 5.5, 1e-9);
 }
 
+// The decoder tries each member's column from the previous line's order first: lines in other
+// orders, with members that are no column, still bind every value to its own column.
+TEST_P(StoreTest, SpendLinesInAnyMemberOrderBindTheirOwnColumns) {
+    ASSERT_TRUE(store_->insert(keys_table(), key_row("h1", "a")).value());
+    std::vector<std::string> lines = {
+        R"({"ledger_id":"ord-1","request_id":"r1","api_key":"h1","spend":0.25,"model":"m1","prompt_tokens":3})",
+        R"({"prompt_tokens":4,"model":"m2","spend":0.5,"api_key":"h1","request_id":"r2","ledger_id":"ord-2"})",
+        R"({"x-unknown":1,"ledger_id":"ord-3","extra":"e","request_id":"r3","api_key":"h1","spend":1,"model":"m3"})",
+        R"({"ledger_id":"ord-4","request_id":"r4","api_key":"h1","spend":0.25,"model":"m4","prompt_tokens":5})",
+    };
+    EXPECT_EQ(store_->apply_spend_lines(lines).value(), 4);
+    EXPECT_NEAR(store_->get(keys_table(), {std::string("h1")}).value().value().at("spend").as_double(),
+                2.0, 1e-9);
+    const char* models[] = {"m1", "m2", "m3", "m4"};
+    const char* requests[] = {"r1", "r2", "r3", "r4"};
+    for (int i = 0; i < 4; ++i) {
+        auto row = store_->find(spend_logs_table(),
+                                {{"ledger_id", "=", "ord-" + std::to_string(i + 1)}});
+        ASSERT_TRUE(row);
+        ASSERT_EQ(row->size(), 1u) << i;
+        EXPECT_EQ(row->at(0).at("model"), models[i]);
+        EXPECT_EQ(row->at(0).at("request_id"), requests[i]);
+    }
+    auto r2 = store_->find(spend_logs_table(), {{"ledger_id", "=", std::string("ord-2")}});
+    EXPECT_EQ(r2->at(0).at("prompt_tokens").as_int64(), 4);
+}
+
 // Lines are bound from their text: odd values behave as the JSON-tree path did (no scope credit
 // for a non-string id, escapes decoded, integers clamped instead of undefined conversions).
 TEST_P(StoreTest, OddSpendLineValuesAreBoundSafely) {
