@@ -26,8 +26,12 @@ inline void append_fixed3(std::string& out, double v) {
         return;
     }
     if (std::fabs(v) >= 1e15) {  // beyond exact thousandths in an int64: the general routine
-        char buf[64];
+        char buf[320];  // DBL_MAX has 309 integer digits
         auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, 3);
+        if (r.ec != std::errc{}) {
+            out += '0';
+            return;
+        }
         out.append(buf, r.ptr);
         return;
     }

@@ -567,8 +567,12 @@ Task<void> Worker::session(tcp::socket sock) {
         boost::system::error_code ec = co_await read_message(stream, buffer, parser, true);
         // The head is screened (auth, limits) before a body that is still on its way is read;
         // a body already in the buffer (the common case: one segment) costs nothing to take.
-        auto remaining = parser.content_length_remaining();
-        bool body_buffered = remaining && buffer.size() >= *remaining;
+        // (content_length_remaining() is only defined once the head is complete.)
+        bool body_buffered = false;
+        if (!ec && parser.is_header_done() && !parser.is_done()) {
+            auto remaining = parser.content_length_remaining();
+            body_buffered = remaining && buffer.size() >= *remaining;
+        }
         if (!ec && !parser.is_done() && !body_buffered) {
             if (auto early = handler_.screen_head(parser.get())) {
                 early->keep_alive(false);

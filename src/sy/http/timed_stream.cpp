@@ -2,7 +2,8 @@
 
 #include <boost/asio/execution/context.hpp>
 #include <boost/asio/query.hpp>
-#include <cassert>
+#include <cstdio>
+#include <cstdlib>
 
 namespace sy::http {
 
@@ -110,16 +111,35 @@ void DeadlineService::on_wake() {
     }
 }
 
+namespace {
+
+// A completion would reach a stream that no longer exists (memory corruption): stop instead.
+[[noreturn]] void pending_operation_outlived_stream() {
+    std::fputs("switchyard: internal error: a TimedStream was destroyed or moved with an "
+               "operation pending\n",
+               stderr);
+    std::abort();
+}
+
+}  // namespace
+
 TimedStream::TimedStream(TimedStream&& o) noexcept
     : socket_(std::move(o.socket_)),
       svc_(o.svc_),
       deadline_(o.deadline_),
       pending_(0),
       timed_out_(o.timed_out_) {
-    assert(o.pending_ == 0 && !o.watched_);
+    if (o.pending_ != 0 || o.watched_) {
+        pending_operation_outlived_stream();
+    }
 }
 
 TimedStream::~TimedStream() {
+    // While its io_context shuts down, pending operations are destroyed without completing:
+    // only then may a stream go away with some pending.
+    if (pending_ != 0 && !svc_->shut_down()) {
+        pending_operation_outlived_stream();
+    }
     if (watched_) {
         svc_->unwatch(*this);
     }

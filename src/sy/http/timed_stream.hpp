@@ -49,6 +49,7 @@ public:
     // A watched stream's deadline moved earlier than the wake-up time: wake earlier.
     void deadline_lowered(Clock::time_point t);
     std::size_t watched() const { return watched_; }
+    bool shut_down() const { return shut_down_; }
 
 private:
     void shutdown() override;
@@ -159,6 +160,9 @@ private:
     friend class detail::TimedOp;
 
     void begin_op() {
+        if (pending_ == 0) {
+            timed_out_ = false;  // reported once, by the operations the deadline ended
+        }
         ++pending_;
         if (deadline_ != kNever && !watched_) {
             svc_->watch(*this);

@@ -60,7 +60,10 @@ public:
     // `arena` (may be null: a private block) must outlive the fields.
     explicit ResponseFields(std::pmr::memory_resource* arena = nullptr);
     ResponseFields(ResponseFields&&) noexcept = default;
-    ResponseFields& operator=(ResponseFields&&) noexcept = default;
+    // No assignment: the defaulted one would free the target's own block before its fields
+    // were moved out of it (members are assigned in order).
+    ResponseFields& operator=(ResponseFields&&) = delete;
+    ResponseFields& operator=(const ResponseFields&) = delete;
 
     void add(std::string_view name, std::string_view value);
     // Case-insensitive lookup of the first field named `name`; nullopt when absent.

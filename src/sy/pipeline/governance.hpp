@@ -42,8 +42,17 @@ public:
     virtual void release(CallContext& ctx) { (void)ctx; }
     // False when admit() would admit the call without looking at anything (no limit can apply
     // to it): the caller then skips the coroutine. May be true for calls that turn out to have
-    // no applicable limit.
+    // no applicable limit. A hook that limits must not answer false for a call it would limit.
     virtual bool may_limit(const CallContext& ctx) const {
+        (void)ctx;
+        return true;
+    }
+};
+
+// The hook of a gateway without rate limits: admits everything.
+class NoRateLimits final : public RateLimitHook {
+public:
+    bool may_limit(const CallContext& ctx) const override {
         (void)ctx;
         return false;
     }
@@ -103,7 +112,7 @@ private:
 
     auth::Governor& gov_;
     store::SpendLedger* ledger_;
-    RateLimitHook default_limits_;
+    NoRateLimits default_limits_;
     RateLimitHook* limits_;
     SharedBudgetHook* shared_budgets_ = nullptr;
     bool disable_spend_logs_ = false;

@@ -16,7 +16,7 @@ std::string fixed3(double v) {
 }
 
 std::string reference(double v) {
-    char buf[64];
+    char buf[400];
     auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, 3);
     return std::string(buf, r.ptr);
 }
@@ -35,6 +35,9 @@ TEST(NumberText, Fixed3MatchesToCharsOnDurations) {
 
 TEST(NumberText, Fixed3LargeAndNotFinite) {
     EXPECT_EQ(fixed3(2e15), reference(2e15));
+    EXPECT_EQ(fixed3(1e300), reference(1e300));  // 301 digits: no truncated or stray bytes
+    EXPECT_EQ(fixed3(-std::numeric_limits<double>::max()),
+              reference(-std::numeric_limits<double>::max()));
     EXPECT_EQ(fixed3(std::numeric_limits<double>::infinity()), "0");
     EXPECT_EQ(fixed3(std::numeric_limits<double>::quiet_NaN()), "0");
 }
