@@ -9,10 +9,14 @@
 #
 # Needs valgrind, nginx and wrk. Prints requests measured, instructions per request and the
 # callgrind file (callgrind_annotate FILE shows where they go).
+# LUA=script (default bench/chat.lua); the yardstick's own request, streamed:
+#   LUA=../shared/bench/chat.lua YARDSTICK_STREAM=1 YARDSTICK_MODEL=bench-model-stream \
+#   BENCH_KEY=sk-bench-0123456789abcdef0123456789 bench/instructions-per-request.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CONFIG=${1:-bench/bench-config-nologs.yaml}
 BIN=${BIN:-./build/apps/switchyard/switchyard}
+LUA=${LUA:-bench/chat.lua}
 PORT=${PORT:-4100}
 MOCK_PORT=${MOCK_PORT:-4201}
 TEMPLATE=../shared/bench/mock-nginx.conf.in
@@ -34,9 +38,9 @@ valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$tmp/cg.%p" \
 gw=$!
 trap 'kill $gw $mock 2>/dev/null || true; wait $gw $mock 2>/dev/null || true' EXIT
 for _ in $(seq 600); do curl -s -o /dev/null "http://127.0.0.1:$PORT/health/liveliness" && break; sleep 0.1; done
-wrk -t1 -c8 -d2s -s bench/chat.lua "http://127.0.0.1:$PORT/v1/chat/completions" >/dev/null  # warm-up
+wrk -t1 -c8 -d2s -s "$LUA" "http://127.0.0.1:$PORT/v1/chat/completions" >/dev/null  # warm-up
 callgrind_control -i on "$gw" >/dev/null
-out=$(wrk -t1 -c8 -d4s -s bench/chat.lua "http://127.0.0.1:$PORT/v1/chat/completions")
+out=$(wrk -t1 -c8 -d4s -s "$LUA" "http://127.0.0.1:$PORT/v1/chat/completions")
 callgrind_control -i off "$gw" >/dev/null
 callgrind_control -d "$gw" >/dev/null
 reqs=$(echo "$out" | awk '/requests in/ {print $1}')
