@@ -14,7 +14,8 @@
 //
 // Invariant: a TimedStream is not destroyed or moved while one of its operations is pending
 // (the completion refers to it); coroutines that await their operations keep it. The exception
-// is the io_context's own shutdown, where pending operations are destroyed uninvoked.
+// is the io_context's own shutdown, where pending operations are destroyed uninvoked. A
+// violation stops the process with a message instead of corrupting memory later.
 //
 // Thread safety: a stream and its io_context's DeadlineService are used by that io_context's
 // thread only.
