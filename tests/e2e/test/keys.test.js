@@ -289,7 +289,8 @@ general_settings:
       assert.equal(assertEnvelope(assert, denied, 403).type, 'team_model_access_denied');
       const ti = await get(`${gw.url}/team/info?team_id=${teamId}`);
       assert.equal(ti.status, 200, ti.text);
-      assert.ok(Math.abs(ti.json.team_info.spend - cost) < 1e-12, ti.text);
+      assert.ok(Math.abs(ti.json.team_info.spend - cost) < 1e-12,
+        `cost header ${r.headers.get('x-litellm-response-cost')} vs team spend: ${ti.text}`);
       const ui = await get(`${gw.url}/user/info?user_id=alice`);
       assert.ok(Math.abs(ui.json.user_info.spend - cost) < 1e-12, ui.text);
       const c = await post(`${gw.url}/customer/new`, { user_id: 'cust-1', max_budget: 0 });
