@@ -292,7 +292,12 @@ void App::Impl::refresh() {
         // next change just deleted).
         std::unique_lock writes(cache_mu);
         std::uint64_t since = gov->version();
-        std::uint64_t spend_since = gov->spend_seq();
+        std::uint64_t spend_since = 0;
+        {
+            // Not between a call's queued row and its settle (Governor::settle_gate).
+            std::unique_lock gate(gov->settle_gate());
+            spend_since = gov->spend_seq();
+        }
         using Rows = Result<std::vector<store::Row>>;
         std::optional<Rows> keys, users, teams, customers;
         // The rows and this instance's unflushed spend, read with no flush in between.

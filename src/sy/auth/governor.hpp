@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -195,6 +196,11 @@ public:
     void sync_spend(const std::vector<StoredSpend>& stored,
                     std::uint64_t since = std::numeric_limits<std::uint64_t>::max());
     std::uint64_t spend_seq() const;
+    // Orders a call's "journal the spend row, then settle" (held shared around the two) against
+    // a reload's reading of spend_seq() (held exclusively for that read): a reload never takes
+    // `since` between a row being queued and its settle, where the row would be counted in the
+    // stored value and again by the settle that follows the sync.
+    std::shared_mutex& settle_gate() const { return settle_gate_; }
     // The scope a spend row of `scope` counts toward now (follows /key/regenerate renames).
     std::string current_scope(const std::string& scope) const;
     // The budget-limited, enforced scopes of an admission (`key` as admitted; null = master).
@@ -232,6 +238,7 @@ private:
                                TimePoint now);
 
     mutable std::mutex mu_;
+    mutable std::shared_mutex settle_gate_;
     bool authoritative_;
     std::unordered_map<std::string, KeyInfoConstPtr> keys_;
     std::unordered_map<std::string, UserInfo> users_;

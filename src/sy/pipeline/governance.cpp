@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 #include <charconv>
+#include <shared_mutex>
 
 #include "sy/core/json_scan.hpp"
 #include "sy/observability/log.hpp"
@@ -183,10 +184,16 @@ double Governance::finish(CallContext& ctx, std::string_view call_type) {
                        .duration_s = ctx.upstream_ms > 0 ? ctx.upstream_ms / 1000.0 : 0.0};
     ctx.cost = d && !ctx.cost_free ? cost_of(*d, usage) : 0.0;
     limits_->release(ctx);
-    // The spend row goes into the ledger before the in-memory spend is settled: a cache reload
-    // in between (spend = stored + unflushed rows) then counts this call at worst twice until
-    // the next reload, never zero times.
-    if (ledger_ && !(disable_spend_logs_ && ctx.cost == 0)) {
+    // The spend row goes into the ledger before the in-memory spend is settled, and a cache
+    // reload cannot take its `since` in between (settle_gate): the reload then counts this call
+    // exactly once, whether it reads the row (and keeps the settled value) or not.
+    bool row = ledger_ && !(disable_spend_logs_ && ctx.cost == 0);
+    bool settles = ctx.admission || (ctx.cost > 0 && (ctx.key || !ctx.end_user.empty()));
+    std::shared_lock<std::shared_mutex> gate;
+    if (row && settles) {
+        gate = std::shared_lock<std::shared_mutex>(gov_.settle_gate());
+    }
+    if (row) {
         append_row(ctx, call_type, usage, d);
     }
     if (shared_budgets_) {
