@@ -125,9 +125,7 @@ public:
     auto async_read_some(const MutableBuffers& buffers, Token&& token) {
         return net::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
             [this](auto handler, const MutableBuffers& b) {
-                using H = decltype(handler);
-                begin_op();
-                socket_.async_read_some(b, detail::TimedOp<H>(*this, std::move(handler)));
+                socket_.async_read_some(b, timed(std::move(handler)));
             },
             token, buffers);
     }
@@ -136,9 +134,7 @@ public:
     auto async_write_some(const ConstBuffers& buffers, Token&& token) {
         return net::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
             [this](auto handler, const ConstBuffers& b) {
-                using H = decltype(handler);
-                begin_op();
-                socket_.async_write_some(b, detail::TimedOp<H>(*this, std::move(handler)));
+                socket_.async_write_some(b, timed(std::move(handler)));
             },
             token, buffers);
     }
@@ -148,9 +144,7 @@ public:
     auto async_connect(const Endpoints& endpoints, Token&& token) {
         return net::async_initiate<Token, void(boost::system::error_code, tcp::endpoint)>(
             [this](auto handler, const Endpoints& eps) {
-                using H = decltype(handler);
-                begin_op();
-                net::async_connect(socket_, eps, detail::TimedOp<H>(*this, std::move(handler)));
+                net::async_connect(socket_, eps, timed(std::move(handler)));
             },
             token, endpoints);
     }
@@ -160,6 +154,12 @@ private:
     template <class>
     friend class detail::TimedOp;
 
+    // The caller's handler wrapped for one operation that starts now (under the deadline).
+    template <class Handler>
+    detail::TimedOp<Handler> timed(Handler h) {
+        begin_op();
+        return detail::TimedOp<Handler>(*this, std::move(h));
+    }
     void begin_op() {
         if (pending_ == 0) {
             timed_out_ = false;  // reported once, by the operations the deadline ended
