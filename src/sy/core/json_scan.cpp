@@ -443,6 +443,7 @@ std::string replace_top_level_string(std::string_view text,
 }  // namespace sy::json_scan
 
 #include <boost/json/basic_parser_impl.hpp>
+#include <boost/json/parse.hpp>
 
 namespace sy::json_scan {
 namespace {
@@ -487,6 +488,18 @@ bool is_valid(std::string_view text, std::string* error) {
         *error = ec ? ec.message() : std::string("trailing data after the JSON value");
     }
     return ok;
+}
+
+std::string string_value(std::string_view token) {
+    if (token.size() < 2 || token.front() != '"') {
+        return {};
+    }
+    if (token.find('\\') == std::string_view::npos) {
+        return std::string(token.substr(1, token.size() - 2));
+    }
+    boost::system::error_code ec;
+    boost::json::value parsed = boost::json::parse(token, ec);
+    return ec || !parsed.is_string() ? std::string() : std::string(parsed.get_string());
 }
 
 bool skip_value_at(std::string_view text, std::size_t& i) { return skip_value(text, i); }

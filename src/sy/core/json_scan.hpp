@@ -54,6 +54,10 @@ namespace sy::json_scan {
 // allocated). Nesting is bounded at 64 levels. `error` (optional) receives the parser's reason.
 bool is_valid(std::string_view text, std::string* error = nullptr);
 
+// The decoded text of a JSON string token (quotes included, from validated text); empty for a
+// token that is not a string (null, a number, ...).
+std::string string_value(std::string_view token);
+
 // The value of a JSON number token that is an integer within int64 ("12", "-3"); nullopt for
 // anything else (fractions, exponents, out of range, non-numbers), like Boost.JSON's is_int64.
 std::optional<std::int64_t> as_int64(std::string_view value);

@@ -98,16 +98,6 @@ std::optional<double> number_of(std::string_view v) {
     return d;
 }
 
-// The decoded value of a JSON string literal.
-std::string string_of(std::string_view v) {
-    if (v.find('\\') == std::string_view::npos) {
-        return std::string(v.substr(1, v.size() - 2));
-    }
-    boost::system::error_code ec;
-    json::value parsed = json::parse(v, ec);
-    return ec || !parsed.is_string() ? std::string() : std::string(parsed.get_string());
-}
-
 bool is_gateway_field(std::string_view k) {
     for (auto f : kGatewayFields) {
         if (f == k) {
@@ -209,14 +199,14 @@ std::optional<Error> read_fallbacks(std::string_view v, LlmRequest& req) {
     json_scan::for_each_element(v, [&](std::string_view item) {
         LlmRequest::Fallback f;
         if (kind_of(item) == Kind::kString) {
-            f.model = string_of(item);
+            f.model = json_scan::string_value(item);
         } else if (kind_of(item) == Kind::kObject) {
             auto model = json_scan::find_top_level(item, "model");
             if (!model || kind_of(item.substr(model->offset, model->length)) != Kind::kString) {
                 err = bad_field("fallbacks", kWant);
                 return false;
             }
-            f.model = string_of(item.substr(model->offset, model->length));
+            f.model = json_scan::string_value(item.substr(model->offset, model->length));
             if (auto msgs = json_scan::find_top_level(item, "messages")) {
                 std::string_view mv = item.substr(msgs->offset, msgs->length);
                 if (kind_of(mv) != Kind::kArray) {
@@ -347,7 +337,7 @@ Result<LlmRequest> decode_request(providers::Route route, std::string_view text)
             }
         } else if (m.key == "mock_response") {
             if (kind_of(v) == Kind::kString) {
-                req.mock_response = string_of(v);
+                req.mock_response = json_scan::string_value(v);
             } else if (kind_of(v) != Kind::kNull) {
                 err = bad_field("mock_response", "must be a string");
                 return false;
@@ -396,7 +386,7 @@ Result<LlmRequest> decode_request(providers::Route route, std::string_view text)
     if (kind_of(model_v) != Kind::kString || model_v.size() <= 2) {
         return bad_field("model", "must be a non-empty string");
     }
-    req.model = string_of(model_v);
+    req.model = json_scan::string_value(model_v);
     req.model_span = *model;
     if (extra_body && kind_of(text.substr(extra_body->offset, extra_body->length)) == Kind::kObject) {
         std::string_view eb = text.substr(extra_body->offset, extra_body->length);

@@ -1,16 +1,14 @@
 #include "sy/pipeline/governance.hpp"
 
-#include <boost/json.hpp>
 #include <charconv>
 #include <shared_mutex>
 
 #include "sy/core/json_scan.hpp"
+#include "sy/core/number_text.hpp"
 #include "sy/observability/log.hpp"
 
 namespace sy::pipeline {
 namespace {
-
-namespace json = boost::json;
 
 // A non-negative integer member's value (a `max_tokens`), or nullopt.
 std::optional<std::int64_t> int_member(std::string_view body, const std::optional<json_scan::Span>& span) {
@@ -26,15 +24,6 @@ std::optional<std::int64_t> int_member(std::string_view body, const std::optiona
     return n;
 }
 
-// A string member's value (the end user), or empty.
-std::string string_member(std::string_view body, const std::optional<json_scan::Span>& span) {
-    if (!span) {
-        return {};
-    }
-    boost::system::error_code ec;
-    auto v = json::parse(body.substr(span->offset, span->length), ec);
-    return !ec && v.is_string() ? std::string(v.get_string()) : std::string();
-}
 
 }  // namespace
 
@@ -99,7 +88,9 @@ Status Governance::reserve(CallContext& ctx, std::string_view requested, std::st
     ctx.deployment = &d;
     std::string_view body = req.text;
     if (ctx.end_user.empty()) {
-        ctx.end_user = string_member(body, req.user_span);
+        ctx.end_user =
+            req.user_span ? json_scan::string_value(body.substr(req.user_span->offset, req.user_span->length))
+                          : std::string();
     }
     if (ctx.key) {
         auto st = gov_.check_model(*ctx.key, requested, group);
@@ -239,9 +230,7 @@ struct LineWriter {
     }
     void num(std::string_view name, std::int64_t v) {
         key(name);
-        char buf[24];
-        auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
-        out.append(buf, p);
+        append_int(out, v);
     }
     void real(std::string_view name, double v) {
         key(name);
