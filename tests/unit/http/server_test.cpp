@@ -3,27 +3,16 @@
 
 #include <gtest/gtest.h>
 
+#include "ok_handler.hpp"
 #include "support/http_client.hpp"
 
 namespace sy::http {
 namespace {
 
-class EchoHandler : public RequestHandler {
-public:
-    Task<void> handle(Exchange& ex) override {
-        Response res{bhttp::status::ok, 11};
-        res.body() = "ok";
-        co_await ex.respond(res);
-    }
-    Response protocol_error(int status, std::string_view message) override {
-        Response res{static_cast<bhttp::status>(status), 11};
-        res.body() = std::string(message);
-        return res;
-    }
-};
+using test_support::OkHandler;
 
 TEST(Server, ConnectionsPastTheCapAreClosedNotQueued) {
-    EchoHandler handler;
+    OkHandler handler;
     ServerOptions opts;
     opts.host = "127.0.0.1";
     opts.port = 0;
